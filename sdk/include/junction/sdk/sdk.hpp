@@ -1,0 +1,10 @@
+// Everything a connector author needs: include this one header.
+#pragma once
+
+#include "abi.hpp"
+#include "components.hpp"
+#include "context.hpp"
+#include "options.hpp"
+#include "plugin.hpp"
+#include "record.hpp"
+#include "status.hpp"
