@@ -1,0 +1,84 @@
+// The host's config file: JSON with comments and trailing commas, ${VAR} and
+// ${VAR:-default} substitution from the environment, and the pipeline model.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+namespace junction::core {
+
+// One problem, located by its JSON path, e.g. "pipelines[1].writer.options.uri".
+struct ConfigError {
+    std::string path;
+    std::string message;
+    [[nodiscard]] std::string line() const { return path.empty() ? message : path + ": " + message; }
+};
+
+struct StageConfig {
+    std::string plugin;
+    boost::json::object options;  // as written (after ${VAR} substitution), validated later
+    std::string path;             // "pipelines[0].reader"
+};
+
+struct RetryPolicy {
+    int max_attempts = 5;  // attempts in all, the first included
+    std::chrono::milliseconds initial_backoff{200};
+    std::chrono::milliseconds max_backoff{30000};
+};
+
+// When the daemon runs a pipeline: every interval (start to start), or continuously,
+// with a pause of `poll` after a run that found nothing to read.
+struct Schedule {
+    enum class Mode { interval, continuous } mode = Mode::interval;
+    std::chrono::milliseconds every{60000};
+};
+
+struct PipelineConfig {
+    std::string name;
+    std::string description;
+    bool enabled = true;
+    StageConfig reader;
+    std::vector<StageConfig> translators;
+    StageConfig writer;
+    std::size_t batch_size = 500;
+    std::size_t workers = 1;      // translator workers (used in parallel only for thread-safe translators)
+    std::size_t queue_depth = 4;  // batches in flight between stages: the memory bound
+    RetryPolicy retry;
+    Schedule schedule;
+    std::string path;  // "pipelines[0]"
+};
+
+struct Config {
+    std::filesystem::path file;
+    std::filesystem::path base_dir;  // the config's folder: relative paths resolve against it
+    std::vector<std::filesystem::path> plugin_dirs;
+    std::filesystem::path state;     // the SQLite state store
+    std::vector<PipelineConfig> pipelines;
+
+    [[nodiscard]] const PipelineConfig* find(std::string_view name) const;
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_environment();
+
+// Parses and checks the file's own structure (not the plugins' options: see
+// validate_pipelines). Every problem is collected; the Config is usable only when
+// `errors` stayed empty.
+Config load_config(const std::filesystem::path& file, std::vector<ConfigError>& errors,
+                   const EnvLookup& env = process_environment());
+Config parse_config(std::string_view text, const std::filesystem::path& file, std::vector<ConfigError>& errors,
+                    const EnvLookup& env = process_environment());
+
+// ${VAR}, ${VAR:-default}; "$${" stands for a literal "${". Applied to every string.
+void substitute_env(boost::json::value& v, const std::string& path, const EnvLookup& env,
+                    std::vector<ConfigError>& errors);
+
+}  // namespace junction::core

@@ -1,0 +1,88 @@
+// The pipeline engine: reader -> translators -> writer with bounded batches in flight,
+// retries with backoff, dead letters, and positions committed only after the writer
+// acknowledged (at-least-once delivery).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include <junction/sdk/sdk.hpp>
+
+#include "config.hpp"
+#include "plugin_registry.hpp"
+#include "state_store.hpp"
+
+namespace junction::core {
+
+// A stage whose plugin was found and whose options passed its schema.
+struct ResolvedStage {
+    const StageConfig* config = nullptr;
+    const LoadedPlugin* plugin = nullptr;
+    const sdk::ComponentInfo* component = nullptr;
+    sdk::Options options;
+};
+
+struct ResolvedPipeline {
+    const PipelineConfig* config = nullptr;
+    ResolvedStage reader;
+    std::vector<ResolvedStage> translators;
+    ResolvedStage writer;
+    // Workers run in parallel only when every translator is thread-safe.
+    [[nodiscard]] std::size_t effective_workers() const;
+};
+
+// Finds each stage's plugin, checks it provides that kind, validates its options.
+// Every problem goes to `errors` with its JSON path; a pipeline with problems is left out.
+std::vector<ResolvedPipeline> resolve_pipelines(const Config& config, const PluginRegistry& registry,
+                                                std::vector<ConfigError>& errors);
+
+struct RunSummary {
+    std::string pipeline;
+    std::string outcome = "ok";  // ok | failed | stopped
+    bool fatal = false;          // a fatal error (bad config, credentials, plugin bug): do not retry on schedule
+    std::uint64_t read = 0, written = 0, invalid = 0, failed = 0;
+    std::chrono::milliseconds duration{0};
+    std::string error;
+};
+
+struct RunOptions {
+    std::filesystem::path base_dir;  // for Context::base_dir()
+    bool record_empty_runs = true;   // continuous polling skips history rows for runs that read nothing
+};
+
+// Runs one pipeline until its reader reports end of input, a failure, or `stop`.
+RunSummary run_pipeline(const ResolvedPipeline& pipeline, StateStore& store, const RunOptions& options,
+                        std::stop_token stop);
+
+// The one summary line per run (and the one error line of a failed run).
+void log_summary(const RunSummary& summary);
+
+// Replays a pipeline's dead letters (not those from the reader stage, which hold no
+// record) through its translators and writer. Those written are marked replayed;
+// those rejected again stay, with the new reason. Returns the summary of the replay.
+RunSummary replay_dead_letters(const ResolvedPipeline& pipeline, StateStore& store, const RunOptions& options,
+                               const std::vector<std::int64_t>& only_ids, std::stop_token stop);
+
+// Opens and closes the pipeline's reader and writer once, without retry: a reachability
+// check (servers are pinged on open).
+struct CheckResult {
+    std::string kind;
+    std::string plugin;
+    sdk::Status status;
+};
+std::vector<CheckResult> check_pipeline(const ResolvedPipeline& pipeline, StateStore& store,
+                                        const RunOptions& options);
+
+// Full-jitter exponential backoff: uniform in [0, min(max, initial * 2^(attempt-1))],
+// never less than the server's retry-after hint.
+std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt,
+                                        std::optional<std::chrono::milliseconds> retry_after);
+
+// Sleeps unless stopped first; false when stopped.
+bool sleep_for(std::chrono::milliseconds d, std::stop_token stop);
+
+}  // namespace junction::core

@@ -1,0 +1,63 @@
+// Binding a pipeline's config to loaded plugins and validated options.
+#include <algorithm>
+
+#include "junction/core/engine.hpp"
+#include "junction/core/option_validation.hpp"
+
+namespace junction::core {
+
+std::size_t ResolvedPipeline::effective_workers() const {
+    const bool all_safe = std::all_of(translators.begin(), translators.end(),
+                                      [](const ResolvedStage& s) { return s.component && s.component->thread_safe; });
+    return all_safe ? std::max<std::size_t>(1, config->workers) : 1;
+}
+
+namespace {
+
+bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& registry, ResolvedStage& out,
+                   std::vector<ConfigError>& errors) {
+    out.config = &sc;
+    if (sc.plugin.empty()) return false;  // already reported by the config parser
+    out.plugin = registry.find(sc.plugin);
+    if (out.plugin == nullptr) {
+        std::string known;
+        for (const auto* p : registry.plugins())
+            if (p->info().find(kind) != nullptr) known += (known.empty() ? "" : ", ") + p->info().name;
+        errors.push_back({sc.path + ".plugin", "no plugin named \"" + sc.plugin + "\" is loaded; " +
+                                                   std::string(sdk::to_string(kind)) + "s available: " +
+                                                   (known.empty() ? "none" : known) +
+                                                   " (see `junction plugins list` and --plugin-dir)"});
+        return false;
+    }
+    out.component = out.plugin->info().find(kind);
+    if (out.component == nullptr) {
+        errors.push_back({sc.path + ".plugin", "plugin \"" + sc.plugin + "\" provides no " +
+                                                   std::string(sdk::to_string(kind))});
+        return false;
+    }
+    const auto before = errors.size();
+    out.options = validate_options(out.component->options, sc.options, sc.path + ".options", errors);
+    return errors.size() == before;
+}
+
+}  // namespace
+
+std::vector<ResolvedPipeline> resolve_pipelines(const Config& config, const PluginRegistry& registry,
+                                                std::vector<ConfigError>& errors) {
+    std::vector<ResolvedPipeline> out;
+    for (const auto& pc : config.pipelines) {
+        ResolvedPipeline rp;
+        rp.config = &pc;
+        bool ok = resolve_stage(pc.reader, sdk::Kind::reader, registry, rp.reader, errors);
+        for (const auto& t : pc.translators) {
+            ResolvedStage rs;
+            ok = resolve_stage(t, sdk::Kind::translator, registry, rs, errors) && ok;
+            rp.translators.push_back(std::move(rs));
+        }
+        ok = resolve_stage(pc.writer, sdk::Kind::writer, registry, rp.writer, errors) && ok;
+        if (ok) out.push_back(std::move(rp));
+    }
+    return out;
+}
+
+}  // namespace junction::core

@@ -1,0 +1,363 @@
+// run, validate, check, runs, dead-letters: the commands that take a config file.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <boost/json/serialize.hpp>
+#include <boost/program_options.hpp>
+
+#include "commands.hpp"
+#include "junction/core/config.hpp"
+#include "junction/core/engine.hpp"
+#include "junction/core/logging.hpp"
+#include "junction/core/plugin_registry.hpp"
+#include "junction/core/state_store.hpp"
+
+namespace junction::host {
+namespace po = boost::program_options;
+namespace json = boost::json;
+using namespace junction::core;
+
+namespace {
+
+// Everything a config-driven command needs, loaded and checked.
+struct Loaded {
+    Config config;
+    PluginRegistry registry;
+    std::vector<ResolvedPipeline> pipelines;
+};
+
+// Returns an exit code when the config cannot be used (after printing every problem).
+int load(const GlobalOptions& global, const std::string& file, Loaded& out, bool quiet_ok = true) {
+    std::vector<ConfigError> errors;
+    out.config = load_config(file, errors);
+    if (errors.empty()) {
+        out.registry.load_directories(PluginRegistry::search_path(global.plugin_dirs, out.config.plugin_dirs));
+        out.pipelines = resolve_pipelines(out.config, out.registry, errors);
+    }
+    if (!errors.empty()) {
+        for (const auto& e : errors) std::cerr << file << ": " << e.line() << "\n";
+        std::cerr << file << ": " << errors.size() << " problem" << (errors.size() == 1 ? "" : "s") << " found\n";
+        return exit_invalid_config;
+    }
+    (void)quiet_ok;
+    return exit_ok;
+}
+
+std::unique_ptr<StateStore> open_store(const Config& config) {
+    try {
+        return StateStore::open(config.state);
+    } catch (const std::exception& e) {
+        log_error(std::string("cannot open the state store: ") + e.what());
+        return nullptr;
+    }
+}
+
+std::string iso(Clock::time_point t) {
+    const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
+    const std::time_t tt = Clock::to_time_t(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    std::ostringstream os;
+    os << std::put_time(&tm, "%Y-%m-%dT%H:%M:%S") << '.' << std::setw(3) << std::setfill('0') << ms << 'Z';
+    return os.str();
+}
+
+// Parses "CONFIG [positional...] [options]"; returns false after printing on error.
+bool parse(const std::vector<std::string>& args, po::options_description& desc,
+           po::positional_options_description& pos, po::variables_map& vm, const char* usage) {
+    try {
+        po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        std::cerr << "junction: " << e.what() << "\nusage: " << usage << "\n";
+        return false;
+    }
+    if (vm.count("help")) {
+        std::cout << "usage: " << usage << "\n" << desc;
+        return false;
+    }
+    if (!vm.count("config")) {
+        std::cerr << "junction: missing CONFIG\nusage: " << usage << "\n";
+        return false;
+    }
+    return true;
+}
+
+// SIGINT/SIGTERM: the first stops reading and lets work in flight drain; the second exits at once.
+class SignalWatcher {
+public:
+    explicit SignalWatcher(std::stop_source& stop) {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGINT);
+        sigaddset(&set_, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &set_, nullptr);  // threads started after this inherit the mask
+        thread_ = std::thread([this, &stop] {
+            int count = 0;
+            while (true) {
+                int sig = 0;
+                if (sigwait(&set_, &sig) != 0) continue;
+                if (done_) return;
+                if (++count == 1) {
+                    log_warn(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                             ": finishing the work in flight (send again to exit at once)");
+                    stop.request_stop();
+                } else {
+                    log_error("second signal: exiting at once; uncommitted work will be read again");
+                    _exit(130);
+                }
+            }
+        });
+    }
+    ~SignalWatcher() {
+        done_ = true;
+        pthread_kill(thread_.native_handle(), SIGTERM);
+        thread_.join();
+    }
+
+private:
+    sigset_t set_{};
+    std::atomic<bool> done_{false};
+    std::thread thread_;
+};
+
+std::vector<const ResolvedPipeline*> select(const Loaded& l, const std::vector<std::string>& names, bool& unknown) {
+    std::vector<const ResolvedPipeline*> out;
+    unknown = false;
+    for (const auto& n : names) {
+        if (l.config.find(n) == nullptr) {
+            std::cerr << "junction: no pipeline named \"" << n << "\" in " << l.config.file.string() << "\n";
+            unknown = true;
+        }
+    }
+    for (const auto& p : l.pipelines) {
+        const bool named = std::find(names.begin(), names.end(), p.config->name) != names.end();
+        if (names.empty() ? p.config->enabled : named) out.push_back(&p);
+    }
+    return out;
+}
+
+void daemon_loop(const ResolvedPipeline& p, StateStore& store, const RunOptions& base, std::stop_token stop) {
+    const auto& sched = p.config->schedule;
+    RunOptions opts = base;
+    opts.record_empty_runs = sched.mode == Schedule::Mode::interval;
+    while (!stop.stop_requested()) {
+        const auto started = std::chrono::steady_clock::now();
+        auto s = run_pipeline(p, store, opts, stop);
+        if (s.fatal) {
+            log_error("pipeline " + p.config->name + " stopped after a fatal error; the other pipelines go on",
+                      {{"pipeline", p.config->name}});
+            return;
+        }
+        std::chrono::milliseconds wait = sched.every;
+        if (sched.mode == Schedule::Mode::interval)
+            wait = std::max(std::chrono::milliseconds(0),
+                            sched.every - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now() - started));
+        else if (s.read > 0 && s.outcome == "ok")
+            wait = std::chrono::milliseconds(0);
+        if (!sleep_for(wait, stop)) return;
+    }
+}
+
+}  // namespace
+
+int cmd_validate(const GlobalOptions& global, const std::vector<std::string>& args) {
+    po::options_description desc("validate options");
+    desc.add_options()("help,h", "show this help")("config", po::value<std::string>(), "the config file");
+    po::positional_options_description pos;
+    pos.add("config", 1);
+    po::variables_map vm;
+    if (!parse(args, desc, pos, vm, "junction validate CONFIG")) return vm.count("help") ? exit_ok : exit_usage;
+    Loaded l;
+    const auto file = vm["config"].as<std::string>();
+    if (int rc = load(global, file, l); rc != exit_ok) return rc;
+    std::cout << file << ": valid (" << l.pipelines.size() << " pipeline" << (l.pipelines.size() == 1 ? "" : "s");
+    for (const auto& p : l.pipelines) {
+        std::cout << (&p == &l.pipelines.front() ? ": " : ", ") << p.config->name << " [" << p.config->reader.plugin;
+        for (const auto& t : p.config->translators) std::cout << " -> " << t.plugin;
+        std::cout << " -> " << p.config->writer.plugin << "]";
+    }
+    std::cout << ")\n";
+    return exit_ok;
+}
+
+int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
+    po::options_description desc("run options");
+    desc.add_options()("help,h", "show this help")("config", po::value<std::string>(), "the config file")(
+        "once", "run every pipeline to the end of its input once, then exit")(
+        "pipeline", po::value<std::vector<std::string>>()->composing(), "run only this pipeline (repeatable)");
+    po::positional_options_description pos;
+    pos.add("config", 1);
+    po::variables_map vm;
+    const char* usage = "junction run CONFIG [--once] [--pipeline NAME]...";
+    if (!parse(args, desc, pos, vm, usage)) return vm.count("help") ? exit_ok : exit_usage;
+    Loaded l;
+    if (int rc = load(global, vm["config"].as<std::string>(), l); rc != exit_ok) return rc;
+    bool unknown = false;
+    auto chosen = select(l, vm.count("pipeline") ? vm["pipeline"].as<std::vector<std::string>>()
+                                                 : std::vector<std::string>{},
+                         unknown);
+    if (unknown) return exit_usage;
+    auto store = open_store(l.config);
+    if (!store) return exit_failure;
+
+    std::stop_source stop;
+    SignalWatcher signals(stop);
+    RunOptions opts{.base_dir = l.config.base_dir};
+    int rc = exit_ok;
+    if (vm.count("once")) {
+        for (const auto* p : chosen) {
+            if (stop.stop_requested()) break;
+            auto s = run_pipeline(*p, *store, opts, stop.get_token());
+            if (s.outcome == "failed") rc = exit_failure;
+        }
+        return rc;
+    }
+    log_info("junction running " + std::to_string(chosen.size()) + " pipeline" + (chosen.size() == 1 ? "" : "s") +
+             " on their schedules; SIGINT or SIGTERM stops");
+    std::vector<std::jthread> threads;
+    for (const auto* p : chosen)
+        threads.emplace_back([&, p] { daemon_loop(*p, *store, opts, stop.get_token()); });
+    for (auto& t : threads) t.join();
+    return rc;
+}
+
+int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args) {
+    po::options_description desc("check options");
+    desc.add_options()("help,h", "show this help")("config", po::value<std::string>(), "the config file");
+    po::positional_options_description pos;
+    pos.add("config", 1);
+    po::variables_map vm;
+    if (!parse(args, desc, pos, vm, "junction check CONFIG")) return vm.count("help") ? exit_ok : exit_usage;
+    Loaded l;
+    if (int rc = load(global, vm["config"].as<std::string>(), l); rc != exit_ok) return rc;
+    auto store = open_store(l.config);
+    if (!store) return exit_failure;
+    int rc = exit_ok;
+    std::stop_source stop;
+    for (const auto& p : l.pipelines) {
+        for (const auto& c : check_pipeline(p, *store, RunOptions{.base_dir = l.config.base_dir})) {
+            std::cout << p.config->name << " " << c.kind << " " << c.plugin << ": "
+                      << (c.status.is_ok() ? std::string("ok")
+                                           : std::string("FAILED (") + sdk::to_string(c.status.code()) +
+                                                 "): " + c.status.message())
+                      << "\n";
+            if (!c.status.is_ok()) rc = exit_failure;
+        }
+    }
+    return rc;
+}
+
+int cmd_runs(const GlobalOptions& global, const std::vector<std::string>& args) {
+    po::options_description desc("runs options");
+    desc.add_options()("help,h", "show this help")("config", po::value<std::string>(), "the config file")(
+        "pipeline", po::value<std::string>(), "only this pipeline")(
+        "limit", po::value<std::size_t>()->default_value(20), "how many runs, newest first")("json", "JSON lines");
+    po::positional_options_description pos;
+    pos.add("config", 1).add("pipeline", 1);
+    po::variables_map vm;
+    if (!parse(args, desc, pos, vm, "junction runs CONFIG [PIPELINE] [--limit N] [--json]"))
+        return vm.count("help") ? exit_ok : exit_usage;
+    std::vector<ConfigError> errors;
+    auto config = load_config(vm["config"].as<std::string>(), errors);
+    if (!errors.empty()) {
+        for (const auto& e : errors) std::cerr << e.line() << "\n";
+        return exit_invalid_config;
+    }
+    auto store = open_store(config);
+    if (!store) return exit_failure;
+    std::optional<std::string> only;
+    if (vm.count("pipeline")) only = vm["pipeline"].as<std::string>();
+    auto runs = store->runs(only ? std::optional<std::string_view>(*only) : std::nullopt, vm["limit"].as<std::size_t>());
+    if (vm.count("json")) {
+        for (const auto& r : runs) {
+            json::array plugins, columns;
+            for (const auto& p : r.plugins) plugins.emplace_back(p);
+            for (const auto& c : r.columns) columns.emplace_back(c);
+            json::object o{{"id", r.id},         {"pipeline", r.pipeline}, {"started", iso(r.started)},
+                           {"finished", r.finished ? json::value(iso(*r.finished)) : json::value(nullptr)},
+                           {"outcome", r.outcome}, {"read", r.read},       {"written", r.written},
+                           {"invalid", r.invalid}, {"failed", r.failed},   {"plugins", plugins},
+                           {"columns", columns},   {"error", r.error}};
+            std::cout << json::serialize(o) << "\n";
+        }
+        return exit_ok;
+    }
+    std::cout << std::left << std::setw(6) << "ID" << std::setw(16) << "PIPELINE" << std::setw(26) << "STARTED"
+              << std::setw(9) << "OUTCOME" << std::setw(9) << "READ" << std::setw(9) << "WRITTEN" << std::setw(9)
+              << "INVALID" << std::setw(8) << "FAILED" << "PLUGINS / ERROR\n";
+    for (const auto& r : runs) {
+        std::string plugins;
+        for (const auto& p : r.plugins) plugins += (plugins.empty() ? "" : " -> ") + p;
+        std::cout << std::left << std::setw(6) << r.id << std::setw(16) << r.pipeline << std::setw(26)
+                  << iso(r.started) << std::setw(9) << r.outcome << std::setw(9) << r.read << std::setw(9)
+                  << r.written << std::setw(9) << r.invalid << std::setw(8) << r.failed << plugins
+                  << (r.error.empty() ? "" : "  error: " + r.error) << "\n";
+    }
+    if (runs.empty()) std::cout << "(no runs recorded yet)\n";
+    return exit_ok;
+}
+
+int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>& args) {
+    po::options_description desc("dead-letters options");
+    desc.add_options()("help,h", "show this help")("config", po::value<std::string>(), "the config file")(
+        "pipeline", po::value<std::string>(), "the pipeline")("limit", po::value<std::size_t>()->default_value(50),
+                                                              "how many to list")(
+        "all", "include those already replayed")("json", "JSON lines, with the payloads")(
+        "replay", "send them through the pipeline's translators and writer again")(
+        "id", po::value<std::vector<std::int64_t>>()->composing(), "with --replay: only this one (repeatable)");
+    po::positional_options_description pos;
+    pos.add("config", 1).add("pipeline", 1);
+    po::variables_map vm;
+    const char* usage = "junction dead-letters CONFIG PIPELINE [--limit N] [--all] [--json] [--replay [--id N]...]";
+    if (!parse(args, desc, pos, vm, usage)) return vm.count("help") ? exit_ok : exit_usage;
+    if (!vm.count("pipeline")) {
+        std::cerr << "junction: missing PIPELINE\nusage: " << usage << "\n";
+        return exit_usage;
+    }
+    const auto name = vm["pipeline"].as<std::string>();
+    Loaded l;
+    if (int rc = load(global, vm["config"].as<std::string>(), l); rc != exit_ok) return rc;
+    bool unknown = false;
+    auto chosen = select(l, {name}, unknown);
+    if (unknown || chosen.empty()) return exit_usage;
+    auto store = open_store(l.config);
+    if (!store) return exit_failure;
+    if (vm.count("replay")) {
+        std::stop_source stop;
+        SignalWatcher signals(stop);
+        auto ids = vm.count("id") ? vm["id"].as<std::vector<std::int64_t>>() : std::vector<std::int64_t>{};
+        auto s = replay_dead_letters(*chosen.front(), *store, RunOptions{.base_dir = l.config.base_dir}, ids,
+                                     stop.get_token());
+        std::cout << "replayed " << s.read << ": written " << s.written << ", rejected again " << s.invalid
+                  << ", failed " << s.failed << "\n";
+        return s.outcome == "failed" ? exit_failure : exit_ok;
+    }
+    auto letters = store->dead_letters(name, vm.count("all") > 0, vm["limit"].as<std::size_t>());
+    for (const auto& d : letters) {
+        if (vm.count("json")) {
+            json::object o{{"id", d.id},         {"pipeline", d.pipeline}, {"stage", d.stage},
+                           {"plugin", d.plugin}, {"reason", d.reason},     {"at", iso(d.at)},
+                           {"key", d.meta.key},  {"source", d.meta.source}, {"attempts", d.meta.attempts},
+                           {"replayed", d.replayed}, {"payload", d.payload}};
+            std::cout << json::serialize(o) << "\n";
+        } else {
+            std::cout << "#" << d.id << " " << iso(d.at) << " " << d.stage << " " << d.plugin
+                      << (d.meta.source.empty() ? "" : " " + d.meta.source) << (d.replayed ? " (replayed)" : "")
+                      << ": " << d.reason << "\n";
+        }
+    }
+    if (letters.empty() && !vm.count("json")) std::cout << "(no dead letters)\n";
+    return exit_ok;
+}
+
+}  // namespace junction::host

@@ -1,0 +1,126 @@
+// The engine through the `junction` binary: validate, run --once, signals, SIGKILL
+// mid-run and restart, fatal isolation between pipelines in the daemon.
+#include <set>
+
+#include "engine_fixture.hpp"
+
+using namespace junction::test;
+
+namespace {
+std::string junction_cmd(const std::string& args) {
+    return sh_quote(JUNCTION_BIN) + " --plugin-dir " + sh_quote(std::string(JUNCTION_TEST_PLUGIN_DIR) + "/testkit") +
+           " " + args;
+}
+std::string pipeline(const std::string& name, const std::string& reader, const std::string& writer,
+                     const std::string& extra = "") {
+    return R"({"name": ")" + name + R"(", )" + extra + R"( "reader": {"plugin": "testkit", "options": )" + reader +
+           R"(}, "writer": {"plugin": "testkit", "options": )" + writer + "}}";
+}
+}  // namespace
+
+TEST_CASE("validate accepts a good config and lists every problem of a bad one with its path") {
+    TempDir dir;
+    write_file(dir / "good.json", R"({"pipelines": [)" + pipeline("a", "{}", R"({"file": "o.ndjson"})") + "]}");
+    auto ok = run(junction_cmd("validate " + sh_quote((dir / "good.json").string())));
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.out.find("valid (1 pipeline: a [testkit -> testkit])") != std::string::npos);
+
+    write_file(dir / "bad.json", R"({"pipelines": [)" + pipeline("a", R"({"count": "many"})", R"({"fil": "o"})") + "," +
+                                     pipeline("b", "{}", R"({"file": "${NOPE_NOT_SET}"})") + "]}");
+    auto bad = run(junction_cmd("validate " + sh_quote((dir / "bad.json").string())));
+    CHECK(bad.exit_code == 3);
+    CHECK(bad.err.find("pipelines[1].writer.options.file: environment variable NOPE_NOT_SET is not set") !=
+          std::string::npos);
+    // Structure and env problems are found first; plugin options once those are fixed.
+    write_file(dir / "bad2.json", R"({"pipelines": [)" + pipeline("a", R"({"count": "many"})", R"({"fil": "o"})") + "]}");
+    auto bad2 = run(junction_cmd("validate " + sh_quote((dir / "bad2.json").string())));
+    CHECK(bad2.exit_code == 3);
+    CHECK(bad2.err.find("pipelines[0].reader.options.count: expected an integer, got string") != std::string::npos);
+    CHECK(bad2.err.find("pipelines[0].writer.options.fil: unknown option") != std::string::npos);
+    CHECK(bad2.err.find("pipelines[0].writer.options.file: required option missing") != std::string::npos);
+    CHECK(bad2.err.find("3 problems found") != std::string::npos);
+}
+
+TEST_CASE("run --once runs every pipeline; a fatal one fails the exit code but not the others") {
+    TempDir dir;
+    write_file(dir / "c.json", R"({"pipelines": [)" +
+                                   pipeline("bad", R"({"count": 100})", R"({"file": "bad.ndjson", "fatal_at": 3})") + "," +
+                                   pipeline("good", R"({"count": 100})", R"({"file": "good.ndjson"})") + "]}");
+    auto r = run(junction_cmd("run --once " + sh_quote((dir / "c.json").string())));
+    CHECK(r.exit_code == 1);
+    CHECK(lines_of(read_file(dir / "good.ndjson")).size() == 100);
+    CHECK(r.err.find("pipeline bad failed: writer testkit: testkit: bad credentials") != std::string::npos);
+    CHECK(r.err.find("run finished pipeline=good outcome=ok") != std::string::npos);
+    // No stack trace, no "terminate called".
+    CHECK(r.err.find("terminate") == std::string::npos);
+
+    auto runs = run(junction_cmd("runs " + sh_quote((dir / "c.json").string()) + " --json"));
+    CHECK(runs.exit_code == 0);
+    CHECK(lines_of(runs.out).size() == 2);
+    CHECK(runs.out.find("\"outcome\":\"failed\"") != std::string::npos);
+}
+
+TEST_CASE("SIGKILL in the middle of a large run loses no record on restart") {
+    TempDir dir;
+    const int total = 200000;
+    write_file(dir / "c.json", R"({"pipelines": [)" +
+                                   pipeline("big", "{\"count\": " + std::to_string(total) + ", \"delay_ms\": 1}",
+                                            R"({"file": "out.ndjson"})", R"("batch_size": 500,)") +
+                                   "]}");
+    {
+        Background b(junction_cmd("run --once " + sh_quote((dir / "c.json").string())), dir / "o1", dir / "e1");
+        REQUIRE(eventually([&] { return lines_of(read_file(dir / "out.ndjson")).size() > 20000; }));
+        b.signal(SIGKILL);
+        CHECK(b.wait() == 128 + SIGKILL);
+    }
+    const auto before = lines_of(read_file(dir / "out.ndjson")).size();
+    CHECK(before < static_cast<std::size_t>(total));
+    auto r = run(junction_cmd("run --once " + sh_quote((dir / "c.json").string())));
+    CHECK(r.exit_code == 0);
+    std::set<std::int64_t> seen;
+    for (const auto& row : read_ndjson(dir / "out.ndjson")) seen.insert(row.at("n").as_int64());
+    CHECK(seen.size() == static_cast<std::size_t>(total));
+    CHECK(*seen.begin() == 0);
+    CHECK(*seen.rbegin() == total - 1);
+}
+
+TEST_CASE("SIGTERM drains the work in flight, commits and exits 0") {
+    TempDir dir;
+    write_file(dir / "c.json", R"({"pipelines": [)" +
+                                   pipeline("p", R"({"count": 100000000, "delay_ms": 5})", R"({"file": "out.ndjson"})",
+                                            R"("batch_size": 100,)") +
+                                   "]}");
+    Background b(junction_cmd("run --once " + sh_quote((dir / "c.json").string())), dir / "o", dir / "e");
+    REQUIRE(eventually([&] { return lines_of(read_file(dir / "out.ndjson")).size() > 500; }));
+    b.signal(SIGTERM);
+    CHECK(b.wait(std::chrono::seconds(20)) == 0);
+    const auto written = lines_of(read_file(dir / "out.ndjson")).size();
+    auto runs = run(junction_cmd("runs " + sh_quote((dir / "c.json").string()) + " p --json"));
+    CHECK(runs.out.find("\"outcome\":\"stopped\"") != std::string::npos);
+    CHECK(runs.out.find("\"written\":" + std::to_string(written)) != std::string::npos);
+    CHECK(read_file(dir / "e").find("received SIGTERM") != std::string::npos);
+}
+
+TEST_CASE("in the daemon a fatal pipeline stops alone while the others keep their schedule") {
+    TempDir dir;
+    write_file(dir / "c.json",
+               R"({"pipelines": [)" +
+                   pipeline("broken", R"({"count": 5})", R"({"file": "b.ndjson", "fatal_at": 0})",
+                            R"("schedule": {"interval_ms": 50},)") +
+                   "," + pipeline("ticking", R"({"count": 1})", R"({"file": "t.ndjson"})", R"("schedule": {"interval_ms": 100},)") +
+                   "]}");
+    // "ticking" re-reads from its committed position each run, so it only writes once;
+    // its runs are counted in the history instead.
+    Background b(junction_cmd("run " + sh_quote((dir / "c.json").string())), dir / "o", dir / "e");
+    auto ticking_runs = [&] {
+        auto r = run(junction_cmd("runs " + sh_quote((dir / "c.json").string()) + " ticking --json --limit 100"));
+        return lines_of(r.out).size();
+    };
+    CHECK(eventually([&] { return ticking_runs() >= 5; }));
+    b.signal(SIGTERM);
+    CHECK(b.wait(std::chrono::seconds(20)) == 0);
+    const auto err = read_file(dir / "e");
+    CHECK(err.find("pipeline broken stopped after a fatal error") != std::string::npos);
+    auto broken = run(junction_cmd("runs " + sh_quote((dir / "c.json").string()) + " broken --json --limit 100"));
+    CHECK(lines_of(broken.out).size() == 1);
+}

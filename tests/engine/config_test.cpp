@@ -1,0 +1,144 @@
+// The config file: syntax, ${VAR} substitution, structure errors with JSON paths, and
+// plugin options checked against their declared schema.
+#include <map>
+
+#include <junction/core/config.hpp>
+#include <junction/core/option_validation.hpp>
+
+#include "engine_fixture.hpp"
+
+using namespace junction;
+using namespace junction::core;
+namespace json = boost::json;
+
+namespace {
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+    return [vars](const std::string& n) -> std::optional<std::string> {
+        auto it = vars.find(n);
+        return it == vars.end() ? std::nullopt : std::optional(it->second);
+    };
+}
+std::string all(const std::vector<ConfigError>& errors) {
+    std::string out;
+    for (const auto& e : errors) out += e.line() + "\n";
+    return out;
+}
+const char* minimal = R"({
+  // comments are allowed
+  "pipelines": [
+    {"name": "a", "reader": {"plugin": "r"}, "writer": {"plugin": "w", "options": {"dir": "${OUT}"},},},
+  ],
+})";
+}  // namespace
+
+TEST_CASE("comments and trailing commas are accepted") {
+    std::vector<ConfigError> errors;
+    auto c = parse_config(minimal, "/etc/x/sync.json", errors, env_of({{"OUT", "/data/out"}}));
+    CHECK_MESSAGE(errors.empty(), all(errors));
+    REQUIRE(c.pipelines.size() == 1);
+    CHECK(c.pipelines[0].writer.options.at("dir").as_string() == "/data/out");
+    CHECK(c.state == std::filesystem::path("/etc/x/sync.state.db"));
+}
+
+TEST_CASE("an unset variable without default is an error naming it and its path") {
+    std::vector<ConfigError> errors;
+    parse_config(minimal, "c.json", errors, env_of({}));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].path == "pipelines[0].writer.options.dir");
+    CHECK(errors[0].message.find("environment variable OUT is not set") != std::string::npos);
+}
+
+TEST_CASE("${VAR:-default} uses the default when unset or empty, and $${ is a literal") {
+    json::value v = {{"a", "${X:-fallback}/y"}, {"b", "$${X}"}, {"c", "${Y:-d}"}, {"d", "x${Z}z"}};
+    std::vector<ConfigError> errors;
+    substitute_env(v, "", env_of({{"Y", ""}, {"Z", "mid"}}), errors);
+    CHECK(errors.empty());
+    CHECK(v.at("a").as_string() == "fallback/y");
+    CHECK(v.at("b").as_string() == "${X}");
+    CHECK(v.at("c").as_string() == "d");
+    CHECK(v.at("d").as_string() == "xmidz");
+}
+
+TEST_CASE("a syntax error gives the file, line and column") {
+    std::vector<ConfigError> errors;
+    parse_config("{\n  \"pipelines\": [\n    {\"name\": }\n]}", "bad.json", errors, env_of({}));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].message.find("bad.json:3:") != std::string::npos);
+    CHECK(errors[0].message.find("invalid JSON") != std::string::npos);
+}
+
+TEST_CASE("every structural problem is reported with its JSON path, not just the first") {
+    std::vector<ConfigError> errors;
+    parse_config(R"({"pipelines": [
+        {"name": "a", "reader": {"plugin": "r"}, "writer": {"plugin": "w"}, "batch_size": 0, "colour": 1},
+        {"name": "a", "reader": {"options": {}}, "writer": 5, "retry": {"max_attempts": "x"}}
+    ], "extra": true})",
+                 "c.json", errors, env_of({}));
+    const auto text = all(errors);
+    CHECK(text.find("pipelines[0].batch_size: must be between 1 and 100000, got 0") != std::string::npos);
+    CHECK(text.find("pipelines[0].colour: unknown key; valid keys: name,") != std::string::npos);
+    CHECK(text.find("pipelines[1].name: duplicate pipeline name \"a\"") != std::string::npos);
+    CHECK(text.find("pipelines[1].reader.plugin: required key missing") != std::string::npos);
+    CHECK(text.find("pipelines[1].writer: expected an object") != std::string::npos);
+    CHECK(text.find("pipelines[1].retry.max_attempts: expected an integer, got string") != std::string::npos);
+    CHECK(text.find("extra: unknown key") != std::string::npos);
+    CHECK(errors.size() == 7);
+}
+
+TEST_CASE("options are checked against the declared schema") {
+    using sdk::OptionType;
+    sdk::OptionSchema schema = {
+        {.name = "uri", .type = OptionType::string, .required = true, .secret = true},
+        {.name = "mode", .type = OptionType::string, .default_value = "fast", .allowed = {"fast", "safe"}},
+        {.name = "size", .type = OptionType::integer, .default_value = 10, .min = 1, .max = 100},
+        {.name = "name", .type = OptionType::string, .pattern = "^[a-z]+$"},
+        {.name = "flag", .type = OptionType::boolean, .default_value = false},
+        {.name = "keys", .type = OptionType::string_list},
+    };
+    SUBCASE("defaults are applied and values typed") {
+        std::vector<ConfigError> errors;
+        auto o = validate_options(schema, {{"uri", "mongodb://u:p@h"}, {"size", "42"}, {"flag", "true"}, {"keys", "a,b"}},
+                                  "x.options", errors);
+        CHECK(errors.empty());
+        CHECK(o.get_string("mode") == "fast");
+        CHECK(o.get_int("size") == 42);
+        CHECK(o.get_bool("flag"));
+        CHECK(o.get_strings("keys") == std::vector<std::string>{"a", "b"});
+    }
+    SUBCASE("every problem at once, with paths") {
+        std::vector<ConfigError> errors;
+        validate_options(schema, {{"mode", "slow"}, {"size", 1000}, {"name", "ABC"}, {"flag", 3}, {"colour", 1}},
+                         "pipelines[0].writer.options", errors);
+        const auto text = all(errors);
+        CHECK(text.find("pipelines[0].writer.options.uri: required option missing") != std::string::npos);
+        CHECK(text.find("pipelines[0].writer.options.mode: \"slow\" is not one of: fast, safe") != std::string::npos);
+        CHECK(text.find("pipelines[0].writer.options.size: must be between 1 and 100, got 1000") != std::string::npos);
+        CHECK(text.find("pipelines[0].writer.options.name: \"ABC\" does not match the pattern") != std::string::npos);
+        CHECK(text.find("pipelines[0].writer.options.flag: expected a boolean, got integer") != std::string::npos);
+        CHECK(text.find("pipelines[0].writer.options.colour: unknown option; valid options: uri, mode, size, name, flag, keys") !=
+              std::string::npos);
+        CHECK(errors.size() == 6);
+    }
+    SUBCASE("secrets are redacted") {
+        auto r = redact(schema, {{"uri", "mongodb://u:secret@h"}, {"mode", "safe"}});
+        CHECK(r.at("uri").as_string() == "***");
+        CHECK(r.at("mode").as_string() == "safe");
+    }
+}
+
+TEST_CASE("unknown plugins and wrong kinds are reported with paths when resolving") {
+    junction::test::TempDir dir;
+    PluginRegistry registry;
+    registry.load_directories({std::filesystem::path(JUNCTION_TEST_PLUGIN_DIR) / "testkit"});
+    std::vector<ConfigError> errors;
+    auto c = parse_config(R"({"pipelines": [{"name": "a", "reader": {"plugin": "nope"},
+        "writer": {"plugin": "testkit", "options": {"file": 5, "bogus": 1}}}]})",
+                          dir / "c.json", errors, env_of({}));
+    REQUIRE(errors.empty());
+    resolve_pipelines(c, registry, errors);
+    const auto text = all(errors);
+    CHECK(text.find("pipelines[0].reader.plugin: no plugin named \"nope\" is loaded; readers available: testkit") !=
+          std::string::npos);
+    CHECK(text.find("pipelines[0].writer.options.file: expected a string, got integer") != std::string::npos);
+    CHECK(text.find("pipelines[0].writer.options.bogus: unknown option") != std::string::npos);
+}
