@@ -18,6 +18,12 @@ function(junction_add_plugin name)
   if(NOT APPLE AND NOT WIN32)
     target_link_options(${target} PRIVATE -Wl,--no-undefined)
   endif()
+  # GCC marks statics of inline functions (even libstdc++'s, e.g. std::to_string's
+  # digit table) STB_GNU_UNIQUE, and glibc never unloads a library that has one: the
+  # host could not unload a plugin after its last instance is gone.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -fno-gnu-unique)
+  endif()
   if(DEFINED JUNCTION_PLUGIN_OUTPUT_DIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${JUNCTION_PLUGIN_OUTPUT_DIR}")
     install(TARGETS ${target} LIBRARY DESTINATION ${JUNCTION_PLUGIN_INSTALL_DIR})

@@ -1,0 +1,182 @@
+#include "client.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <mutex>
+
+namespace junction::mongodb {
+namespace {
+
+// libmongoc logs through one process-wide handler; its lines go to the logger of the
+// instance whose call is running on this thread, and are dropped on the driver's own
+// background threads (they only repeat what the next call reports).
+thread_local const Client* current_client = nullptr;
+
+void forward_driver_log(mongoc_log_level_t level, const char* domain, const char* message, void*) {
+    if (level > MONGOC_LOG_LEVEL_WARNING || current_client == nullptr) return;
+    current_client->log().warn(current_client->redact(std::string("libmongoc ") + domain + ": " + message));
+}
+
+std::string percent_decode(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            const auto hex = std::string(s.substr(i + 1, 2));
+            char* end = nullptr;
+            const long v = std::strtol(hex.c_str(), &end, 16);
+            if (end == hex.c_str() + 2) {
+                out.push_back(static_cast<char>(v));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(s[i]);
+    }
+    return out;
+}
+
+void replace_all(std::string& s, const std::string& what, std::string_view with) {
+    if (what.empty()) return;
+    for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + with.size()))
+        s.replace(at, what.size(), with);
+}
+
+}  // namespace
+
+void ensure_driver_initialized() {
+    static std::once_flag once;  // constant-initialized: no static initializer runs at dlopen
+    std::call_once(once, [] {
+        mongoc_log_set_handler(forward_driver_log, nullptr);
+        mongoc_init();
+    });
+}
+
+std::string redact_uri_secrets(std::string message, const std::string& uri) {
+    replace_all(message, uri, "***");
+    const auto scheme = uri.find("://");
+    if (scheme == std::string::npos) return message;
+    const std::string_view rest = std::string_view(uri).substr(scheme + 3);
+    const auto at = rest.substr(0, rest.find('?')).rfind('@');
+    if (at == std::string_view::npos) return message;
+    const auto userinfo = rest.substr(0, at);
+    const auto colon = userinfo.find(':');
+    if (colon == std::string_view::npos) return message;
+    const std::string raw(userinfo.substr(colon + 1));
+    if (raw.empty()) return message;
+    replace_all(message, raw, "***");
+    replace_all(message, percent_decode(raw), "***");
+    return message;
+}
+
+std::string endpoint_of(const mongoc_uri_t* uri) {
+    if (const char* srv = mongoc_uri_get_srv_hostname(uri)) return srv;
+    std::string out;
+    for (const auto* h = mongoc_uri_get_hosts(uri); h != nullptr; h = h->next) {
+        if (!out.empty()) out += ',';
+        out += h->host_and_port;
+    }
+    return out.empty() ? "(no host)" : out;
+}
+
+bool is_transient_server_code(std::uint32_t code) {
+    // HostUnreachable, HostNotFound, NetworkTimeout, ShutdownInProgress, PrimarySteppedDown,
+    // ExceededTimeLimit, SocketException, NotWritablePrimary, InterruptedAtShutdown,
+    // InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary,
+    // MaxTimeMSExpired, LockBusy, WriteConflict, StaleConfig, StaleEpoch, LockTimeout.
+    static constexpr std::array<std::uint32_t, 18> codes = {6,     7,     89,    91,    189,   262,
+                                                            9001,  10107, 11600, 11602, 13435, 13436,
+                                                            50,    46,    112,   13388, 150,   24};
+    return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+sdk::Status classify_error(const bson_error_t& error, const std::string& prefix) {
+    const std::string text = prefix + ": " + error.message;
+    switch (error.domain) {
+        case MONGOC_ERROR_STREAM:
+        case MONGOC_ERROR_SERVER_SELECTION:
+        case MONGOC_ERROR_WRITE_CONCERN: return sdk::Status::retry(text);
+        case MONGOC_ERROR_CLIENT:
+            if (error.code == MONGOC_ERROR_CLIENT_AUTHENTICATE)
+                return sdk::Status::fatal(prefix + ": authentication failed: " + error.message);
+            if (error.code == MONGOC_ERROR_CLIENT_NO_ACCEPTABLE_PEER ||
+                error.code == MONGOC_ERROR_CLIENT_IN_EXHAUST)
+                return sdk::Status::retry(text);
+            return sdk::Status::fatal(text);
+        case MONGOC_ERROR_SERVER:
+        case MONGOC_ERROR_QUERY:
+        case MONGOC_ERROR_COMMAND:
+            if (error.code == 18 || error.code == 13)  // AuthenticationFailed, Unauthorized
+                return sdk::Status::fatal(prefix + ": not authorized: " + error.message);
+            if (is_transient_server_code(error.code)) return sdk::Status::retry(text);
+            return sdk::Status::fatal(text);
+        default: return sdk::Status::fatal(text);
+    }
+}
+
+sdk::Status Client::create(const CommonConfig& config, sdk::Logger& log, std::unique_ptr<Client>& out) {
+    ensure_driver_initialized();
+    bson_error_t error;
+    mongoc_uri_t* uri = mongoc_uri_new_with_error(config.uri.c_str(), &error);
+    if (uri == nullptr)
+        return sdk::Status::fatal(redact_uri_secrets("mongodb: invalid uri: " + std::string(error.message), config.uri));
+    const auto ms = static_cast<std::int32_t>(config.timeout.count());
+    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, ms);
+    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, ms);
+    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, ms);
+    std::string endpoint = endpoint_of(uri);
+    mongoc_client_pool_t* pool = mongoc_client_pool_new_with_error(uri, &error);
+    mongoc_uri_destroy(uri);
+    if (pool == nullptr)
+        return sdk::Status::fatal(
+            redact_uri_secrets("mongodb " + endpoint + ": cannot create a client: " + error.message, config.uri));
+    mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2);
+    mongoc_client_pool_set_appname(pool, "junction");
+    out.reset(new Client(config, log, pool, std::move(endpoint)));
+    return sdk::Status::ok();
+}
+
+Client::Client(const CommonConfig& config, sdk::Logger& log, mongoc_client_pool_t* pool, std::string endpoint)
+    : config_(config),
+      log_(log),
+      pool_(pool),
+      uri_text_(config.uri),
+      endpoint_(std::move(endpoint)),
+      prefix_("mongodb " + endpoint_) {}
+
+Client::~Client() { mongoc_client_pool_destroy(pool_); }
+
+sdk::Status Client::status_of(const bson_error_t& error, std::string_view what) const {
+    bson_error_t copy = error;
+    const std::string redacted = redact(what.empty() ? std::string(error.message)
+                                                     : std::string(what) + ": " + error.message);
+    bson_strncpy(copy.message, redacted.c_str(), sizeof copy.message);
+    return classify_error(copy, prefix_);
+}
+
+sdk::Status Client::ping() {
+    Lease lease(*this);
+    bson_t command = BSON_INITIALIZER;
+    BSON_APPEND_INT32(&command, "ping", 1);
+    bson_error_t error;
+    const bool ok = mongoc_client_command_simple(lease.client(), "admin", &command, nullptr, nullptr, &error);
+    bson_destroy(&command);
+    return ok ? sdk::Status::ok() : status_of(error, "ping");
+}
+
+Client::Lease::Lease(Client& owner)
+    : owner_(owner),
+      client_(mongoc_client_pool_pop(owner.pool_)),
+      collection_(mongoc_client_get_collection(client_, owner.config_.database.c_str(),
+                                               owner.config_.collection.c_str())),
+      previous_(current_client) {
+    current_client = &owner_;
+}
+
+Client::Lease::~Lease() {
+    current_client = previous_;
+    mongoc_collection_destroy(collection_);
+    mongoc_client_pool_push(owner_.pool_, client_);
+}
+
+}  // namespace junction::mongodb

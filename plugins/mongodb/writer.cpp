@@ -1,0 +1,190 @@
+#include "writer.hpp"
+
+#include "convert.hpp"
+
+namespace junction::mongodb {
+namespace {
+
+// The value at a dotted path of a JSON object, or nullptr when absent.
+const boost::json::value* find_path(const boost::json::object& object, const std::string& path) {
+    const boost::json::object* current = &object;
+    std::size_t start = 0;
+    for (;;) {
+        const auto dot = path.find('.', start);
+        const auto* v = current->if_contains(std::string_view(path).substr(start, dot - start));
+        if (v == nullptr || dot == std::string::npos) return v;
+        if (!v->is_object()) return nullptr;
+        current = &v->get_object();
+        start = dot + 1;
+    }
+}
+
+std::string index_name(const std::vector<std::string>& keys) {
+    std::string name;
+    for (const auto& k : keys) name += (name.empty() ? "" : "_") + k + "_1";
+    return name;
+}
+
+struct BulkGuard {
+    mongoc_bulk_operation_t* bulk;
+    ~BulkGuard() { mongoc_bulk_operation_destroy(bulk); }
+};
+
+}  // namespace
+
+sdk::Status MongoWriter::open(sdk::Context& context) {
+    if (auto s = parse_writer_config(context.options(), config_); !s.is_ok()) return s;
+    if (auto s = Client::create(config_, context.log(), client_); !s.is_ok()) return s;
+    if (auto s = client_->ping(); !s.is_ok()) return s;
+    if (auto s = ensure_unique_index(); !s.is_ok()) return s;
+    context.log().info("mongodb writer: " + client_->endpoint() + " " + config_.database + "." +
+                       config_.collection + ", upsert by " + index_name(config_.upsert_key));
+    return sdk::Status::ok();
+}
+
+sdk::Status MongoWriter::ensure_unique_index() {
+    bson_t keys = BSON_INITIALIZER;
+    for (const auto& k : config_.upsert_key) BSON_APPEND_INT32(&keys, k.c_str(), 1);
+    const std::string name = index_name(config_.upsert_key);
+    bson_t command = BSON_INITIALIZER;
+    bson_t indexes;
+    bson_t index;
+    BSON_APPEND_UTF8(&command, "createIndexes", config_.collection.c_str());
+    BSON_APPEND_ARRAY_BEGIN(&command, "indexes", &indexes);
+    BSON_APPEND_DOCUMENT_BEGIN(&indexes, "0", &index);
+    BSON_APPEND_DOCUMENT(&index, "key", &keys);
+    BSON_APPEND_UTF8(&index, "name", name.c_str());
+    BSON_APPEND_BOOL(&index, "unique", true);
+    bson_append_document_end(&indexes, &index);
+    bson_append_array_end(&command, &indexes);
+    bson_error_t error;
+    Client::Lease lease(*client_);
+    const bool ok = mongoc_collection_write_command_with_opts(lease.collection(), &command, nullptr, nullptr, &error);
+    bson_destroy(&command);
+    bson_destroy(&keys);
+    if (ok) return sdk::Status::ok();
+    if (error.domain == MONGOC_ERROR_SERVER && error.code == 85) {  // same keys, another name: already unique or not
+        client_->log().warn(client_->prefix() + ": an index on " + name + " exists under another name (" +
+                            client_->redact(error.message) + "); make sure it is unique");
+        return sdk::Status::ok();
+    }
+    if (error.domain == MONGOC_ERROR_SERVER && (error.code == 11000 || error.code == 86)) {
+        return sdk::Status::fatal(client_->prefix() + ": cannot create the unique index " + name + " on " +
+                                  config_.database + "." + config_.collection + ": " +
+                                  client_->redact(error.message));
+    }
+    return client_->status_of(error, "create index " + name);
+}
+
+sdk::Status MongoWriter::write(std::span<sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {
+    if (!client_) return sdk::Status::fatal("mongodb writer: write() before a successful open()");
+    Client::Lease lease(*client_);
+    bson_t bulk_opts = BSON_INITIALIZER;
+    BSON_APPEND_BOOL(&bulk_opts, "ordered", false);
+    BulkGuard guard{mongoc_collection_create_bulk_operation_with_opts(lease.collection(), &bulk_opts)};
+    bson_destroy(&bulk_opts);
+    bson_t upsert_opts = BSON_INITIALIZER;
+    BSON_APPEND_BOOL(&upsert_opts, "upsert", true);
+
+    std::vector<std::size_t> batch_index;  // bulk operation index -> batch index
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const auto& payload = batch[i].payload;
+        std::string missing;
+        for (const auto& k : config_.upsert_key) {
+            const auto* v = find_path(payload, k);
+            if (v == nullptr || v->is_null()) {
+                missing = k;
+                break;
+            }
+        }
+        if (!missing.empty()) {
+            rejected.push_back({i, "missing upsert key field '" + missing + "'"});
+            continue;
+        }
+        boost::json::object fields = payload;
+        fields.erase("_id");  // never $set: the stored document keeps its own _id
+        bson_t doc = BSON_INITIALIZER;
+        if (auto err = json_to_bson(fields, config_.date_fields, &doc)) {
+            bson_destroy(&doc);
+            rejected.push_back({i, *err});
+            continue;
+        }
+        bson_t selector = BSON_INITIALIZER;
+        for (const auto& k : config_.upsert_key) {
+            bson_iter_t iter;
+            bson_iter_t found;
+            if (bson_iter_init(&iter, &doc) && bson_iter_find_descendant(&iter, k.c_str(), &found))
+                bson_append_value(&selector, k.c_str(), -1, bson_iter_value(&found));
+        }
+        bson_t update = BSON_INITIALIZER;
+        BSON_APPEND_DOCUMENT(&update, "$set", &doc);
+        bson_error_t error;
+        const bool added =
+            mongoc_bulk_operation_update_one_with_opts(guard.bulk, &selector, &update, &upsert_opts, &error);
+        bson_destroy(&update);
+        bson_destroy(&selector);
+        bson_destroy(&doc);
+        if (!added) {
+            rejected.push_back({i, error.message});
+            continue;
+        }
+        batch_index.push_back(i);
+    }
+    bson_destroy(&upsert_opts);
+    if (batch_index.empty()) return sdk::Status::ok();
+
+    bson_t reply;
+    bson_error_t error;
+    const bool ok = mongoc_bulk_operation_execute(guard.bulk, &reply, &error) != 0;
+    sdk::Status status = sdk::Status::ok();
+    if (!ok) {
+        if (error.domain == MONGOC_ERROR_STREAM || error.domain == MONGOC_ERROR_SERVER_SELECTION) {
+            status = client_->status_of(error, "bulk upsert");
+        } else {
+            bson_iter_t iter;
+            bson_iter_t errors;
+            bool any_write_error = false;
+            std::vector<sdk::Rejection> found;
+            if (bson_iter_init_find(&iter, &reply, "writeErrors") && bson_iter_recurse(&iter, &errors)) {
+                while (bson_iter_next(&errors) && status.is_ok()) {
+                    bson_iter_t e;
+                    std::int64_t index = -1;
+                    std::uint32_t code = 0;
+                    std::string message;
+                    if (!bson_iter_recurse(&errors, &e)) continue;
+                    while (bson_iter_next(&e)) {
+                        const std::string_view key = bson_iter_key(&e);
+                        if (key == "index") index = bson_iter_as_int64(&e);
+                        else if (key == "code") code = static_cast<std::uint32_t>(bson_iter_as_int64(&e));
+                        else if (key == "errmsg" && BSON_ITER_HOLDS_UTF8(&e)) message = bson_iter_utf8(&e, nullptr);
+                    }
+                    any_write_error = true;
+                    if (is_transient_server_code(code)) {
+                        status = sdk::Status::retry(client_->prefix() + ": " + client_->redact(message));
+                    } else if (index >= 0 && static_cast<std::size_t>(index) < batch_index.size()) {
+                        found.push_back({batch_index[static_cast<std::size_t>(index)], client_->redact(message)});
+                    }
+                }
+            }
+            bson_iter_t wce;
+            if (status.is_ok() && bson_iter_init_find(&wce, &reply, "writeConcernErrors") &&
+                BSON_ITER_HOLDS_ARRAY(&wce)) {
+                std::uint32_t len = 0;
+                const std::uint8_t* data = nullptr;
+                bson_iter_array(&wce, &len, &data);
+                if (len > 5) status = sdk::Status::retry(client_->prefix() + ": write concern error");
+            }
+            if (status.is_ok() && !any_write_error) status = client_->status_of(error, "bulk upsert");
+            if (status.is_ok()) rejected.insert(rejected.end(), found.begin(), found.end());
+        }
+    }
+    bson_destroy(&reply);
+    return status;
+}
+
+sdk::Status MongoWriter::close() {
+    client_.reset();
+    return sdk::Status::ok();
+}
+
+}  // namespace junction::mongodb

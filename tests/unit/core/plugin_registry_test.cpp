@@ -1,0 +1,266 @@
+// The plugin loader against real libraries built in tests/fixtures/plugins: what it
+// accepts, what it refuses and with which line, and that loading goes on.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include <junction/core/plugin_registry.hpp>
+
+namespace fs = std::filesystem;
+using namespace junction;
+using core::PluginRegistry;
+
+namespace {
+
+fs::path case_dir(const char* name) { return fs::path(JUNCTION_TEST_PLUGIN_DIR) / name; }
+
+bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+// The one thing a plugin instance needs from the host to open.
+class TestContext final : public sdk::Context {
+public:
+    explicit TestContext(boost::json::object options = {}) : options_(std::move(options)) {}
+    const sdk::Options& options() const noexcept override { return options_; }
+    sdk::Logger& log() noexcept override { return logger_; }
+    sdk::KeyValueStore& state() noexcept override { return store_; }
+    std::stop_token stop_token() const noexcept override { return {}; }
+    std::string_view pipeline() const noexcept override { return "test"; }
+    std::optional<std::string> committed_position() const override { return std::nullopt; }
+    std::string_view base_dir() const noexcept override { return "."; }
+
+private:
+    struct NullLogger final : sdk::Logger {
+        void write(sdk::LogLevel, std::string_view) noexcept override {}
+        bool enabled(sdk::LogLevel) const noexcept override { return false; }
+    };
+    struct NullStore final : sdk::KeyValueStore {
+        std::optional<std::string> get(std::string_view) override { return std::nullopt; }
+        void put(std::string_view, std::string_view) override {}
+        void erase(std::string_view) override {}
+    };
+    sdk::Options options_;
+    NullLogger logger_;
+    NullStore store_;
+};
+
+const core::LoadProblem& only_problem(const PluginRegistry& r) {
+    REQUIRE(r.problems().size() == 1);
+    const auto& p = r.problems().front();
+    CHECK(p.message.find('\n') == std::string::npos);  // one line, always
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("a good plugin loads with its manifest's name and version and creates working instances") {
+    PluginRegistry r;
+    r.load_directories({case_dir("good")});
+    CHECK(r.problems().empty());
+    const auto* p = r.find("test_good");
+    REQUIRE(p != nullptr);
+    CHECK(p->info().name == "test_good");
+    CHECK(p->info().version == "1.2.3");
+    CHECK(p->info().status == sdk::Maturity::beta);
+    CHECK(p->info().components.size() == 3);
+    CHECK(p->file() == case_dir("good") / "libjunction_test_good.so");
+    CHECK(p->manifest().abi_major == JUNCTION_SDK_ABI_MAJOR);
+    REQUIRE(r.plugins().size() == 1);
+
+    auto reader = p->create_reader();
+    REQUIRE(reader != nullptr);
+    TestContext ctx(boost::json::object{{"count", 2}});
+    REQUIRE(reader->open(ctx).is_ok());
+    sdk::Batch batch;
+    bool end = false;
+    CHECK(reader->read(batch, 10, end).is_ok());
+    CHECK(end);
+    CHECK(batch.size() == 2);
+
+    auto translator = p->create_translator();
+    REQUIRE(translator != nullptr);
+    sdk::Record rec;
+    CHECK(translator->translate(rec).is_ok());
+    CHECK(rec.payload.at("translated_by") == "test_good");
+    rec.payload["bad"] = true;
+    CHECK(translator->translate(rec).code() == sdk::Code::reject);
+
+    auto writer = p->create_writer();
+    REQUIRE(writer != nullptr);
+    CHECK(writer->open(ctx).is_ok());
+    std::vector<sdk::Rejection> rejected;
+    CHECK(writer->write(batch, rejected).is_ok());
+}
+
+TEST_CASE("exceptions thrown inside a plugin reach the host as fatal statuses naming it") {
+    PluginRegistry r;
+    r.load_directories({case_dir("throwing")});
+    REQUIRE(r.problems().empty());
+    const auto* p = r.find("test_throwing");
+    REQUIRE(p != nullptr);
+    TestContext ctx;
+
+    auto t = p->create_translator();
+    sdk::Record rec;
+    const auto ts = t->translate(rec);
+    CHECK(ts.code() == sdk::Code::fatal);
+    CHECK(ts.message() == "plugin test_throwing threw in translate: translate exploded");
+
+    auto reader = p->create_reader();
+    const auto os = reader->open(ctx);
+    CHECK(os.code() == sdk::Code::fatal);
+    CHECK(contains(os.message(), "non-standard exception in open"));
+    CHECK(reader->close().code() == sdk::Code::fatal);
+
+    auto w = p->create_writer();  // creation threw: a stand-in that fails with the reason
+    REQUIRE(w != nullptr);
+    const auto ws = w->open(ctx);
+    CHECK(ws.code() == sdk::Code::fatal);
+    CHECK(ws.message() == "plugin test_throwing failed to create its writer: no writer today");
+}
+
+TEST_CASE("a factory that cannot be built is refused with its reason and loading goes on") {
+    PluginRegistry r;
+    r.load_directories({case_dir("factory_fails"), case_dir("good")});
+    const auto& p = only_problem(r);
+    CHECK(contains(p.message, "plugin test_factory_fails ("));
+    CHECK(contains(p.message, "libjunction_test_factory_fails.so"));
+    CHECK(contains(p.message, "license file missing"));
+    CHECK(r.find("test_factory_fails") == nullptr);
+    CHECK(r.find("test_good") != nullptr);
+}
+
+TEST_CASE("an ABI mismatch is refused before the factory is touched, naming both sides and the fix") {
+    PluginRegistry r;
+    r.load_directories({case_dir("abi_mismatch")});  // its factory would abort() this test
+    const auto& p = only_problem(r);
+    CHECK(p.file == case_dir("abi_mismatch") / "libjunction_test_abi_mismatch.so");
+    const std::string host_compiler =
+        std::string(JUNCTION_COMPILER_ID == 2 ? "Clang " : "GCC ") + std::to_string(JUNCTION_COMPILER_MAJOR);
+    CHECK(p.message == "plugin test_abi_future (" + p.file.string() + "): built for SDK ABI 99.1 with " +
+                           host_compiler + ", host is 1.0 with " + host_compiler + ": rebuild it against SDK 1.x");
+    CHECK(r.plugins().empty());
+}
+
+TEST_CASE("a library with an unresolved symbol is refused with the dynamic loader's reason") {
+    PluginRegistry r;
+    r.load_directories({case_dir("missing_symbol")});
+    const auto& p = only_problem(r);
+    CHECK(contains(p.message, "libjunction_test_missing_symbol.so"));
+    CHECK(contains(p.message, "undefined symbol: junction_test_function_nobody_defines"));
+    CHECK(r.plugins().empty());
+}
+
+TEST_CASE("garbage named like a plugin is refused, not fatal") {
+    PluginRegistry r;
+    r.load_directories({case_dir("garbage")});
+    const auto& p = only_problem(r);
+    CHECK(contains(p.message, "libjunction_garbage.so"));
+    CHECK(contains(p.message, "cannot be loaded"));
+}
+
+TEST_CASE("a real library without a manifest is refused as not a plugin") {
+    PluginRegistry r;
+    r.load_directories({case_dir("no_manifest")});
+    const auto& p = only_problem(r);
+    CHECK(contains(p.message, "libjunction_test_no_manifest.so"));
+    CHECK(contains(p.message, "not a Junction plugin"));
+    CHECK(contains(p.message, JUNCTION_MANIFEST_SYMBOL));
+}
+
+TEST_CASE("two plugins with one name: the first file wins and the refusal names both files") {
+    PluginRegistry r;
+    r.load_directories({case_dir("duplicate")});
+    const auto& p = only_problem(r);
+    const auto first = case_dir("duplicate") / "libjunction_test_dup_a.so";
+    const auto second = case_dir("duplicate") / "libjunction_test_dup_b.so";
+    CHECK(p.file == second);
+    CHECK(contains(p.message, first.string()));
+    CHECK(contains(p.message, second.string()));
+    CHECK(contains(p.message, "test_dup"));
+    REQUIRE(r.find("test_dup") != nullptr);
+    CHECK(r.find("test_dup")->info().version == "1.0.0");
+    CHECK(r.find("test_dup")->file() == first);
+}
+
+TEST_CASE("a folder with good and bad files loads the good one and records one problem per bad file") {
+    PluginRegistry r;
+    r.load_directories({case_dir("mixed"), case_dir("does-not-exist")});
+    CHECK(r.problems().size() == 2);
+    REQUIRE(r.plugins().size() == 1);
+    CHECK(r.plugins().front()->info().name == "test_good");
+}
+
+TEST_CASE("only lib*.so files directly in a folder are considered") {
+    const fs::path dir = fs::temp_directory_path() / ("junction-loader-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "sub");
+    fs::copy_file(case_dir("garbage") / "libjunction_garbage.so", dir / "garbage.so",
+                  fs::copy_options::overwrite_existing);
+    fs::copy_file(case_dir("garbage") / "libjunction_garbage.so", dir / "libnotes.txt",
+                  fs::copy_options::overwrite_existing);
+    fs::copy_file(case_dir("garbage") / "libjunction_garbage.so", dir / "sub" / "libjunction_garbage.so",
+                  fs::copy_options::overwrite_existing);
+    PluginRegistry r;
+    r.load_directories({dir});
+    CHECK(r.problems().empty());
+    CHECK(r.plugins().empty());
+    fs::remove_all(dir);
+}
+
+TEST_CASE("check_manifest accepts this host's own manifest and refuses each kind of mismatch") {
+    const junction_plugin_manifest same = JUNCTION_MANIFEST_INIT("x", "1.0.0");
+    const fs::path file = "/p/libjunction_x.so";
+    CHECK_FALSE(core::check_manifest(same, file).has_value());
+
+    auto newer_minor = same;
+    newer_minor.abi_minor = JUNCTION_SDK_ABI_MINOR + 1;
+    REQUIRE(core::check_manifest(newer_minor, file));
+    CHECK(contains(*core::check_manifest(newer_minor, file), "rebuild it against SDK 1.x"));
+
+    auto newer_compiler = same;
+    newer_compiler.compiler_major = JUNCTION_COMPILER_MAJOR + 1;
+    REQUIRE(core::check_manifest(newer_compiler, file));
+    CHECK(contains(*core::check_manifest(newer_compiler, file), std::to_string(JUNCTION_COMPILER_MAJOR + 1)));
+
+    auto older_compiler = same;
+    older_compiler.compiler_major = JUNCTION_COMPILER_MAJOR - 1;
+    CHECK_FALSE(core::check_manifest(older_compiler, file).has_value());
+
+    auto other_family = same;
+    other_family.compiler_id = JUNCTION_COMPILER_ID == 1 ? 2 : 1;
+    CHECK(core::check_manifest(other_family, file).has_value());
+
+    auto old_abi = same;
+    old_abi.cxx11_abi = JUNCTION_CXX11_ABI == 1 ? 0 : 1;
+    REQUIRE(core::check_manifest(old_abi, file));
+    CHECK(contains(*core::check_manifest(old_abi, file), "_GLIBCXX_USE_CXX11_ABI"));
+
+    auto other_boost = same;
+    other_boost.boost_version = BOOST_VERSION + 200;  // next minor
+    REQUIRE(core::check_manifest(other_boost, file));
+    CHECK(contains(*core::check_manifest(other_boost, file), "Boost"));
+    auto boost_patch = same;
+    boost_patch.boost_version = BOOST_VERSION + 1;  // patch releases keep the ABI
+    CHECK_FALSE(core::check_manifest(boost_patch, file).has_value());
+
+    auto other_platform = same;
+    other_platform.platform = "plan9-mips";
+    REQUIRE(core::check_manifest(other_platform, file));
+    CHECK(contains(*core::check_manifest(other_platform, file), "plan9-mips"));
+    CHECK(contains(*core::check_manifest(other_platform, file), "plugin x (/p/libjunction_x.so)"));
+}
+
+TEST_CASE("the search path is --plugin-dir, JUNCTION_PLUGIN_PATH, config, bundled, without repeats") {
+    ::setenv("JUNCTION_PLUGIN_PATH", "/env/a::/env/b", 1);
+    const auto path = PluginRegistry::search_path({"/cli/a", "/cli/b"}, {"/config/a", "/cli/a"});
+    ::unsetenv("JUNCTION_PLUGIN_PATH");
+    const std::vector<fs::path> expected = {"/cli/a",    "/cli/b", "/env/a", "/env/b",
+                                            "/config/a", PluginRegistry::bundled_plugin_dir()};
+    CHECK(path == expected);
+}
+
+TEST_CASE("the bundled plugin folder is ../lib/junction/plugins beside the executable") {
+    CHECK(PluginRegistry::bundled_plugin_dir() == fs::path(JUNCTION_PLUGIN_DIR).lexically_normal());
+}
