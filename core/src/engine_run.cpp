@@ -2,6 +2,7 @@
 #include "engine_run.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
 
 #include "junction/core/logging.hpp"
@@ -19,7 +20,10 @@ PipelineRun::PipelineRun(const ResolvedPipeline& pipeline, StateStore& store, co
       options_(options),
       stop_(std::move(stop)),
       name_(pipeline.config->name),
-      limit_(std::max(pipeline.config->queue_depth, pipeline.effective_workers() + 1)) {}
+      limit_(std::max(pipeline.config->queue_depth, pipeline.effective_workers() + 1)) {
+    const char* fault = std::getenv("JUNCTION_FAULT");
+    exit_before_ack_ = fault != nullptr && std::string_view(fault) == "exit_before_ack";
+}
 
 PipelineRun::~PipelineRun() = default;
 
@@ -217,6 +221,7 @@ bool PipelineRun::write(Work& w, bool acknowledge) {
     }
 
     if (acknowledge && reader_) {
+        if (exit_before_ack_) std::_Exit(86);
         const auto& plugin = p_.reader.config->plugin;
         auto st = with_retry("reader", plugin, "acknowledge", [&] {
             std::lock_guard lock(reader_mutex_);

@@ -85,6 +85,10 @@ private:
     std::string error_;
 
     std::atomic<std::uint64_t> read_{0}, written_{0}, invalid_{0};
+    // Fault injection for the tests (JUNCTION_FAULT=exit_before_ack): the process exits
+    // between the writer's flush and the reader's acknowledgement, the window that
+    // at-least-once delivery must cover.
+    bool exit_before_ack_ = false;
     std::set<std::string> columns_;
 };
 

@@ -1,0 +1,419 @@
+// The state store on SQLite: one connection behind a mutex, statements prepared once,
+// schema versioned with PRAGMA user_version so later releases can migrate it.
+//
+// Durability: WAL with synchronous=FULL. In WAL mode NORMAL may lose the last
+// transactions on power loss (the WAL is not synced at each commit); a lost position
+// means a replay (harmless) but a lost dead letter means lost data, and the SDK
+// promises KeyValueStore::put is durable on return. So every commit syncs; the cost
+// is one fsync per batch, small next to the network calls a batch makes.
+//
+// Listing order: dead letters and runs come newest first (an operator looks at what
+// just failed); a limit of 0 means no limit.
+#include "junction/core/state_store.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "state_sqlite.hpp"
+
+namespace junction::core {
+namespace {
+
+using sqlite::Statement;
+
+// ISO 8601 UTC with milliseconds: sorts as text in time order.
+std::string format_time(Clock::time_point t) {
+    const auto ms = std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    const auto secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    const auto frac = static_cast<int>(ms - static_cast<long long>(secs) * 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    std::array<char, 32> buf{};
+    std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    return buf.data();
+}
+
+Clock::time_point parse_time(const std::string& text) {
+    std::tm tm{};
+    int ms = 0;
+    if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &ms) < 6)
+        return {};
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return Clock::from_time_t(timegm(&tm)) + std::chrono::milliseconds(ms);
+}
+
+std::string to_json(const std::vector<std::string>& items) {
+    boost::json::array a;
+    for (const auto& s : items) a.emplace_back(s);
+    return boost::json::serialize(a);
+}
+
+std::vector<std::string> strings_from_json(const std::string& text) {
+    std::vector<std::string> out;
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(text, ec);
+    if (!ec && v.is_array())
+        for (const auto& e : v.get_array())
+            if (e.is_string()) out.emplace_back(e.get_string());
+    return out;
+}
+
+boost::json::object object_from_json(const std::string& text) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (!ec && v.is_object()) return std::move(v.get_object());
+    // Never lose what was stored, even if it no longer parses as an object.
+    return boost::json::object{{"_unparsed", text}};
+}
+
+std::int64_t sql_limit(std::size_t limit) { return limit == 0 ? -1 : static_cast<std::int64_t>(limit); }
+
+// Each entry moves the schema from version i to i+1; append, never edit.
+constexpr std::array<const char*, 1> migrations = {
+    R"sql(
+CREATE TABLE positions(
+  pipeline   TEXT PRIMARY KEY,
+  position   TEXT NOT NULL,
+  updated_at TEXT NOT NULL);
+CREATE TABLE kv(
+  scope TEXT NOT NULL,
+  key   TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY(scope, key)) WITHOUT ROWID;
+CREATE TABLE dead_letters(
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  pipeline    TEXT NOT NULL,
+  stage       TEXT NOT NULL,
+  plugin      TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  payload     TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  position    TEXT NOT NULL,
+  attempts    INTEGER NOT NULL,
+  at          TEXT NOT NULL,
+  replayed    INTEGER NOT NULL DEFAULT 0,
+  received_at TEXT NOT NULL,
+  error       TEXT NOT NULL DEFAULT '');
+CREATE INDEX dead_letters_by_pipeline ON dead_letters(pipeline, replayed, id);
+CREATE TABLE runs(
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  pipeline TEXT NOT NULL,
+  started  TEXT NOT NULL,
+  finished TEXT,
+  plugins  TEXT NOT NULL,
+  read     INTEGER NOT NULL DEFAULT 0,
+  written  INTEGER NOT NULL DEFAULT 0,
+  invalid  INTEGER NOT NULL DEFAULT 0,
+  failed   INTEGER NOT NULL DEFAULT 0,
+  columns  TEXT NOT NULL,
+  outcome  TEXT NOT NULL,
+  error    TEXT NOT NULL DEFAULT '');
+CREATE INDEX runs_by_pipeline ON runs(pipeline, id);
+)sql",
+};
+
+constexpr const char* dead_letter_columns =
+    "id, pipeline, stage, plugin, reason, payload, key, source, position, attempts, at, replayed, received_at, error";
+constexpr const char* run_columns =
+    "id, pipeline, started, finished, plugins, read, written, invalid, failed, columns, outcome, error";
+
+class Connection {
+public:
+    explicit Connection(const std::filesystem::path& file) : path_(file.string()) {
+        const int rc = sqlite3_open_v2(path_.c_str(), &db_,
+                                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+        if (rc != SQLITE_OK) {
+            const std::string reason = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+            sqlite3_close(db_);
+            throw std::runtime_error("cannot open state store " + path_ + ": " + reason);
+        }
+    }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    ~Connection() { sqlite3_close_v2(db_); }
+    [[nodiscard]] sqlite3* get() const noexcept { return db_; }
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+private:
+    std::string path_;
+    sqlite3* db_ = nullptr;
+};
+
+class SqliteStateStore final : public StateStore {
+public:
+    explicit SqliteStateStore(const std::filesystem::path& file) : conn_(file) {
+        try {
+            configure();
+            migrate();
+        } catch (const sqlite::Error& e) {
+            // The first statement is where SQLite notices a corrupt or read-only file.
+            throw std::runtime_error("cannot open state store " + conn_.path() + ": " + e.reason());
+        }
+        prepare();
+    }
+
+    std::optional<std::string> position(std::string_view pipeline) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(get_position_);
+        get_position_.bind(1, pipeline);
+        if (!get_position_.step()) return std::nullopt;
+        return get_position_.text(0);
+    }
+    void commit_position(std::string_view pipeline, std::string_view position) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(put_position_);
+        put_position_.bind(1, pipeline).bind(2, position).bind(3, format_time(Clock::now())).run();
+    }
+    void reset_position(std::string_view pipeline) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(erase_position_);
+        erase_position_.bind(1, pipeline).run();
+    }
+
+    std::optional<std::string> kv_get(std::string_view scope, std::string_view key) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(kv_get_);
+        kv_get_.bind(1, scope).bind(2, key);
+        if (!kv_get_.step()) return std::nullopt;
+        return kv_get_.text(0);
+    }
+    void kv_put(std::string_view scope, std::string_view key, std::string_view value) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(kv_put_);
+        kv_put_.bind(1, scope).bind(2, key).bind(3, value).run();
+    }
+    void kv_erase(std::string_view scope, std::string_view key) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(kv_erase_);
+        kv_erase_.bind(1, scope).bind(2, key).run();
+    }
+
+    void add_dead_letters(std::vector<DeadLetter>& letters) override {
+        if (letters.empty()) return;
+        std::lock_guard lock(mutex_);
+        sqlite::Transaction tx(db(), conn_.path());
+        std::vector<std::int64_t> ids;
+        ids.reserve(letters.size());
+        for (const auto& l : letters) {
+            sqlite::ResetGuard g(add_dead_letter_);
+            add_dead_letter_.bind(1, l.pipeline)
+                .bind(2, l.stage)
+                .bind(3, l.plugin)
+                .bind(4, l.reason)
+                .bind(5, boost::json::serialize(l.payload))
+                .bind(6, l.meta.key)
+                .bind(7, l.meta.source)
+                .bind(8, l.meta.position)
+                .bind(9, static_cast<std::int64_t>(l.meta.attempts))
+                .bind(10, format_time(l.at == Clock::time_point{} ? Clock::now() : l.at))
+                .bind(11, static_cast<std::int64_t>(l.replayed ? 1 : 0))
+                .bind(12, format_time(l.meta.received_at))
+                .bind(13, l.meta.error)
+                .run();
+            ids.push_back(sqlite3_last_insert_rowid(db()));
+        }
+        tx.commit();
+        // Only once durable: a failed commit leaves the callers' letters untouched.
+        for (std::size_t i = 0; i < letters.size(); ++i) letters[i].id = ids[i];
+    }
+
+    std::vector<DeadLetter> dead_letters(std::string_view pipeline, bool include_replayed,
+                                         std::size_t limit) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(list_dead_letters_);
+        list_dead_letters_.bind(1, pipeline)
+            .bind(2, static_cast<std::int64_t>(include_replayed ? 1 : 0))
+            .bind(3, sql_limit(limit));
+        std::vector<DeadLetter> out;
+        while (list_dead_letters_.step()) {
+            const auto& s = list_dead_letters_;
+            DeadLetter d;
+            d.id = s.integer(0);
+            d.pipeline = s.text(1);
+            d.stage = s.text(2);
+            d.plugin = s.text(3);
+            d.reason = s.text(4);
+            d.payload = object_from_json(s.text(5));
+            d.meta.key = s.text(6);
+            d.meta.source = s.text(7);
+            d.meta.position = s.text(8);
+            d.meta.attempts = static_cast<std::uint32_t>(s.integer(9));
+            d.at = parse_time(s.text(10));
+            d.replayed = s.integer(11) != 0;
+            d.meta.received_at = parse_time(s.text(12));
+            d.meta.error = s.text(13);
+            out.push_back(std::move(d));
+        }
+        return out;
+    }
+
+    void mark_replayed(const std::vector<std::int64_t>& ids) override {
+        if (ids.empty()) return;
+        std::lock_guard lock(mutex_);
+        sqlite::Transaction tx(db(), conn_.path());
+        for (const auto id : ids) {
+            sqlite::ResetGuard g(mark_replayed_);
+            mark_replayed_.bind(1, id).run();
+        }
+        tx.commit();
+    }
+
+    std::int64_t begin_run(RunRecord& run) override {
+        std::lock_guard lock(mutex_);
+        if (run.started == Clock::time_point{}) run.started = Clock::now();
+        sqlite::ResetGuard g(begin_run_);
+        begin_run_.bind(1, run.pipeline)
+            .bind(2, format_time(run.started))
+            .bind(3, to_json(run.plugins))
+            .bind(4, to_json(run.columns))
+            .bind(5, run.outcome)
+            .run();
+        run.id = sqlite3_last_insert_rowid(db());
+        return run.id;
+    }
+
+    void finish_run(const RunRecord& run) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(finish_run_);
+        finish_run_.bind(1, format_time(run.finished.value_or(Clock::now())))
+            .bind(2, to_json(run.plugins))
+            .bind(3, static_cast<std::int64_t>(run.read))
+            .bind(4, static_cast<std::int64_t>(run.written))
+            .bind(5, static_cast<std::int64_t>(run.invalid))
+            .bind(6, static_cast<std::int64_t>(run.failed))
+            .bind(7, to_json(run.columns))
+            .bind(8, run.outcome)
+            .bind(9, run.error)
+            .bind(10, run.id)
+            .run();
+        if (sqlite3_changes(db()) == 0)
+            throw std::runtime_error("state store " + conn_.path() + ": no run with id " + std::to_string(run.id));
+    }
+
+    std::vector<RunRecord> runs(std::optional<std::string_view> pipeline, std::size_t limit) override {
+        std::lock_guard lock(mutex_);
+        auto& s = pipeline ? list_runs_of_ : list_runs_;
+        sqlite::ResetGuard g(s);
+        int next = 1;
+        if (pipeline) s.bind(next++, *pipeline);
+        s.bind(next, sql_limit(limit));
+        std::vector<RunRecord> out;
+        while (s.step()) {
+            RunRecord r;
+            r.id = s.integer(0);
+            r.pipeline = s.text(1);
+            r.started = parse_time(s.text(2));
+            if (auto f = s.optional_text(3)) r.finished = parse_time(*f);
+            r.plugins = strings_from_json(s.text(4));
+            r.read = static_cast<std::uint64_t>(s.integer(5));
+            r.written = static_cast<std::uint64_t>(s.integer(6));
+            r.invalid = static_cast<std::uint64_t>(s.integer(7));
+            r.failed = static_cast<std::uint64_t>(s.integer(8));
+            r.columns = strings_from_json(s.text(9));
+            r.outcome = s.text(10);
+            r.error = s.text(11);
+            out.push_back(std::move(r));
+        }
+        return out;
+    }
+
+private:
+    [[nodiscard]] sqlite3* db() const noexcept { return conn_.get(); }
+
+    void configure() {
+        // Another process (the CLI listing dead letters) may hold the lock briefly.
+        sqlite3_busy_timeout(db(), 5000);
+        sqlite::exec(db(), "PRAGMA journal_mode=WAL", conn_.path(), "cannot enable WAL");
+        sqlite::exec(db(), "PRAGMA synchronous=FULL", conn_.path(), "cannot set synchronous");
+        sqlite::exec(db(), "PRAGMA foreign_keys=ON", conn_.path(), "cannot set foreign_keys");
+    }
+
+    void migrate() {
+        // BEGIN IMMEDIATE also proves the file is writable before anyone relies on it.
+        sqlite::Transaction tx(db(), conn_.path());
+        Statement get(db(), "PRAGMA user_version", conn_.path());
+        get.step();
+        const auto version = get.integer(0);
+        get.reset();
+        if (version > static_cast<std::int64_t>(migrations.size()))
+            throw sqlite::Error(conn_.path(), {},
+                                "its schema version " + std::to_string(version) +
+                                    " is newer than this build knows (" + std::to_string(migrations.size()) +
+                                    "): use a newer junction");
+        for (auto v = static_cast<std::size_t>(version); v < migrations.size(); ++v)
+            sqlite::exec(db(), migrations[v], conn_.path(), "cannot migrate the schema");
+        const std::string set = "PRAGMA user_version=" + std::to_string(migrations.size());
+        sqlite::exec(db(), set.c_str(), conn_.path(), "cannot set the schema version");
+        tx.commit();
+    }
+
+    void prepare() {
+        const auto& p = conn_.path();
+        get_position_ = Statement(db(), "SELECT position FROM positions WHERE pipeline = ?1", p);
+        put_position_ = Statement(db(),
+                                  "INSERT INTO positions(pipeline, position, updated_at) VALUES(?1, ?2, ?3) "
+                                  "ON CONFLICT(pipeline) DO UPDATE SET position = excluded.position, "
+                                  "updated_at = excluded.updated_at",
+                                  p);
+        erase_position_ = Statement(db(), "DELETE FROM positions WHERE pipeline = ?1", p);
+        kv_get_ = Statement(db(), "SELECT value FROM kv WHERE scope = ?1 AND key = ?2", p);
+        kv_put_ = Statement(db(),
+                            "INSERT INTO kv(scope, key, value) VALUES(?1, ?2, ?3) "
+                            "ON CONFLICT(scope, key) DO UPDATE SET value = excluded.value",
+                            p);
+        kv_erase_ = Statement(db(), "DELETE FROM kv WHERE scope = ?1 AND key = ?2", p);
+        add_dead_letter_ = Statement(db(),
+                                     "INSERT INTO dead_letters(pipeline, stage, plugin, reason, payload, key, source, "
+                                     "position, attempts, at, replayed, received_at, error) "
+                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                     p);
+        list_dead_letters_ = Statement(db(),
+                                       std::string("SELECT ") + dead_letter_columns +
+                                           " FROM dead_letters WHERE pipeline = ?1 AND (?2 OR replayed = 0) "
+                                           "ORDER BY id DESC LIMIT ?3",
+                                       p);
+        mark_replayed_ = Statement(db(), "UPDATE dead_letters SET replayed = 1 WHERE id = ?1", p);
+        begin_run_ = Statement(db(),
+                               "INSERT INTO runs(pipeline, started, plugins, columns, outcome) "
+                               "VALUES(?1, ?2, ?3, ?4, ?5)",
+                               p);
+        finish_run_ = Statement(db(),
+                                "UPDATE runs SET finished = ?1, plugins = ?2, read = ?3, written = ?4, invalid = ?5, "
+                                "failed = ?6, columns = ?7, outcome = ?8, error = ?9 WHERE id = ?10",
+                                p);
+        list_runs_ =
+            Statement(db(), std::string("SELECT ") + run_columns + " FROM runs ORDER BY id DESC LIMIT ?1", p);
+        list_runs_of_ = Statement(
+            db(), std::string("SELECT ") + run_columns + " FROM runs WHERE pipeline = ?1 ORDER BY id DESC LIMIT ?2",
+            p);
+    }
+
+    Connection conn_;
+    std::mutex mutex_;
+    Statement get_position_, put_position_, erase_position_;
+    Statement kv_get_, kv_put_, kv_erase_;
+    Statement add_dead_letter_, list_dead_letters_, mark_replayed_;
+    Statement begin_run_, finish_run_, list_runs_, list_runs_of_;
+};
+
+}  // namespace
+
+std::unique_ptr<StateStore> StateStore::open(const std::filesystem::path& file) {
+    return std::make_unique<SqliteStateStore>(file);
+}
+
+}  // namespace junction::core

@@ -1,0 +1,32 @@
+// The docstore reader: pages through the documents a filter matches, in sort order,
+// and marks each one (ack_set / reject_set) once the engine acknowledged it.
+#pragma once
+
+#include <memory>
+
+#include <junction/sdk/components.hpp>
+
+#include "docstore_config.hpp"
+#include "store.hpp"
+
+namespace junction::docstore {
+
+// Behaves as the mongodb reader: with ack_set, the filter is the queue and each run
+// reads what it matches now; without ack_set (and sorted by _id) a run resumes after
+// the committed position, the last acknowledged document's _id.
+class DocstoreReader final : public sdk::Reader {
+public:
+    sdk::Status open(sdk::Context& context) override;
+    sdk::Status read(sdk::Batch& out, std::size_t max_records, bool& end_of_input) override;
+    sdk::Status acknowledge(std::span<const sdk::Acknowledgement> acks) override;
+    sdk::Status close() override;
+
+private:
+    ReaderConfig config_;
+    Filter filter_;
+    Cursor cursor_;
+    std::unique_ptr<DocStore> store_;
+    sdk::Logger* log_ = nullptr;
+};
+
+}  // namespace junction::docstore

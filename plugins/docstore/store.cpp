@@ -1,0 +1,259 @@
+// The SQLite side of the document store: connection, table and index, upserts,
+// keyset pages and field updates. Filters are compiled in filter.cpp.
+#include "store.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdio>
+#include <cctype>
+#include <ctime>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "sqlite_util.hpp"
+
+namespace junction::docstore {
+namespace {
+
+bool valid_collection(std::string_view name) {
+    if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+    for (const char c : name)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+    return true;
+}
+
+// SQL text for json_extract of a field, written identically wherever the unique
+// index must be usable (SQLite matches index expressions textually).
+std::string extract(std::string_view field) { return "json_extract(doc, " + sql_literal(json_path(field)) + ")"; }
+
+// Sets a value at a dotted field, creating intermediate objects as MongoDB's $set does.
+void set_field(boost::json::object& doc, std::string_view field, boost::json::value value) {
+    boost::json::object* at = &doc;
+    for (auto dot = field.find('.'); dot != std::string_view::npos; dot = field.find('.')) {
+        auto& next = (*at)[field.substr(0, dot)];
+        if (!next.is_object()) next = boost::json::object{};
+        at = &next.get_object();
+        field.remove_prefix(dot + 1);
+    }
+    (*at)[field] = std::move(value);
+}
+
+}  // namespace
+
+std::string now_iso8601() {
+    const auto now = std::chrono::system_clock::now();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    const auto secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    std::array<char, 32> buf{};
+    std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    return buf.data();
+}
+
+DocStore::DocStore(const std::filesystem::path& file, std::string collection, std::chrono::milliseconds busy_timeout)
+    : file_(file), collection_(std::move(collection)), random_(std::random_device{}()) {
+    if (!valid_collection(collection_))
+        throw StoreError("docstore: collection name '" + collection_ +
+                             "' is not valid: use letters, digits and _, not starting with a digit",
+                         false);
+    table_ = "\"" + collection_ + "\"";
+    where_ = "docstore " + file_.string() + " (collection " + collection_ + ")";
+    process_bits_ = random_() & 0xFFFFFFFFFFULL;
+    counter_ = static_cast<std::uint32_t>(random_() & 0xFFFFFFU);
+
+    const int rc = sqlite3_open_v2(file_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    if (rc != SQLITE_OK) {
+        const std::string reason = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw StoreError("docstore: cannot open " + file_.string() + ": " + reason, false);
+    }
+    try {
+        sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
+        // WAL lets the reader of one pipeline and the writer of another share a file;
+        // FULL makes each committed batch survive power loss, as flush() promises.
+        exec("PRAGMA journal_mode=WAL", "cannot open");
+        exec("PRAGMA synchronous=FULL", "cannot open");
+        const std::string create = "CREATE TABLE IF NOT EXISTS " + table_ +
+                                   "(_id TEXT PRIMARY KEY, doc TEXT NOT NULL CHECK (json_valid(doc)))";
+        exec(create.c_str(), "cannot open");
+    } catch (...) {
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw;
+    }
+}
+
+DocStore::~DocStore() { sqlite3_close_v2(db_); }
+
+void DocStore::exec(const char* sql, std::string_view what) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+        fail(db_, "docstore: " + std::string(what) + " " + file_.string());
+}
+
+std::string DocStore::new_id() {
+    // Like a MongoDB ObjectId: 4 bytes of seconds, 5 random bytes, a 3-byte counter.
+    const auto secs = static_cast<std::uint32_t>(std::time(nullptr));
+    counter_ = (counter_ + 1) & 0xFFFFFFU;
+    std::array<char, 25> buf{};
+    std::snprintf(buf.data(), buf.size(), "%08x%010llx%06x", secs, static_cast<unsigned long long>(process_bits_),
+                  counter_);
+    return buf.data();
+}
+
+void DocStore::ensure_unique_index(const std::vector<std::string>& key_fields) {
+    std::string name = collection_ + "__key";
+    std::string columns;
+    for (const auto& f : key_fields) {
+        const auto path = json_path(f);  // validates the name before it reaches SQL
+        name += "__" + f;
+        if (!columns.empty()) columns += ", ";
+        columns += extract(f);
+    }
+    const std::string sql = "CREATE UNIQUE INDEX IF NOT EXISTS \"" + name + "\" ON " + table_ + "(" + columns + ")";
+    exec(sql.c_str(), "cannot create the unique key index in");
+}
+
+std::vector<UpsertOutcome> DocStore::upsert(std::span<const sdk::Record> records,
+                                            const std::vector<std::string>& key_fields) {
+    std::string where;
+    for (const auto& f : key_fields) {
+        if (!where.empty()) where += " AND ";
+        where += extract(f) + " = ?";
+    }
+    Statement find(db_, "SELECT _id, doc FROM " + table_ + " WHERE " + where, where_);
+    Statement insert(db_, "INSERT INTO " + table_ + "(_id, doc) VALUES(?1, ?2)", where_);
+    Statement update(db_, "UPDATE " + table_ + " SET doc = ?2 WHERE _id = ?1", where_);
+
+    std::vector<UpsertOutcome> out;
+    out.reserve(records.size());
+    Transaction tx(db_, where_);
+    for (const auto& record : records) {
+        UpsertOutcome o;
+        std::vector<const boost::json::value*> keys;
+        for (const auto& f : key_fields) {
+            const auto* v = find_field(record.payload, f);
+            if (v == nullptr || v->is_null()) {
+                o.result = UpsertResult::rejected;
+                o.reason = "missing key field '" + f + "' (upsert_key)";
+                break;
+            }
+            keys.push_back(v);
+        }
+        if (o.result == UpsertResult::rejected) {
+            out.push_back(std::move(o));
+            continue;
+        }
+
+        boost::json::object doc = record.payload;
+        find.reset();
+        for (std::size_t i = 0; i < keys.size(); ++i) find.bind(static_cast<int>(i + 1), *keys[i]);
+        if (find.step()) {
+            o.id = find.text(0);
+            doc["_id"] = o.id;
+            boost::system::error_code ec;
+            const auto stored = boost::json::parse(find.text(1), ec);
+            find.reset();
+            if (!ec && stored.is_object() && stored.get_object() == doc) {
+                o.result = UpsertResult::unchanged;
+            } else {
+                o.result = UpsertResult::updated;
+                update.reset();
+                update.bind(1, o.id).bind(2, boost::json::serialize(doc)).run();
+            }
+        } else {
+            find.reset();
+            const auto* given = doc.if_contains("_id");
+            o.id = given != nullptr && given->is_string() && !given->get_string().empty()
+                       ? std::string(given->get_string())
+                       : new_id();
+            doc["_id"] = o.id;
+            o.result = UpsertResult::inserted;
+            insert.reset();
+            insert.bind(1, o.id).bind(2, boost::json::serialize(doc)).run();
+        }
+        out.push_back(std::move(o));
+    }
+    tx.commit();
+    return out;
+}
+
+std::vector<Document> DocStore::page(const Filter& filter, std::string_view sort_field, Cursor& cursor,
+                                     std::size_t limit) {
+    const bool by_id = sort_field == "_id";
+    const std::string key = by_id ? "_id" : extract(sort_field);
+    std::string sql = "SELECT _id, doc, " + key + " FROM " + table_ + " WHERE (" + filter.sql + ")";
+    if (cursor.started) {
+        // NULL (a missing sort field) sorts first; "K > NULL" is NULL, hence the middle term.
+        sql += by_id ? " AND _id > ?"
+                     : " AND ((" + key + " IS ? AND _id > ?) OR (? IS NULL AND " + key + " IS NOT NULL) OR (" + key +
+                           " > ?))";
+    }
+    sql += " ORDER BY " + key + ", _id LIMIT ?";
+    Statement s(db_, sql, where_);
+    int i = 1;
+    for (const auto& p : filter.params) s.bind(i++, p);
+    if (cursor.started) {
+        if (by_id) {
+            s.bind(i++, cursor.id);
+        } else {
+            s.bind(i++, cursor.sort);
+            s.bind(i++, cursor.id);
+            s.bind(i++, cursor.sort);
+            s.bind(i++, cursor.sort);
+        }
+    }
+    s.bind(i, static_cast<std::int64_t>(limit));
+
+    std::vector<Document> out;
+    while (s.step()) {
+        Document d;
+        d.id = s.text(0);
+        boost::system::error_code ec;
+        auto v = boost::json::parse(s.text(1), ec);
+        if (!ec && v.is_object()) d.body = std::move(v.get_object());
+        d.body["_id"] = d.id;
+        cursor.started = true;
+        cursor.id = d.id;
+        cursor.sort = s.value(2);
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+void DocStore::set_fields(std::span<const std::pair<std::string, boost::json::object>> updates) {
+    if (updates.empty()) return;
+    Statement get(db_, "SELECT doc FROM " + table_ + " WHERE _id = ?1", where_);
+    Statement put(db_, "UPDATE " + table_ + " SET doc = ?2 WHERE _id = ?1", where_);
+    Transaction tx(db_, where_);
+    for (const auto& [id, fields] : updates) {
+        if (fields.empty()) continue;
+        get.reset();
+        get.bind(1, id);
+        if (!get.step()) continue;
+        boost::system::error_code ec;
+        auto v = boost::json::parse(get.text(0), ec);
+        get.reset();
+        if (ec || !v.is_object()) continue;
+        auto& doc = v.get_object();
+        for (const auto& [name, value] : fields)
+            if (name != "_id") set_field(doc, name, value);
+        put.reset();
+        put.bind(1, id).bind(2, boost::json::serialize(doc)).run();
+    }
+    tx.commit();
+}
+
+std::size_t DocStore::count(const Filter& filter) {
+    Statement s(db_, "SELECT count(*) FROM " + table_ + " WHERE (" + filter.sql + ")", where_);
+    int i = 1;
+    for (const auto& p : filter.params) s.bind(i++, p);
+    s.step();
+    return static_cast<std::size_t>(s.integer(0));
+}
+
+}  // namespace junction::docstore

@@ -1,0 +1,140 @@
+// An embedded document store on SQLite's JSON1: one table per collection, one JSON
+// document per row keyed by a string _id. Pure (no engine, no Context): the reader
+// and writer translate its results and errors into SDK statuses.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <junction/sdk/record.hpp>
+#include <junction/sdk/status.hpp>
+
+struct sqlite3;
+
+namespace junction::docstore {
+
+// One line for people; transient() when SQLite said busy or locked (worth a retry).
+class StoreError : public std::runtime_error {
+public:
+    StoreError(const std::string& message, bool transient) : std::runtime_error(message), transient_(transient) {}
+    [[nodiscard]] bool transient() const noexcept { return transient_; }
+
+private:
+    bool transient_;
+};
+
+// Busy or locked: retry (the engine backs off); anything else stops the pipeline.
+inline sdk::Status status_of(const StoreError& e) {
+    return e.transient() ? sdk::Status::retry(e.what()) : sdk::Status::fatal(e.what());
+}
+
+// A filter the store cannot express (unsupported operator, bad operand).
+class FilterError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+// Now, as ISO 8601 UTC with milliseconds and Z: what "$now" stands for.
+std::string now_iso8601();
+
+// The SQLite JSON path of a field ("a.b" is nested, as in MongoDB). Throws
+// std::invalid_argument for names it cannot quote (empty parts, '"', control chars).
+std::string json_path(std::string_view field);
+
+// The field's value in a document ("a.b" nested), or nullptr when absent.
+const boost::json::value* find_field(const boost::json::object& doc, std::string_view field);
+
+// A MongoDB-style filter compiled to an SQL condition over the `doc` column, with its
+// parameters in order. Supported: equality, $eq, $ne, $exists, $in, $gt, $gte, $lt,
+// $lte on fields; anything else throws FilterError naming the operator.
+struct Filter {
+    std::string sql = "1";
+    std::vector<boost::json::value> params;
+};
+Filter compile_filter(const boost::json::object& filter);
+
+// A value as SQLite sorts it, kept between pages for keyset pagination.
+struct SqlValue {
+    enum class Type : unsigned char { null, integer, real, text } type = Type::null;
+    std::int64_t integer = 0;
+    double real = 0;
+    std::string text;
+};
+
+// Where the last page ended: the next one starts strictly after (sort value, _id).
+struct Cursor {
+    bool started = false;
+    SqlValue sort;
+    std::string id;
+};
+
+struct Document {
+    std::string id;
+    boost::json::object body;  // includes "_id"
+};
+
+enum class UpsertResult : unsigned char { inserted, updated, unchanged, rejected };
+
+struct UpsertOutcome {
+    UpsertResult result = UpsertResult::inserted;
+    std::string id;      // the document's _id (empty when rejected)
+    std::string reason;  // why it was rejected
+};
+
+class DocStore {
+public:
+    // Opens (creating if needed) the file and the collection's table. Throws StoreError
+    // with one line naming the file and SQLite's reason.
+    DocStore(const std::filesystem::path& file, std::string collection,
+             std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(2000));
+    DocStore(const DocStore&) = delete;
+    DocStore& operator=(const DocStore&) = delete;
+    ~DocStore();
+
+    [[nodiscard]] const std::string& collection() const noexcept { return collection_; }
+    [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
+
+    // A unique index on the key fields, so a key is stored once whoever writes it.
+    void ensure_unique_index(const std::vector<std::string>& key_fields);
+
+    // Upserts each record's payload keyed on key_fields, all in one transaction: a new
+    // key is inserted with a fresh _id, a known one replaced keeping its _id, an
+    // identical one left alone. A record lacking a key field is rejected, not written.
+    std::vector<UpsertOutcome> upsert(std::span<const sdk::Record> records, const std::vector<std::string>& key_fields);
+
+    // Up to limit documents matching filter, ordered by sort_field then _id, strictly
+    // after cursor; cursor moves to the last one returned.
+    std::vector<Document> page(const Filter& filter, std::string_view sort_field, Cursor& cursor, std::size_t limit);
+
+    // Sets top-level (or dotted) fields on documents by _id, all in one transaction.
+    // _id itself is never changed. Unknown ids are skipped.
+    void set_fields(std::span<const std::pair<std::string, boost::json::object>> updates);
+
+    [[nodiscard]] std::size_t count(const Filter& filter);
+
+private:
+    void exec(const char* sql, std::string_view what);
+    std::string new_id();
+
+    std::filesystem::path file_;
+    std::string collection_;
+    std::string table_;  // the collection's name, quoted for SQL
+    std::string where_;  // names file and collection in error messages
+    sqlite3* db_ = nullptr;
+    std::mt19937_64 random_;
+    std::uint64_t process_bits_ = 0;  // ObjectId's 5 random bytes, per store
+    std::uint32_t counter_ = 0;       // ObjectId's 3-byte counter
+};
+
+}  // namespace junction::docstore

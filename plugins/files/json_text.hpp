@@ -1,0 +1,32 @@
+// JSON text helpers of the files plugin: parsing one text with the error's line and
+// column, and serializing an object compactly or indented.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+namespace junction::files {
+
+struct TextPosition {
+    std::size_t line = 1;    // 1-based
+    std::size_t column = 1;  // 1-based, in bytes
+};
+
+// Where byte `offset` of text is, counting lines from `start`.
+TextPosition position_in(std::string_view text, std::size_t offset, TextPosition start = {});
+
+// Parses exactly one JSON value; on failure returns false and sets error to
+// "invalid JSON at line L, column C: <reason>", positions counted from `start`.
+bool parse_json_text(std::string_view text, boost::json::value& out, std::string& error, TextPosition start = {});
+
+// "expected a JSON object, got array" style type names for a parsed value.
+const char* json_kind_name(const boost::json::value& v) noexcept;
+
+// One line of JSON (no newline), or indented with two spaces when indent is set.
+std::string to_json_text(const boost::json::object& object, bool indent);
+
+}  // namespace junction::files

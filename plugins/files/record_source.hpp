@@ -1,0 +1,84 @@
+// The records of one file, read in chunks: a whole-file object, the elements of a JSON
+// array, or NDJSON lines. Memory stays bounded by the largest single record, so a
+// 65 MB NDJSON file streams; every item carries the byte offset just after it, so a
+// later run can resume after the last committed one.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "files_config.hpp"
+#include "json_text.hpp"
+
+namespace junction::files {
+
+// One record, or the reason a piece of input could not become one.
+struct SourceItem {
+    boost::json::object payload;
+    std::string error;             // non-empty: not a record (bad JSON, not an object, unreadable)
+    std::uint64_t end_offset = 0;  // byte offset just after this item in the file
+    std::uint64_t number = 0;      // NDJSON line or array element, 1-based; 0 for a whole file
+    bool whole_file = false;       // the error concerns the whole file (unreadable, not JSON)
+    std::string text;              // the offending text, cut short (errors only)
+};
+
+class RecordSource {
+public:
+    // Items ending at or before resume_after are skipped (they were committed earlier).
+    RecordSource(std::filesystem::path path, std::string name, FileFormat format, std::uint64_t resume_after);
+    ~RecordSource();
+    RecordSource(const RecordSource&) = delete;
+    RecordSource& operator=(const RecordSource&) = delete;
+
+    // The next item; false when the file has nothing more.
+    bool next(SourceItem& item);
+    // The format in use once next() was called (auto resolved; object for unreadable files).
+    [[nodiscard]] FileFormat format() const noexcept { return format_; }
+    [[nodiscard]] bool multi_record() const noexcept {
+        return format_ == FileFormat::array || format_ == FileFormat::ndjson;
+    }
+
+private:
+    enum class ArrayState : unsigned char { expect_open, expect_first, expect_element, in_element, after, closed };
+
+    bool start(SourceItem& item);
+    FileFormat detect();
+    bool next_object(SourceItem& item);
+    bool next_line(SourceItem& item);
+    bool next_element(SourceItem& item);
+    bool fail(SourceItem& item, std::string error, bool whole_file);
+    // Reads more into buf_, keeping buf_[keep..]; false at end of file or on a read error.
+    bool fill(std::size_t keep);
+    void advance() noexcept;
+    [[nodiscard]] std::uint64_t offset() const noexcept { return base_ + pos_; }
+    TextPosition position_of(std::uint64_t offset) const;
+
+    std::filesystem::path path_;
+    std::string name_;
+    FileFormat format_;
+    std::uint64_t resume_after_;
+    int fd_ = -1;
+    bool started_ = false;
+    bool done_ = false;
+    bool eof_ = false;
+    std::string read_error_;
+    std::uint64_t size_ = 0;
+
+    std::string buf_;
+    std::size_t pos_ = 0;     // next unread byte in buf_
+    std::uint64_t base_ = 0;  // file offset of buf_[0]
+
+    std::uint64_t number_ = 0;  // lines or elements seen so far
+    TextPosition at_;           // line and column of buf_[pos_] (arrays)
+    ArrayState array_state_ = ArrayState::expect_open;
+    std::size_t element_start_ = 0;
+    TextPosition element_at_;
+    std::size_t depth_ = 0;
+    bool in_string_ = false;
+    bool escaped_ = false;
+};
+
+}  // namespace junction::files

@@ -1,0 +1,41 @@
+// The mapping translator's options and the typed rules they declare. Operations run
+// in the order of the fields below, whatever the order in the config file.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include <junction/sdk/options.hpp>
+#include <junction/sdk/status.hpp>
+
+namespace junction::mapping {
+
+// One field's enum translation; a value is matched by its text ("true", "12", "open").
+struct ValueMap {
+    std::string field;
+    std::vector<std::pair<std::string, boost::json::value>> table;
+    std::optional<boost::json::value> fallback;  // the "*" entry
+};
+
+struct MappingConfig {
+    std::vector<std::string> required;
+    std::vector<std::pair<std::string, std::string>> rename;  // from -> to
+    std::vector<std::pair<std::string, std::string>> copy;    // from -> to
+    std::vector<ValueMap> map_values;
+    std::vector<std::string> to_utc;
+    std::vector<std::pair<std::string, boost::json::value>> set;
+    std::vector<std::string> drop;
+    std::string key;  // empty: meta.key is left as it is
+};
+
+sdk::OptionSchema translator_options();
+
+// Builds the rules from validated options; fatal, naming the option, when an entry
+// has the wrong shape (the host checks only the top-level types).
+sdk::Status parse_config(const sdk::Options& options, MappingConfig& config);
+
+}  // namespace junction::mapping

@@ -1,0 +1,27 @@
+// The mapping plugin: manifest and factory only.
+#include <junction/sdk/sdk.hpp>
+
+#include "mapping_config.hpp"
+#include "mapping_translator.hpp"
+
+namespace junction::mapping {
+
+class MappingFactory final : public sdk::PluginFactory {
+public:
+    [[nodiscard]] sdk::PluginInfo info() const override {
+        sdk::PluginInfo info;
+        info.description = "Config-driven record mapping, so simple integrations need no code";
+        info.status = sdk::Maturity::beta;
+        info.components.push_back(
+            {.kind = sdk::Kind::translator,
+             .description = "required, rename, copy, map_values, to_utc, set, drop, key; applied in that order",
+             .options = translator_options(),
+             .thread_safe = true});
+        return info;
+    }
+    std::unique_ptr<sdk::Translator> create_translator() override { return std::make_unique<MappingTranslator>(); }
+};
+
+}  // namespace junction::mapping
+
+JUNCTION_PLUGIN(junction::mapping::MappingFactory, "mapping", "0.1.0")

@@ -1,0 +1,91 @@
+#include "mapping_rules.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "common/iso8601.hpp"
+#include "common/json_path.hpp"
+
+namespace junction::mapping {
+
+namespace json = boost::json;
+using common::find_path;
+using common::json_type_name;
+using common::set_path;
+using common::take_path;
+
+namespace {
+
+std::string quoted(const json::value& v) {
+    std::string s = json::serialize(v);
+    if (s.size() > 80) s = s.substr(0, 77) + "...";
+    return s;
+}
+
+// The text a map_values table matches a value by: strings as they are, scalars as JSON.
+std::optional<std::string> match_text(const json::value& v) {
+    if (v.is_string()) return std::string(v.get_string());
+    if (v.is_object() || v.is_array()) return std::nullopt;
+    return json::serialize(v);
+}
+
+std::string cannot_set(std::string_view op, std::string_view path) {
+    return std::string(op) + ": cannot set " + std::string(path) + ": a parent is not an object";
+}
+
+}  // namespace
+
+std::string apply_rules(const MappingConfig& config, json::object& payload, std::string& key) {
+    std::string missing;
+    for (const auto& field : config.required) {
+        const auto* v = find_path(payload, field);
+        if (v == nullptr || v->is_null()) missing += (missing.empty() ? "" : ", ") + field;
+    }
+    if (!missing.empty()) return "required: missing " + missing;
+
+    for (const auto& [from, to] : config.rename) {
+        auto value = take_path(payload, from);
+        if (value && !set_path(payload, to, std::move(*value))) return cannot_set("rename", to);
+    }
+    for (const auto& [from, to] : config.copy) {
+        if (const auto* v = find_path(payload, from); v != nullptr && !set_path(payload, to, json::value(*v)))
+            return cannot_set("copy", to);
+    }
+    for (const auto& map : config.map_values) {
+        auto* v = find_path(payload, map.field);
+        if (v == nullptr) continue;
+        const auto text = match_text(*v);
+        const json::value* replacement = nullptr;
+        if (text)
+            for (const auto& [from, to] : map.table)
+                if (from == *text) replacement = &to;
+        if (replacement == nullptr && map.fallback) replacement = &*map.fallback;
+        if (replacement == nullptr) return "map_values: " + map.field + ": no mapping for " + quoted(*v);
+        *v = *replacement;
+    }
+    for (const auto& field : config.to_utc) {
+        auto* v = find_path(payload, field);
+        if (v == nullptr || v->is_null()) continue;
+        if (!v->is_string())
+            return "to_utc: " + field + ": expected ISO 8601 date-time string, got " + json_type_name(*v);
+        auto utc = common::normalize_iso8601_utc(v->get_string());
+        if (!utc) return "to_utc: " + field + ": not an ISO 8601 date-time: " + quoted(*v);
+        *v = *utc;
+    }
+    for (const auto& [field, value] : config.set)
+        if (!set_path(payload, field, value)) return cannot_set("set", field);
+    for (const auto& field : config.drop) take_path(payload, field);
+
+    if (!config.key.empty()) {
+        const auto* v = find_path(payload, config.key);
+        if (v == nullptr || v->is_null()) return "key: field " + config.key + " is missing";
+        if (v->is_string())
+            key = v->get_string();
+        else if (v->is_int64() || v->is_uint64())
+            key = json::serialize(*v);
+        else
+            return "key: field " + config.key + " must be a string or integer, got " + json_type_name(*v);
+    }
+    return {};
+}
+
+}  // namespace junction::mapping

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets everything up (Debian packages, npm test servers), builds, and runs all tests
+# with ctest: the release build first, then (in CI, or with JUNCTION_ASAN=1) the same
+# suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+./scripts/setup.sh
+
+run_preset() {
+  local preset=$1
+  echo "== configure, build and test: preset $preset" >&2
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  ctest --preset "$preset"
+}
+
+run_preset release
+if [[ "${CI:-}" == "true" || "${JUNCTION_ASAN:-}" == "1" ]]; then
+  run_preset asan
+fi

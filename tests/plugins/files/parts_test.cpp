@@ -1,0 +1,104 @@
+// Pure parts of the files plugin: name filters, file name templates, positions.
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include "file_name_template.hpp"
+#include "file_ops.hpp"
+#include "files_config.hpp"
+#include "name_filter.hpp"
+#include "reader.hpp"
+
+namespace json = boost::json;
+using namespace junction::files;
+
+TEST_CASE("glob: * and ? match the whole name") {
+    CHECK(glob_match("*.json", "a.json"));
+    CHECK_FALSE(glob_match("*.json", "a.json.bak"));
+    CHECK(glob_match("order-?.json", "order-1.json"));
+    CHECK_FALSE(glob_match("order-?.json", "order-12.json"));
+    CHECK(glob_match("*", ""));
+    CHECK(glob_match("a*b*c", "axxbyyc"));
+    CHECK_FALSE(glob_match("a*b*c", "axxbyy"));
+}
+
+TEST_CASE("ignored names: hidden, .tmp and .part") {
+    CHECK(is_ignored_name(".x.json"));
+    CHECK(is_ignored_name("x.json.tmp"));
+    CHECK(is_ignored_name("x.part"));
+    CHECK_FALSE(is_ignored_name("x.json"));
+}
+
+TEST_CASE("template: literals, fields and escaped braces") {
+    FileNameTemplate t;
+    REQUIRE(t.parse("wo-{{{orderNo}}}.json").empty());
+    std::string name, error;
+    REQUIRE(t.render(json::object{{"orderNo", 7}}, name, error));
+    CHECK(name == "wo-{7}.json");
+}
+
+TEST_CASE("template: malformed templates are refused with the reason") {
+    FileNameTemplate t;
+    CHECK(t.parse("{orderNo.json") == "unclosed '{' in \"{orderNo.json\"");
+    CHECK(t.parse("{}.json") == "empty placeholder {} in \"{}.json\"");
+    CHECK(t.parse("a/{x}.json").find("no '/' or '..'") != std::string::npos);
+}
+
+TEST_CASE("template: a value that would make a hidden file is prefixed") {
+    FileNameTemplate t;
+    REQUIRE(t.parse("{id}").empty());
+    std::string name, error;
+    REQUIRE(t.render(json::object{{"id", ".secret"}}, name, error));
+    CHECK(name == "_.secret");
+}
+
+TEST_CASE("sanitize: separators, control characters and .. are replaced") {
+    CHECK(sanitize_name_part("../x") == "__x");
+    CHECK(sanitize_name_part("a\\b\nc") == "a_b_c");
+    CHECK(sanitize_name_part("v1.2") == "v1.2");
+}
+
+TEST_CASE("position: file name and offset, the name may hold colons") {
+    std::string name;
+    std::uint64_t offset = 0;
+    REQUIRE(parse_position("a:b.json:120", name, offset));
+    CHECK(name == "a:b.json");
+    CHECK(offset == 120);
+    CHECK_FALSE(parse_position("a.json", name, offset));
+    CHECK_FALSE(parse_position("a.json:", name, offset));
+    CHECK_FALSE(parse_position("a.json:1x", name, offset));
+}
+
+TEST_CASE("numbered names keep the extension") {
+    CHECK(numbered_name("12.json", 3) == "12-3.json");
+    CHECK(numbered_name("noext", 1) == "noext-1");
+    CHECK(numbered_name(".hidden", 1) == ".hidden-1");
+}
+
+TEST_CASE("reader config: defaults and relative folders") {
+    ReaderConfig c;
+    REQUIRE(parse_reader_config(junction::sdk::Options(json::object{{"dir", "in"}}), "/base", c).is_ok());
+    CHECK(c.dir == "/base/in");
+    CHECK(c.processed_dir == "/base/in/processed");
+    CHECK(c.quarantine_dir == "/base/in/quarantine");
+    CHECK(c.pattern == "*.json");
+    CHECK(c.after == AfterRead::move);
+    CHECK(c.format == FileFormat::auto_detect);
+    CHECK(c.settle_ms == 0);
+}
+
+TEST_CASE("reader config: an unknown after value is refused naming the option") {
+    ReaderConfig c;
+    const auto s = parse_reader_config(junction::sdk::Options(json::object{{"dir", "in"}, {"after", "shred"}}), "/", c);
+    CHECK(s.message() == "files: option after must be move, delete or keep, got \"shred\"");
+}
+
+TEST_CASE("schemas: every option is declared with a description") {
+    for (const auto& schema : {reader_options(), writer_options()})
+        for (const auto& o : schema) {
+            CAPTURE(o.name);
+            CHECK_FALSE(o.description.empty());
+        }
+    CHECK(reader_options().size() == 7);
+    CHECK(writer_options().size() == 6);
+}

@@ -1,0 +1,150 @@
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include "mapping_config.hpp"
+#include "mapping_rules.hpp"
+
+namespace json = boost::json;
+using junction::mapping::apply_rules;
+using junction::mapping::MappingConfig;
+using junction::mapping::parse_config;
+using junction::sdk::Code;
+using junction::sdk::Options;
+
+namespace {
+
+MappingConfig config_of(std::string_view options) {
+    MappingConfig c;
+    const auto s = parse_config(Options(json::parse(options).as_object()), c);
+    REQUIRE_MESSAGE(s.is_ok(), s.message());
+    return c;
+}
+
+struct Outcome {
+    json::object payload;
+    std::string key;
+    std::string error;
+};
+
+Outcome run(std::string_view options, std::string_view payload) {
+    Outcome o{json::parse(payload).as_object(), {}, {}};
+    o.error = apply_rules(config_of(options), o.payload, o.key);
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("required: present fields pass") {
+    auto o = run(R"({"required": ["id", "a.b"]})", R"({"id": 1, "a": {"b": 0}})");
+    CHECK(o.error.empty());
+}
+
+TEST_CASE("required: missing and null fields are rejected, all named") {
+    auto o = run(R"({"required": ["id", "name", "a.b"]})", R"({"name": null, "a": {}})");
+    CHECK(o.error == "required: missing id, name, a.b");
+}
+
+TEST_CASE("rename: moves a field, also into and out of nested objects") {
+    auto o = run(R"({"rename": {"orderNo": "number", "info.title": "meta.name"}})",
+                 R"({"orderNo": 5, "info": {"title": "t", "x": 1}})");
+    REQUIRE(o.error.empty());
+    CHECK(o.payload == json::parse(R"({"number": 5, "info": {"x": 1}, "meta": {"name": "t"}})").as_object());
+}
+
+TEST_CASE("rename: an absent field is skipped") {
+    auto o = run(R"({"rename": {"missing": "other"}})", R"({"a": 1})");
+    CHECK(o.error.empty());
+    CHECK(o.payload == json::parse(R"({"a": 1})").as_object());
+}
+
+TEST_CASE("copy: duplicates a field and keeps the original") {
+    auto o = run(R"({"copy": {"summary": "title"}})", R"({"summary": "s"})");
+    CHECK(o.payload == json::parse(R"({"summary": "s", "title": "s"})").as_object());
+}
+
+TEST_CASE("copy: into a path whose parent is not an object is rejected") {
+    auto o = run(R"({"copy": {"a": "b.c"}})", R"({"a": 1, "b": 2})");
+    CHECK(o.error == "copy: cannot set b.c: a parent is not an object");
+}
+
+TEST_CASE("map_values: strings, bools and numbers are mapped by their text") {
+    auto o = run(R"({"map_values": {"s": {"open": "pending"}, "b": {"true": "yes"}, "n": {"3": "three"}}})",
+                 R"({"s": "open", "b": true, "n": 3})");
+    REQUIRE(o.error.empty());
+    CHECK(o.payload == json::parse(R"({"s": "pending", "b": "yes", "n": "three"})").as_object());
+}
+
+TEST_CASE("map_values: the * entry is the fallback") {
+    auto o = run(R"({"map_values": {"s": {"open": "pending", "*": "other"}}})", R"({"s": "weird"})");
+    CHECK(o.payload.at("s").as_string() == "other");
+}
+
+TEST_CASE("map_values: an unmapped value without fallback is rejected naming it") {
+    auto o = run(R"({"map_values": {"s": {"open": "pending"}}})", R"({"s": "weird"})");
+    CHECK(o.error == R"(map_values: s: no mapping for "weird")");
+}
+
+TEST_CASE("to_utc: date-times become UTC with milliseconds and Z") {
+    auto o = run(R"({"to_utc": ["at", "x.when", "absent"]})",
+                 R"({"at": "2024-03-01T09:00:00-03:00", "x": {"when": "2024-03-01T12:00:00.5+05:30"}})");
+    REQUIRE(o.error.empty());
+    CHECK(o.payload.at("at").as_string() == "2024-03-01T12:00:00.000Z");
+    CHECK(o.payload.at("x").at("when").as_string() == "2024-03-01T06:30:00.500Z");
+}
+
+TEST_CASE("to_utc: a value that is not a date-time is rejected naming the field") {
+    CHECK(run(R"({"to_utc": ["at"]})", R"({"at": "tomorrow"})").error ==
+          R"(to_utc: at: not an ISO 8601 date-time: "tomorrow")");
+    CHECK(run(R"({"to_utc": ["at"]})", R"({"at": 5})").error ==
+          "to_utc: at: expected ISO 8601 date-time string, got integer");
+}
+
+TEST_CASE("set: constants, also nested, overwrite existing values") {
+    auto o = run(R"({"set": {"source": "erp", "sync.done": true}})", R"({"source": "x"})");
+    CHECK(o.payload == json::parse(R"({"source": "erp", "sync": {"done": true}})").as_object());
+}
+
+TEST_CASE("drop: removes fields, nested too, absent ones ignored") {
+    auto o = run(R"({"drop": ["_id", "a.b", "nope"]})", R"({"_id": 1, "a": {"b": 2, "c": 3}})");
+    CHECK(o.payload == json::parse(R"({"a": {"c": 3}})").as_object());
+}
+
+TEST_CASE("key: a string or integer field becomes the key") {
+    CHECK(run(R"({"key": "id"})", R"({"id": 42})").key == "42");
+    CHECK(run(R"({"key": "a.id"})", R"({"a": {"id": "x-1"}})").key == "x-1");
+}
+
+TEST_CASE("key: a missing or non-scalar key field is rejected") {
+    CHECK(run(R"({"key": "id"})", "{}").error == "key: field id is missing");
+    CHECK(run(R"({"key": "id"})", R"({"id": [1]})").error == "key: field id must be a string or integer, got array");
+}
+
+TEST_CASE("order: required, rename, copy, map_values, to_utc, set, drop, key") {
+    // Each step sees the previous one's result: map_values and key act on the renamed
+    // field, set overwrites the copy, drop removes the source of the copy.
+    auto o = run(R"({"key": "number", "drop": ["summary"], "set": {"description": "fixed"},
+                      "to_utc": ["created"], "map_values": {"state": {"D": "completed"}},
+                      "copy": {"summary": "title"}, "rename": {"orderNo": "number", "st": "state"},
+                      "required": ["orderNo"]})",
+                 R"({"orderNo": 9, "st": "D", "summary": "S", "created": "2024-01-01T00:00:00+01:00"})");
+    REQUIRE_MESSAGE(o.error.empty(), o.error);
+    CHECK(o.payload == json::parse(R"({"number": 9, "state": "completed", "title": "S",
+        "created": "2023-12-31T23:00:00.000Z", "description": "fixed"})")
+                           .as_object());
+    CHECK(o.key == "9");
+}
+
+TEST_CASE("config: a map_values entry that is not an object is a fatal config error") {
+    MappingConfig c;
+    const auto s = parse_config(Options(json::parse(R"({"map_values": {"s": "x"}})").as_object()), c);
+    CHECK(s.code() == Code::fatal);
+    CHECK(s.message() == "mapping: option map_values: \"s\" must be an object of value -> replacement, got string");
+}
+
+TEST_CASE("config: a rename target that is not a string is a fatal config error") {
+    MappingConfig c;
+    const auto s = parse_config(Options(json::parse(R"({"rename": {"a": 1}})").as_object()), c);
+    CHECK(s.code() == Code::fatal);
+    CHECK(s.message().find("option rename") != std::string::npos);
+}
