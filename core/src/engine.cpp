@@ -42,13 +42,13 @@ RunSummary run_pipeline(const ResolvedPipeline& pipeline, StateStore& store, con
                         std::stop_token stop) {
     PipelineRun run(pipeline, store, options, std::move(stop));
     auto s = run.execute();
-    log_summary(s);
+    log_summary(s, !options.record_empty_runs);
     return s;
 }
 
-void log_summary(const RunSummary& s) {
+void log_summary(const RunSummary& s, bool quiet_if_empty) {
     if (s.outcome == "failed") log_error("pipeline " + s.pipeline + " failed: " + s.error, {{"pipeline", s.pipeline}});
-    if (s.outcome == "ok" && s.read == 0 && s.invalid == 0) {
+    if (quiet_if_empty && s.outcome == "ok" && s.read == 0) {
         log_debug("run finished", {{"pipeline", s.pipeline}, {"outcome", s.outcome}, {"read", "0"}});
         return;
     }

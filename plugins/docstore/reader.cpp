@@ -49,7 +49,7 @@ sdk::Status DocstoreReader::open(sdk::Context& context) {
         cursor_.started = true;
         cursor_.id = *committed;
     }
-    context.log().info("docstore reader: " + config_.store.path.string() + " collection " +
+    context.log().debug("docstore reader: " + config_.store.path.string() + " collection " +
                        config_.store.collection + ", filter " + boost::json::serialize(config_.filter));
     return sdk::Status::ok();
 }

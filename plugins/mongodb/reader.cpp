@@ -77,7 +77,7 @@ sdk::Status MongoReader::open(sdk::Context& context) {
     if (config_.ack_set.empty() && config_.sort == "_id" && committed &&
         !append_id_from_position(*committed, "_id", &last_))
         context.log().warn("mongodb reader: ignoring a committed position that is not an _id: " + *committed);
-    context.log().info("mongodb reader: " + client_->endpoint() + " " + config_.database + "." +
+    context.log().debug("mongodb reader: " + client_->endpoint() + " " + config_.database + "." +
                        config_.collection + ", filter " + boost::json::serialize(config_.filter));
     return sdk::Status::ok();
 }

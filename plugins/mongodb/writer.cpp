@@ -37,7 +37,7 @@ sdk::Status MongoWriter::open(sdk::Context& context) {
     if (auto s = Client::create(config_, context.log(), client_); !s.is_ok()) return s;
     if (auto s = client_->ping(); !s.is_ok()) return s;
     if (auto s = ensure_unique_index(); !s.is_ok()) return s;
-    context.log().info("mongodb writer: " + client_->endpoint() + " " + config_.database + "." +
+    context.log().debug("mongodb writer: " + client_->endpoint() + " " + config_.database + "." +
                        config_.collection + ", upsert by " + index_name(config_.upsert_key));
     return sdk::Status::ok();
 }

@@ -58,8 +58,9 @@ struct RunOptions {
 RunSummary run_pipeline(const ResolvedPipeline& pipeline, StateStore& store, const RunOptions& options,
                         std::stop_token stop);
 
-// The one summary line per run (and the one error line of a failed run).
-void log_summary(const RunSummary& summary);
+// The one summary line per run (and the one error line of a failed run). Continuous
+// polling passes quiet_if_empty so that idle polls do not flood the log.
+void log_summary(const RunSummary& summary, bool quiet_if_empty = false);
 
 // Replays a pipeline's dead letters (not those from the reader stage, which hold no
 // record) through its translators and writer. Those written are marked replayed;
