@@ -29,9 +29,11 @@ TEST_CASE("validate accepts a good config and lists every problem of a bad one w
                                      pipeline("b", "{}", R"({"file": "${NOPE_NOT_SET}"})") + "]}");
     auto bad = run(junction_cmd("validate " + sh_quote((dir / "bad.json").string())));
     CHECK(bad.exit_code == 3);
+    // Every problem at once: the unset variable and the options of both pipelines.
     CHECK(bad.err.find("pipelines[1].writer.options.file: environment variable NOPE_NOT_SET is not set") !=
           std::string::npos);
-    // Structure and env problems are found first; plugin options once those are fixed.
+    CHECK(bad.err.find("pipelines[0].writer.options.fil: unknown option") != std::string::npos);
+    CHECK(bad.err.find("4 problems found") != std::string::npos);
     write_file(dir / "bad2.json", R"({"pipelines": [)" + pipeline("a", R"({"count": "many"})", R"({"fil": "o"})") + "]}");
     auto bad2 = run(junction_cmd("validate " + sh_quote((dir / "bad2.json").string())));
     CHECK(bad2.exit_code == 3);
@@ -123,4 +125,31 @@ TEST_CASE("in the daemon a fatal pipeline stops alone while the others keep thei
     CHECK(err.find("pipeline broken stopped after a fatal error") != std::string::npos);
     auto broken = run(junction_cmd("runs " + sh_quote((dir / "c.json").string()) + " broken --json --limit 100"));
     CHECK(lines_of(broken.out).size() == 1);
+}
+
+TEST_CASE("dead-letters lists rejected records and --replay sends them through again") {
+    TempDir dir;
+    auto config = [&](int reject_every) {
+        write_file(dir / "c.json", R"({"pipelines": [{"name": "p",
+            "reader": {"plugin": "testkit", "options": {"count": 20}},
+            "translators": [{"plugin": "testkit", "options": {"reject_every": )" + std::to_string(reject_every) + R"(}}],
+            "writer": {"plugin": "testkit", "options": {"file": "out.ndjson"}}}]})");
+    };
+    const auto cfg = sh_quote((dir / "c.json").string());
+    config(5);
+    CHECK(run(junction_cmd("run --once " + cfg)).exit_code == 0);
+    auto listed = run(junction_cmd("dead-letters " + cfg + " p"));
+    CHECK(listed.exit_code == 0);
+    CHECK(lines_of(listed.out).size() == 4);
+    CHECK(listed.out.find("translator testkit testkit: n=15 is divisible by 5") != std::string::npos);
+    auto as_json = run(junction_cmd("dead-letters " + cfg + " p --json"));
+    CHECK(as_json.out.find("\"payload\":{\"n\":0,") != std::string::npos);
+
+    config(0);  // the cause is fixed
+    auto replay = run(junction_cmd("dead-letters " + cfg + " p --replay"));
+    CHECK(replay.exit_code == 0);
+    CHECK(replay.out.find("replayed 4: written 4, rejected again 0, failed 0") != std::string::npos);
+    CHECK(lines_of(read_file(dir / "out.ndjson")).size() == 20);
+    CHECK(run(junction_cmd("dead-letters " + cfg + " p")).out.find("(no dead letters)") != std::string::npos);
+    CHECK(lines_of(run(junction_cmd("dead-letters " + cfg + " p --all")).out).size() == 4);
 }

@@ -1,0 +1,33 @@
+// The example configs run as shipped: the no-code mapping example end to end.
+#include <boost/json/parse.hpp>
+
+#include "subprocess.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace junction::test;
+namespace json = boost::json;
+
+TEST_CASE("the no-code mapping example reshapes contacts and rejects the one without an email") {
+    TempDir dir;
+    const std::string env = "env CONTACTS_OUT=" + sh_quote((dir / "out").string()) +
+                            " JUNCTION_STATE=" + sh_quote((dir / "state.db").string()) + " ";
+    const std::string config = std::string(JUNCTION_SOURCE_DIR) + "/examples/no-code/contacts.json";
+    auto valid = run(env + sh_quote(JUNCTION_BIN) + " validate " + sh_quote(config));
+    CHECK_MESSAGE(valid.exit_code == 0, valid.err);
+    auto r = run(env + sh_quote(JUNCTION_BIN) + " run --once " + sh_quote(config));
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("read=4 written=3 invalid=1") != std::string::npos);
+    CHECK(r.err.find("properties.email") != std::string::npos);  // the reject names the missing field
+    auto ada = json::parse(read_file(dir / "out" / "contact-101.json")).as_object();
+    CHECK(ada.at("first_name").as_string() == "Ada");
+    CHECK(ada.at("email").as_string() == "ada@example.com");
+    CHECK(ada.at("stage").as_string() == "customer");
+    CHECK(ada.at("created_at").as_string() == "2025-03-01T12:15:00.000Z");
+    CHECK(ada.at("source").as_string() == "crm");
+    CHECK_FALSE(ada.contains("properties"));
+    auto edsger = json::parse(read_file(dir / "out" / "contact-104.json")).as_object();
+    CHECK(edsger.at("stage").as_string() == "other");
+    CHECK(edsger.at("created_at").as_string() == "2025-03-04T07:00:00.000Z");
+    CHECK_FALSE(std::filesystem::exists(dir / "out" / "contact-103.json"));
+}
