@@ -52,7 +52,8 @@ void log_summary(const RunSummary& s, bool quiet_if_empty) {
         log_debug("run finished", {{"pipeline", s.pipeline}, {"outcome", s.outcome}, {"read", "0"}});
         return;
     }
-    log(s.outcome == "failed" ? sdk::LogLevel::error : sdk::LogLevel::info, "run finished",
+    // A failed run's one error line is the one above; the summary stays a summary.
+    log(s.outcome == "failed" ? sdk::LogLevel::warning : sdk::LogLevel::info, "run finished",
         {{"pipeline", s.pipeline},
          {"outcome", s.outcome},
          {"duration_ms", std::to_string(s.duration.count())},

@@ -147,9 +147,18 @@ void PipelineRun::note_columns(const sdk::Batch& batch, std::size_t count) {
             if (columns_.size() < 256) columns_.emplace(kv.key());
 }
 
-bool PipelineRun::write(Work& w, bool acknowledge) {
-    const std::size_t n = w.records.size();
-    std::vector<sdk::Acknowledgement> acks(n);
+bool PipelineRun::write(Work& w, bool acknowledge) { return write_group(std::span<Work>(&w, 1), acknowledge); }
+
+// Writes consecutive batches as one group: each batch is its own Writer::write call (so
+// a writer never sees more than batch_size records at once), then one flush, one
+// acknowledgement and one position commit for all of them. When the writer keeps up the
+// group is a single batch; when flush or commit is slow (an fsync each), the batches that
+// piled up behind it share one, so durability costs per group rather than per batch.
+bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
+    std::size_t total = 0;
+    for (const auto& w : group) total += w.records.size();
+    std::vector<sdk::Acknowledgement> acks;
+    acks.reserve(total);
     std::vector<DeadLetter> letters;
     const auto now = Clock::now();
     auto letter = [&](sdk::Record& r, const char* stage, const std::string& plugin, const std::string& reason) {
@@ -163,49 +172,90 @@ bool PipelineRun::write(Work& w, bool acknowledge) {
         d.at = now;
         letters.push_back(std::move(d));
     };
-    for (std::size_t i = 0; i < n; ++i) acks[i].meta = w.records[i].meta;
 
-    // The records to write: all of them, or the ones not rejected upstream.
-    sdk::Batch compacted;
-    std::vector<std::size_t> position_of;  // index in the batch of each record written
-    sdk::Batch* to_write = &w.records;
-    if (!w.rejects.empty()) {
-        std::size_t ri = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            if (ri < w.rejects.size() && w.rejects[ri].index == i) {
-                const auto& rj = w.rejects[ri++];
-                acks[i].outcome = sdk::Outcome::rejected;
-                acks[i].reason = rj.reason;
-                letter(w.records[i], rj.stage, rj.plugin, rj.reason);
-            } else {
-                position_of.push_back(i);
-                compacted.push_back(std::move(w.records[i]));
+    // Per batch: the records to write (all of them, or the ones not rejected upstream),
+    // where each sits in the batch, and where the batch's acknowledgements start.
+    struct Part {
+        sdk::Batch compacted;
+        std::vector<std::size_t> position_of;  // index in the batch of each record written
+        sdk::Batch* to_write = nullptr;
+        std::vector<sdk::Rejection> rejected;
+        std::size_t first_ack = 0;
+    };
+    std::vector<Part> parts(group.size());
+    for (std::size_t g = 0; g < group.size(); ++g) {
+        auto& w = group[g];
+        auto& part = parts[g];
+        const std::size_t n = w.records.size();
+        part.first_ack = acks.size();
+        acks.resize(acks.size() + n);  // metadata moved in once the records are written
+        part.to_write = &w.records;
+        if (!w.rejects.empty()) {
+            std::size_t ri = 0;
+            for (std::size_t i = 0; i < n; ++i) {
+                if (ri < w.rejects.size() && w.rejects[ri].index == i) {
+                    const auto& rj = w.rejects[ri++];
+                    auto& ack = acks[part.first_ack + i];
+                    ack.outcome = sdk::Outcome::rejected;
+                    ack.reason = rj.reason;
+                    letter(w.records[i], rj.stage, rj.plugin, rj.reason);
+                } else {
+                    part.position_of.push_back(i);
+                    part.compacted.push_back(std::move(w.records[i]));
+                }
             }
+            part.to_write = &part.compacted;
         }
-        to_write = &compacted;
     }
 
-    std::vector<sdk::Rejection> rejected;
-    if (!to_write->empty()) {
-        const auto& plugin = p_.writer.config->plugin;
-        auto st = with_retry("writer", plugin, "write", [&] {
-            rejected.clear();
-            auto s = writer_->write(std::span<sdk::Record>(*to_write), rejected);
-            return s.is_ok() ? writer_->flush() : s;
+    const auto& wplugin = p_.writer.config->plugin;
+    bool any = false;
+    for (const auto& part : parts) any = any || !part.to_write->empty();
+    if (any) {
+        // A retry sends the whole group again (writes are idempotent), then flushes.
+        auto st = with_retry("writer", wplugin, "write", [&] {
+            for (auto& part : parts) {
+                part.rejected.clear();
+                if (part.to_write->empty()) continue;
+                auto s = writer_->write(std::span<sdk::Record>(*part.to_write), part.rejected);
+                if (!s.is_ok()) return s;
+            }
+            return writer_->flush();
         });
         if (!st.is_ok()) {
-            fail("writer " + plugin + ": " + st.message(), st.code() == sdk::Code::fatal);
+            fail("writer " + wplugin + ": " + st.message(), st.code() == sdk::Code::fatal);
             return false;
         }
+    }
+    std::size_t written = 0;
+    for (auto& part : parts) {
+        auto& rejected = part.rejected;
         std::sort(rejected.begin(), rejected.end(), [](auto& a, auto& b) { return a.index < b.index; });
         for (const auto& rj : rejected) {
-            if (rj.index >= to_write->size()) continue;
-            const std::size_t i = position_of.empty() ? rj.index : position_of[rj.index];
-            acks[i].outcome = sdk::Outcome::rejected;
-            acks[i].reason = rj.reason;
-            letter((*to_write)[rj.index], "writer", plugin, rj.reason);
+            if (rj.index >= part.to_write->size()) continue;
+            const std::size_t i = part.position_of.empty() ? rj.index : part.position_of[rj.index];
+            auto& ack = acks[part.first_ack + i];
+            ack.outcome = sdk::Outcome::rejected;
+            ack.reason = rj.reason;
+            letter((*part.to_write)[rj.index], "writer", wplugin, rj.reason);
         }
-        note_columns(*to_write, to_write->size());
+        if (!part.to_write->empty()) note_columns(*part.to_write, part.to_write->size());
+        written += part.to_write->size() - rejected.size();
+    }
+
+    // The records are done with: their metadata moves into the acknowledgements (no copies).
+    for (std::size_t g = 0; g < group.size(); ++g) {
+        auto& w = group[g];
+        auto& part = parts[g];
+        auto* ack = acks.data() + part.first_ack;
+        if (part.to_write == &w.records) {
+            for (std::size_t i = 0; i < w.records.size(); ++i) ack[i].meta = std::move(w.records[i].meta);
+        } else {
+            for (std::size_t i = 0; i < w.records.size(); ++i)  // rejected upstream: only the payload left
+                if (ack[i].outcome == sdk::Outcome::rejected) ack[i].meta = std::move(w.records[i].meta);
+            for (std::size_t k = 0; k < part.compacted.size(); ++k)
+                ack[part.position_of[k]].meta = std::move(part.compacted[k].meta);
+        }
     }
 
     if (!letters.empty()) {
@@ -242,7 +292,7 @@ bool PipelineRun::write(Work& w, bool acknowledge) {
             break;
         }
     }
-    written_ += to_write->size() - rejected.size();
+    written_ += written;
     invalid_ += letters.size();
     return true;
 }
@@ -320,6 +370,7 @@ void PipelineRun::reader_loop() {
 }
 
 void PipelineRun::worker_loop() {
+    std::vector<sdk::Batch> spent;
     while (true) {
         Work w;
         {
@@ -329,7 +380,9 @@ void PipelineRun::worker_loop() {
             if (pending_.empty()) return;  // reading is done and nothing is left
             w = std::move(pending_.front());
             pending_.pop_front();
+            spent.swap(spent_);
         }
+        spent.clear();  // outside the lock (see writer_loop)
         if (!translate(w)) return;
         {
             std::lock_guard lock(m_);
@@ -341,22 +394,30 @@ void PipelineRun::worker_loop() {
 
 void PipelineRun::writer_loop() {
     std::uint64_t next = 0;
+    std::vector<Work> group;
     while (true) {
-        Work w;
+        group.clear();
         {
             std::unique_lock lock(m_);
             cv_.wait(lock, [&] { return failed_ || done_.count(next) > 0 || (reading_done_ && in_flight_ == 0); });
             if (failed_) return;
-            auto it = done_.find(next);
-            if (it == done_.end()) return;  // everything read has been written
-            w = std::move(it->second);
-            done_.erase(it);
+            // The next batch in read order and every consecutive one already translated.
+            for (auto it = done_.find(next); it != done_.end() && it->first == next + group.size();
+                 it = done_.erase(it))
+                group.push_back(std::move(it->second));
+            if (group.empty()) return;  // everything read has been written
         }
-        const bool ok = write(w, true);
+        const bool ok = write_group(std::span<Work>(group), true);
         {
             std::lock_guard lock(m_);
-            --in_flight_;
-            ++next;
+            in_flight_ -= group.size();
+            next += group.size();
+            // Written records are freed by a worker, the thread that allocated most of
+            // them (the translated payloads): memory goes back to the allocator it came
+            // from (glibc's per-thread caches), and the writer, the pipeline's serial
+            // stage, spends no time on it. Workers take it at their next batch.
+            if (!p_.translators.empty() && !failed_)
+                for (auto& w : group) spent_.push_back(std::move(w.records));
         }
         cv_.notify_all();
         if (!ok) return;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -41,6 +42,7 @@ public:
     bool open_translators_and_writer();
     bool translate(Work& w, std::size_t first_translator_of_record_0 = 0);
     bool write(Work& w, bool acknowledge);
+    bool write_group(std::span<Work> group, bool acknowledge);
     void close_all();
     [[nodiscard]] bool failed() const;
     void fail(std::string message, bool fatal);
@@ -77,6 +79,7 @@ private:
     std::condition_variable cv_;
     std::deque<Work> pending_;
     std::map<std::uint64_t, Work> done_;
+    std::vector<sdk::Batch> spent_;  // written, to be freed by a worker
     std::size_t in_flight_ = 0;
     bool reading_done_ = false;
     bool failed_ = false;

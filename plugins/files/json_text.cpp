@@ -1,6 +1,7 @@
 #include "json_text.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include "common/json_path.hpp"
@@ -36,6 +37,15 @@ bool parse_json_text(std::string_view text, json::value& out, std::string& error
         return false;
     }
     out = parser.release();
+    return true;
+}
+
+bool JsonTextParser::parse(std::string_view text, json::value& out, std::string& error, TextPosition start) {
+    json::error_code ec;
+    parser_.reset();
+    parser_.write(text.data(), text.size(), ec);  // the whole text: also finishes
+    if (ec) return parse_json_text(text, out, error, start);  // rare: it words the error
+    out = parser_.release();
     return true;
 }
 
@@ -85,6 +95,16 @@ std::string to_json_text(const json::object& object, bool indent) {
     std::string out;
     pretty(object, out, 0);
     return out;
+}
+
+void append_json_text(std::string& out, const json::object& object) {
+    json::serializer sr;
+    sr.reset(&object);
+    char chunk[4096];
+    while (!sr.done()) {
+        const auto part = sr.read(chunk);
+        out.append(part.data(), part.size());
+    }
 }
 
 }  // namespace junction::files

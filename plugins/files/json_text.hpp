@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include <boost/json/object.hpp>
+#include <boost/json/parser.hpp>
 #include <boost/json/value.hpp>
 
 namespace junction::files {
@@ -23,10 +24,23 @@ TextPosition position_in(std::string_view text, std::size_t offset, TextPosition
 // "invalid JSON at line L, column C: <reason>", positions counted from `start`.
 bool parse_json_text(std::string_view text, boost::json::value& out, std::string& error, TextPosition start = {});
 
+// parse_json_text for many texts in a row (NDJSON lines, array elements): keeps the
+// parser's buffers between texts instead of building a parser for each one.
+class JsonTextParser {
+public:
+    bool parse(std::string_view text, boost::json::value& out, std::string& error, TextPosition start = {});
+
+private:
+    boost::json::parser parser_;
+};
+
 // "expected a JSON object, got array" style type names for a parsed value.
 const char* json_kind_name(const boost::json::value& v) noexcept;
 
 // One line of JSON (no newline), or indented with two spaces when indent is set.
 std::string to_json_text(const boost::json::object& object, bool indent);
+
+// Appends the compact JSON of object to out, with no temporary string.
+void append_json_text(std::string& out, const boost::json::object& object);
 
 }  // namespace junction::files

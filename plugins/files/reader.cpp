@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <exception>
+#include <optional>
 #include <set>
 
 #include <boost/json/array.hpp>
@@ -22,6 +24,9 @@ namespace {
 
 // How long read() may work before handing back what it has, so the engine can stop.
 constexpr auto read_budget = std::chrono::milliseconds(500);
+
+// State key: the position of the last record of the last file that left the folder.
+constexpr std::string_view gone_key = "gone_position";
 
 std::string now_iso() {
     const auto now =
@@ -58,8 +63,19 @@ sdk::Status FilesReader::open(sdk::Context& context) {
             // With after=keep every file sorting before the committed one is done; with
             // move/delete those are gone, and one still here arrived later: read it.
             if (config_.after == AfterRead::keep) std::erase_if(files_, [&](const std::string& f) { return f < name; });
-            resume_file_ = name;
-            resume_offset_ = offset;
+            // The committed file itself is resumed after the offset, unless this reader saw
+            // it leave the folder (processed, quarantined or deleted): a file there now under
+            // that name is a new one (an update, a corrected file) and is read whole.
+            std::optional<std::string> gone;
+            try {
+                gone = context.state().get(gone_key);
+            } catch (const std::exception& e) {
+                context.log().warn(std::string("cannot read the reader's state: ") + e.what());
+            }
+            if (gone != committed) {
+                resume_file_ = name;
+                resume_offset_ = offset;
+            }
         }
     }
     context.log().debug("found " + std::to_string(files_.size()) + " file(s) matching " + config_.pattern + " in " +
@@ -123,6 +139,8 @@ sdk::Status FilesReader::read(sdk::Batch& out, std::size_t max_records, bool& en
             current_.reset();
             if (pending.acknowledged >= pending.emitted) {
                 finish(current_name_, pending);
+                // Nothing read: done in an earlier run up to the committed position.
+                if (current_name_ == resume_file_) remember_gone(resume_file_ + ":" + std::to_string(resume_offset_));
                 pending_.erase(current_name_);
             }
             continue;
@@ -161,22 +179,40 @@ sdk::Status FilesReader::acknowledge(std::span<const sdk::Acknowledgement> acks)
         auto it = pending_.find(name);
         if (it == pending_.end()) continue;
         ++it->second.acknowledged;
+        it->second.last_position = ack.meta.position;
         if (ack.outcome == sdk::Outcome::rejected) {
             std::string reason = !ack.reason.empty() ? ack.reason : ack.meta.error;
             it->second.rejected.push_back({ack.meta.source, reason.empty() ? "rejected" : std::move(reason)});
         }
         touched.insert(name);
     }
+    // The engine commits the position of the last acknowledgement.
+    std::string committed;
+    for (auto it = acks.rbegin(); it != acks.rend() && committed.empty(); ++it)
+        committed = it->meta.position;
     for (const auto& name : touched) {
         auto it = pending_.find(name);
         if (it == pending_.end() || !it->second.read_done || it->second.acknowledged < it->second.emitted) continue;
         finish(name, it->second);
+        if (it->second.last_position == committed) remember_gone(committed);
         pending_.erase(it);
     }
     return sdk::Status::ok();
 }
 
+void FilesReader::remember_gone(const std::string& position) {
+    if (!gone_) return;
+    gone_ = false;
+    try {
+        context_->state().put(gone_key, position);
+    } catch (const std::exception& e) {
+        context_->log().warn("cannot keep the reader's state: " + std::string(e.what()) +
+                             "; a new file named like the last one may be taken for it");
+    }
+}
+
 void FilesReader::finish(const std::string& name, const Pending& pending) {
+    gone_ = false;
     if (pending.single && !pending.rejected.empty())
         quarantine(name, pending.rejected.front().reason);
     else
@@ -190,6 +226,7 @@ void FilesReader::quarantine(const std::string& name, const std::string& reason)
         context_->log().error("cannot quarantine " + name + " (" + reason + "): " + moved.error);
         return;
     }
+    gone_ = true;
     const json::object sidecar{{"file", name}, {"reason", reason}, {"time", now_iso()}};
     const auto sidecar_path = moved.to.string() + ".error.json";
     if (auto error = write_file_atomic(sidecar_path, json::serialize(sidecar) + "\n", true); !error.empty())
@@ -206,6 +243,7 @@ void FilesReader::after_read(const std::string& name, const Pending& pending) {
             std::error_code ec;
             fs::remove(path, ec);
             if (ec) context_->log().error("cannot delete " + name + ": " + ec.message());
+            gone_ = !ec;
             return;
         }
         case AfterRead::move: break;
@@ -215,6 +253,7 @@ void FilesReader::after_read(const std::string& name, const Pending& pending) {
         context_->log().error("cannot move " + name + " to " + config_.processed_dir.string() + ": " + moved.error);
         return;
     }
+    gone_ = true;
     if (pending.rejected.empty()) return;
     // The rejected records are in the dead-letter store; the sidecar says which, beside the file.
     json::array rejected;

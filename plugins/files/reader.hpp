@@ -40,6 +40,7 @@ private:
         bool read_done = false;
         bool single = true;  // one record for the whole file: rejecting it quarantines the file
         std::vector<Rejected> rejected;
+        std::string last_position;  // of its last record acknowledged
     };
 
     std::vector<std::string> list_files() const;
@@ -47,6 +48,7 @@ private:
     void finish(const std::string& name, const Pending& pending);
     void quarantine(const std::string& name, const std::string& reason);
     void after_read(const std::string& name, const Pending& pending);
+    void remember_gone(const std::string& position);
 
     sdk::Context* context_ = nullptr;
     ReaderConfig config_;
@@ -57,6 +59,7 @@ private:
     std::unique_ptr<RecordSource> current_;
     std::string current_name_;
     std::map<std::string, Pending> pending_;
+    bool gone_ = false;  // set by finish(): the file left the folder (moved or deleted)
     std::atomic<bool> stop_{false};
 };
 

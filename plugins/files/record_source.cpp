@@ -228,7 +228,7 @@ bool RecordSource::next_line(SourceItem& item) {
         json::value value;
         std::string error;
         const std::size_t indent = line.data() - (buf_.data() + line_start);
-        if (!parse_json_text(line, value, error, {number_, indent + 1})) {
+        if (!parser_.parse(line, value, error, {number_, indent + 1})) {
             item.error = std::move(error);
             item.text = cut(line);
         } else if (!value.is_object()) {
@@ -309,7 +309,7 @@ bool RecordSource::next_element(SourceItem& item) {
                     const std::string_view text = std::string_view(buf_).substr(element_start_, pos_ - element_start_);
                     json::value value;
                     std::string error;
-                    if (!parse_json_text(text, value, error, element_at_)) {
+                    if (!parser_.parse(text, value, error, element_at_)) {
                         item.error = std::move(error);
                         item.text = cut(trim(text));
                     } else if (!value.is_object()) {

@@ -79,6 +79,7 @@ private:
     std::size_t depth_ = 0;
     bool in_string_ = false;
     bool escaped_ = false;
+    JsonTextParser parser_;  // reused for every line or element
 };
 
 }  // namespace junction::files

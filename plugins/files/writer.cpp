@@ -99,8 +99,9 @@ sdk::Status FilesWriter::write_objects(std::span<sdk::Record> batch, std::vector
 
 sdk::Status FilesWriter::append_lines(std::span<sdk::Record> batch) {
     std::string lines;
+    lines.reserve(batch.size() * 384);  // a typical record's line; grows if bigger
     for (const auto& record : batch) {
-        lines += to_json_text(record.payload, false);
+        append_json_text(lines, record.payload);
         lines += '\n';
     }
     // One write per batch: lines of concurrent writers to the same file do not interleave mid-line.

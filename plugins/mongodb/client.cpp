@@ -124,6 +124,11 @@ sdk::Status Client::create(const CommonConfig& config, sdk::Logger& log, std::un
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, ms);
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, ms);
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, ms);
+    // The pool's monitor re-checks a lost server every heartbeat (10 s by default), and
+    // the engine's retries cannot reconnect sooner than that; 1 s gets a restarted server
+    // back within one backoff step. A URI that sets it explicitly wins.
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_HEARTBEATFREQUENCYMS))
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_HEARTBEATFREQUENCYMS, 1000);
     std::string endpoint = endpoint_of(uri);
     mongoc_client_pool_t* pool = mongoc_client_pool_new_with_error(uri, &error);
     mongoc_uri_destroy(uri);
