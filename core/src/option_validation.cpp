@@ -1,4 +1,5 @@
 // Validation of plugin options against their declared schema (see option_validation.hpp).
+#include "json_names.hpp"
 #include "junction/core/option_validation.hpp"
 
 #include <algorithm>
@@ -10,19 +11,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string kind_name(const json::value& v) {
-    switch (v.kind()) {
-        case json::kind::null: return "null";
-        case json::kind::bool_: return "boolean";
-        case json::kind::int64:
-        case json::kind::uint64: return "integer";
-        case json::kind::double_: return "number";
-        case json::kind::string: return "string";
-        case json::kind::array: return "array";
-        case json::kind::object: return "object";
-    }
-    return "unknown";
-}
 
 std::string valid_keys(const sdk::OptionSchema& schema) {
     std::string out;
@@ -114,13 +102,13 @@ std::string coerce(sdk::OptionType type, json::value& v) {
             }
             if (v.is_array()) {
                 for (const auto& e : v.get_array())
-                    if (!e.is_string()) return "expected a list of strings, found an element of type " + kind_name(e);
+                    if (!e.is_string()) return "expected a list of strings, found an element of type " + json_type_name(e);
                 return {};
             }
             break;
     }
     return std::string("expected ") + (type == T::integer ? "an " : "a ") + sdk::to_string(type) + ", got " +
-           kind_name(v);
+           json_type_name(v);
 }
 
 }  // namespace

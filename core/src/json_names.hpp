@@ -1,0 +1,24 @@
+// How config problems name a JSON value's type ("integer", "list", ...), in one place.
+#pragma once
+
+#include <string>
+
+#include <boost/json/value.hpp>
+
+namespace junction::core {
+
+inline std::string json_type_name(const boost::json::value& v) {
+    switch (v.kind()) {
+        case boost::json::kind::null: return "null";
+        case boost::json::kind::bool_: return "boolean";
+        case boost::json::kind::int64:
+        case boost::json::kind::uint64: return "integer";
+        case boost::json::kind::double_: return "number";
+        case boost::json::kind::string: return "string";
+        case boost::json::kind::array: return "array";
+        case boost::json::kind::object: return "object";
+    }
+    return "unknown";
+}
+
+}  // namespace junction::core
