@@ -12,7 +12,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libboost-json1.81.0 libboost-log1.81.0 libboost-program-options1.81.0 libboost-thread1.81.0 \
-      libmongoc-1.0-0 libbson-1.0-0 libsqlite3-0 ca-certificates \
+      libmongoc-1.0-0 libbson-1.0-0 libsqlite3-0 libjemalloc2 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/junction /opt/junction
 COPY examples /etc/junction/examples

@@ -10,6 +10,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-log1.81-dev
   libboost-program-options1.81-dev libboost-thread1.81-dev libboost-filesystem1.81-dev
   doctest-dev libmongoc-dev libbson-dev libsqlite3-dev libcurl4-openssl-dev
+  time libjemalloc-dev
 )
 # Node.js runs the MongoDB-wire test server; keep an existing node/npm (e.g. NodeSource's,
 # which conflicts with Debian's npm package) and install Debian's only when absent.
