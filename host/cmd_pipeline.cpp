@@ -57,7 +57,10 @@ int load(const GlobalOptions& global, const std::string& file, Loaded& out) {
         }
     }
     if (!errors.empty()) {
-        for (const auto& e : errors) std::cerr << file << ": " << e.line() << "\n";
+        for (const auto& e : errors) {
+            const auto line = e.line();
+            std::cerr << (line.rfind(file, 0) == 0 ? "" : file + ": ") << line << "\n";
+        }
         std::cerr << file << ": " << errors.size() << " problem" << (errors.size() == 1 ? "" : "s") << " found\n";
         return exit_invalid_config;
     }
@@ -66,6 +69,13 @@ int load(const GlobalOptions& global, const std::string& file, Loaded& out) {
 
 std::unique_ptr<StateStore> open_store(const Config& config) {
     try {
+        if (config.state.has_parent_path()) {
+            std::error_code ec;
+            std::filesystem::create_directories(config.state.parent_path(), ec);
+            if (ec)
+                throw std::runtime_error("cannot create the folder " + config.state.parent_path().string() + ": " +
+                                         ec.message());
+        }
         return StateStore::open(config.state);
     } catch (const std::exception& e) {
         log_error(std::string("cannot open the state store: ") + e.what());
@@ -112,7 +122,7 @@ public:
         sigemptyset(&set_);
         sigaddset(&set_, SIGINT);
         sigaddset(&set_, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &set_, nullptr);  // threads started after this inherit the mask
+        pthread_sigmask(SIG_BLOCK, &set_, &old_);  // threads started after this inherit the mask
         thread_ = std::thread([this, &stop] {
             int count = 0;
             while (true) {
@@ -134,10 +144,12 @@ public:
         done_ = true;
         pthread_kill(thread_.native_handle(), SIGTERM);
         thread_.join();
+        pthread_sigmask(SIG_SETMASK, &old_, nullptr);  // teardown can be interrupted again
     }
 
 private:
     sigset_t set_{};
+    sigset_t old_{};
     std::atomic<bool> done_{false};
     std::thread thread_;
 };
@@ -158,7 +170,8 @@ std::vector<const ResolvedPipeline*> select(const Loaded& l, const std::vector<s
     return out;
 }
 
-void daemon_loop(const ResolvedPipeline& p, StateStore& store, const RunOptions& base, std::stop_token stop) {
+// Returns false when the pipeline stopped on a fatal error.
+bool daemon_loop(const ResolvedPipeline& p, StateStore& store, const RunOptions& base, std::stop_token stop) {
     const auto& sched = p.config->schedule;
     RunOptions opts = base;
     opts.record_empty_runs = sched.mode == Schedule::Mode::interval;
@@ -168,7 +181,7 @@ void daemon_loop(const ResolvedPipeline& p, StateStore& store, const RunOptions&
         if (s.fatal) {
             log_error("pipeline " + p.config->name + " stopped after a fatal error; the other pipelines go on",
                       {{"pipeline", p.config->name}});
-            return;
+            return false;
         }
         std::chrono::milliseconds wait = sched.every;
         if (sched.mode == Schedule::Mode::interval)
@@ -177,8 +190,9 @@ void daemon_loop(const ResolvedPipeline& p, StateStore& store, const RunOptions&
                                               std::chrono::steady_clock::now() - started));
         else if (s.read > 0 && s.outcome == "ok")
             wait = std::chrono::milliseconds(0);
-        if (!sleep_for(wait, stop)) return;
+        if (!sleep_for(wait, stop)) return true;
     }
+    return true;
 }
 
 }  // namespace
@@ -233,15 +247,26 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
             auto s = run_pipeline(*p, *store, opts, stop.get_token());
             if (s.outcome == "failed") rc = exit_failure;
         }
+        if (stop.stop_requested()) log_info("stopped; what was not committed is read again next time");
         return rc;
     }
     log_info("junction running " + std::to_string(chosen.size()) + " pipeline" + (chosen.size() == 1 ? "" : "s") +
              " on their schedules; SIGINT or SIGTERM stops");
+    std::atomic<bool> any_fatal{false};
     std::vector<std::jthread> threads;
     for (const auto* p : chosen)
-        threads.emplace_back([&, p] { daemon_loop(*p, *store, opts, stop.get_token()); });
+        threads.emplace_back([&, p] {
+            try {
+                if (!daemon_loop(*p, *store, opts, stop.get_token())) any_fatal = true;
+            } catch (const std::exception& e) {  // never let one pipeline's thread take the host down
+                log_error("pipeline " + p->config->name + " stopped: " + e.what(), {{"pipeline", p->config->name}});
+                any_fatal = true;
+            }
+        });
     for (auto& t : threads) t.join();
-    return rc;
+    if (stop.stop_requested()) log_info("stopped; what was not committed is read again next time");
+    // A supervisor (systemd Restart=on-failure, docker restart policies) should see it.
+    return any_fatal ? exit_failure : rc;
 }
 
 int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args) {
@@ -289,7 +314,13 @@ int cmd_runs(const GlobalOptions& global, const std::vector<std::string>& args) 
     auto store = open_store(config);
     if (!store) return exit_failure;
     std::optional<std::string> only;
-    if (vm.count("pipeline")) only = vm["pipeline"].as<std::string>();
+    if (vm.count("pipeline")) {
+        only = vm["pipeline"].as<std::string>();
+        if (config.find(*only) == nullptr) {
+            std::cerr << "junction: no pipeline named \"" << *only << "\" in " << config.file.string() << "\n";
+            return exit_usage;
+        }
+    }
     auto runs = store->runs(only ? std::optional<std::string_view>(*only) : std::nullopt, vm["limit"].as<std::size_t>());
     if (vm.count("json")) {
         for (const auto& r : runs) {
@@ -327,11 +358,13 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
                                                               "how many to list")(
         "all", "include those already replayed")("json", "JSON lines, with the payloads")(
         "replay", "send them through the pipeline's translators and writer again")(
-        "id", po::value<std::vector<std::int64_t>>()->composing(), "with --replay: only this one (repeatable)");
+        "resolve", "mark the dead letters given with --id as dealt with (e.g. the input was fixed and sent again)")(
+        "id", po::value<std::vector<std::int64_t>>()->composing(), "with --replay or --resolve: this one (repeatable)");
     po::positional_options_description pos;
     pos.add("config", 1).add("pipeline", 1);
     po::variables_map vm;
-    const char* usage = "junction dead-letters CONFIG PIPELINE [--limit N] [--all] [--json] [--replay [--id N]...]";
+    const char* usage =
+        "junction dead-letters CONFIG PIPELINE [--limit N] [--all] [--json] [--replay [--id N]...] [--resolve --id N...]";
     if (!parse(args, desc, pos, vm, usage)) return vm.count("help") ? exit_ok : exit_usage;
     if (!vm.count("pipeline")) {
         std::cerr << "junction: missing PIPELINE\nusage: " << usage << "\n";
@@ -345,6 +378,16 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
     if (unknown || chosen.empty()) return exit_usage;
     auto store = open_store(l.config);
     if (!store) return exit_failure;
+    if (vm.count("resolve")) {
+        if (!vm.count("id")) {
+            std::cerr << "junction: --resolve needs the dead letters' ids (--id N, repeatable)\n";
+            return exit_usage;
+        }
+        const auto ids = vm["id"].as<std::vector<std::int64_t>>();
+        store->mark_replayed(ids);
+        std::cout << "resolved " << ids.size() << " dead letter" << (ids.size() == 1 ? "" : "s") << "\n";
+        return exit_ok;
+    }
     if (vm.count("replay")) {
         std::stop_source stop;
         SignalWatcher signals(stop);
@@ -365,7 +408,8 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
             std::cout << json::serialize(o) << "\n";
         } else {
             std::cout << "#" << d.id << " " << iso(d.at) << " " << d.stage << " " << d.plugin
-                      << (d.meta.source.empty() ? "" : " " + d.meta.source) << (d.replayed ? " (replayed)" : "")
+                      << (d.meta.source.empty() ? "" : " " + d.meta.source)
+                      << (d.meta.key.empty() ? "" : " key=" + d.meta.key) << (d.replayed ? " (done)" : "")
                       << ": " << d.reason << "\n";
         }
     }

@@ -7,8 +7,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 JUNCTION_SKIP_NPM=1 ./scripts/setup.sh
+echo "== building the host and its plugins (build/release; the first time takes a few minutes)"
 cmake --preset release >/dev/null
-cmake --build --preset release --target junction all >/dev/null
+cmake --build --preset release --target junction junction_plugin_files junction_plugin_tracos \
+  junction_plugin_mapping junction_plugin_docstore junction_plugin_mongodb >/dev/null
 junction="$root/build/release/bin/junction"
 
 demo="$root/demo-data"
@@ -29,7 +31,7 @@ echo "== junction validate examples/workorders/sync.json"
 "$junction" validate examples/workorders/sync.json
 echo
 echo "== junction run examples/workorders/sync.json --once"
-"$junction" run examples/workorders/sync.json --once || true
+"$junction" run examples/workorders/sync.json --once
 echo
 echo "== run history (junction runs examples/workorders/sync.json)"
 "$junction" runs examples/workorders/sync.json
@@ -45,4 +47,8 @@ echo "== inbound folder after the run"
 find "$demo/inbound" -type f | sed "s|$demo/||" | sort
 echo
 echo "== running it again changes nothing:"
-"$junction" run examples/workorders/sync.json --once || true
+"$junction" run examples/workorders/sync.json --once
+echo
+echo "== to explore the demo's data yourself:"
+echo "export PATH=\"$root/build/release/bin:\$PATH\" DATA_INBOUND_DIR=$DATA_INBOUND_DIR DATA_OUTBOUND_DIR=$DATA_OUTBOUND_DIR DOCSTORE_PATH=$DOCSTORE_PATH JUNCTION_STATE=$JUNCTION_STATE"
+echo "junction runs examples/workorders/sync.json; junction dead-letters examples/workorders/sync.json inbound"

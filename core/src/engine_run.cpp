@@ -37,6 +37,9 @@ void PipelineRun::fail(std::string message, bool fatal) {
         std::lock_guard lock(m_);
         if (failed_) return;  // the first failure is the one reported
         failed_ = true;
+        // Asked to stop while waiting out an outage: the run was stopped, not broken; what
+        // was not committed is read again next time.
+        interrupted_ = !fatal && stop_.stop_requested();
         fatal_ = fatal;
         error_ = std::move(message);
     }
@@ -218,21 +221,32 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
                 part.rejected.clear();
                 if (part.to_write->empty()) continue;
                 auto s = writer_->write(std::span<sdk::Record>(*part.to_write), part.rejected);
+                if (s.code() == sdk::Code::reject) {  // the whole batch refused for its content
+                    part.rejected.clear();
+                    for (std::size_t i = 0; i < part.to_write->size(); ++i) part.rejected.push_back({i, s.message()});
+                    continue;
+                }
                 if (!s.is_ok()) return s;
             }
             return writer_->flush();
         });
         if (!st.is_ok()) {
-            fail("writer " + wplugin + ": " + st.message(), st.code() == sdk::Code::fatal);
+            fail("writer " + wplugin + ": " + st.message(), st.code() != sdk::Code::retry);
             return false;
         }
     }
     std::size_t written = 0;
     for (auto& part : parts) {
         auto& rejected = part.rejected;
+        // A writer's list is trusted for nothing: out-of-range and repeated indexes are dropped.
         std::sort(rejected.begin(), rejected.end(), [](auto& a, auto& b) { return a.index < b.index; });
+        rejected.erase(std::remove_if(rejected.begin(), rejected.end(),
+                                      [&](const sdk::Rejection& r) { return r.index >= part.to_write->size(); }),
+                       rejected.end());
+        rejected.erase(std::unique(rejected.begin(), rejected.end(),
+                                   [](const auto& a, const auto& b) { return a.index == b.index; }),
+                       rejected.end());
         for (const auto& rj : rejected) {
-            if (rj.index >= part.to_write->size()) continue;
             const std::size_t i = part.position_of.empty() ? rj.index : part.position_of[rj.index];
             auto& ack = acks[part.first_ack + i];
             ack.outcome = sdk::Outcome::rejected;
@@ -262,7 +276,7 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
         try {
             store_.add_dead_letters(letters);
         } catch (const std::exception& e) {
-            fail(std::string("state store: cannot keep dead letters: ") + e.what(), true);
+            fail(std::string("state store: cannot keep dead letters: ") + e.what(), false);
             return false;
         }
         for (const auto& d : letters)
@@ -274,11 +288,23 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
         if (exit_before_ack_) std::_Exit(86);
         const auto& plugin = p_.reader.config->plugin;
         auto st = with_retry("reader", plugin, "acknowledge", [&] {
+            // Tell the reader thread to let us in before its next read(): std::mutex is not
+            // fair, and a reader that reads back to back would otherwise starve the commit.
+            {
+                std::lock_guard lock(m_);
+                ack_waiting_ = true;
+            }
             std::lock_guard lock(reader_mutex_);
-            return reader_->acknowledge(std::span<const sdk::Acknowledgement>(acks));
+            auto result = reader_->acknowledge(std::span<const sdk::Acknowledgement>(acks));
+            {
+                std::lock_guard state(m_);
+                ack_waiting_ = false;
+            }
+            cv_.notify_all();
+            return result;
         });
         if (!st.is_ok()) {
-            fail("reader " + plugin + ": " + st.message(), st.code() == sdk::Code::fatal);
+            fail("reader " + plugin + ": " + st.message(), st.code() != sdk::Code::retry);
             return false;
         }
         for (auto it = acks.rbegin(); it != acks.rend(); ++it) {
@@ -286,7 +312,7 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
             try {
                 store_.commit_position(name_, it->meta.position);
             } catch (const std::exception& e) {
-                fail(std::string("state store: cannot commit the position: ") + e.what(), true);
+                fail(std::string("state store: cannot commit the position: ") + e.what(), false);
                 return false;
             }
             break;
@@ -298,14 +324,31 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
 }
 
 void PipelineRun::reader_loop() {
+    try {
+        read_all();
+    } catch (const std::exception& e) {  // a plugin export without the SDK's guards, or bad_alloc
+        fail(std::string("internal error in the reader thread: ") + e.what(), true);
+    } catch (...) {
+        fail("internal error in the reader thread", true);
+    }
+    {
+        std::lock_guard lock(m_);
+        reading_done_ = true;
+    }
+    cv_.notify_all();
+}
+
+void PipelineRun::read_all() {
     std::uint64_t seq = 0;
-    int attempt = 0;
+    int attempt = 0, empty_reads = 0;
     const auto& plugin = p_.reader.config->plugin;
     const std::size_t batch = p_.config->batch_size;
     while (true) {
         {
             std::unique_lock lock(m_);
-            cv_.wait(lock, [&] { return in_flight_ < limit_ || failed_ || stop_.stop_requested(); });
+            cv_.wait(lock, [&] {
+                return (in_flight_ < limit_ && !ack_waiting_) || failed_ || stop_.stop_requested();
+            });
             if (failed_) break;
             if (stop_.stop_requested()) {
                 stopped_early_ = true;
@@ -338,19 +381,23 @@ void PipelineRun::reader_loop() {
                           {"delay_ms", ms_text(delay)}});
                 if (sleep_for(delay, stop_)) continue;
             }
+            // A reject from read() breaks the contract (bad input is a record with meta.error): fatal.
             fail("reader " + plugin + ": " + (st.code() == sdk::Code::retry ? "gave up after " + std::to_string(attempt) +
                                                                                    " attempts: "
                                                                              : "") +
                      st.message(),
-                 st.code() == sdk::Code::fatal);
+                 st.code() != sdk::Code::retry);
             break;
         }
         attempt = 0;
         if (records.empty()) {
             release();
             if (end) break;
+            // A reader that returns at once with nothing must not make this thread spin.
+            if (++empty_reads > 3) sleep_for(std::chrono::milliseconds(std::min(100, 5 * empty_reads)), stop_);
             continue;
         }
+        empty_reads = 0;
         const auto now = std::chrono::system_clock::now();
         for (auto& r : records)
             if (r.meta.received_at == std::chrono::system_clock::time_point{}) r.meta.received_at = now;
@@ -362,14 +409,19 @@ void PipelineRun::reader_loop() {
         cv_.notify_all();
         if (end) break;
     }
-    {
-        std::lock_guard lock(m_);
-        reading_done_ = true;
-    }
-    cv_.notify_all();
 }
 
 void PipelineRun::worker_loop() {
+    try {
+        translate_all();
+    } catch (const std::exception& e) {
+        fail(std::string("internal error in a translator worker: ") + e.what(), true);
+    } catch (...) {
+        fail("internal error in a translator worker", true);
+    }
+}
+
+void PipelineRun::translate_all() {
     std::vector<sdk::Batch> spent;
     while (true) {
         Work w;
@@ -435,7 +487,7 @@ RunSummary PipelineRun::summary(std::chrono::steady_clock::time_point started) {
     std::lock_guard lock(m_);
     s.fatal = fatal_;
     s.error = error_;
-    s.outcome = failed_ ? "failed" : (stopped_early_ ? "stopped" : "ok");
+    s.outcome = failed_ && !interrupted_ ? "failed" : (stopped_early_ || interrupted_ ? "stopped" : "ok");
     return s;
 }
 
@@ -447,13 +499,19 @@ RunSummary PipelineRun::execute() {
     rec.plugins.push_back(p_.reader.config->plugin);
     for (const auto& t : p_.translators) rec.plugins.push_back(t.config->plugin);
     rec.plugins.push_back(p_.writer.config->plugin);
-    if (options_.record_empty_runs) store_.begin_run(rec);
+    if (options_.record_empty_runs) {
+        try {
+            store_.begin_run(rec);
+        } catch (const std::exception& e) {
+            fail(std::string("state store: cannot record the run: ") + e.what(), false);
+        }
+    }
 
     std::optional<std::string> committed;
     try {
         committed = store_.position(name_);
     } catch (const std::exception& e) {
-        fail(std::string("state store: ") + e.what(), true);
+        fail(std::string("state store: ") + e.what(), false);
     }
     if (!failed() && open_translators_and_writer()) {
         reader_ = p_.reader.plugin->create_reader();
@@ -470,13 +528,20 @@ RunSummary PipelineRun::execute() {
     }
     if (!failed()) {
         std::stop_callback wake(stop_, [this] {
+            { std::lock_guard lock(m_); }  // waiters re-check stop_requested() after this
             cv_.notify_all();
             if (reader_) reader_->request_stop();
         });
         std::jthread reader([this] { reader_loop(); });
         std::vector<std::jthread> workers;
         for (std::size_t i = 0; i < p_.effective_workers(); ++i) workers.emplace_back([this] { worker_loop(); });
-        writer_loop();
+        try {
+            writer_loop();
+        } catch (const std::exception& e) {
+            fail(std::string("internal error in the writer: ") + e.what(), true);
+        } catch (...) {
+            fail("internal error in the writer", true);
+        }
         if (failed()) cv_.notify_all();
         reader.join();
         for (auto& t : workers) t.join();
@@ -485,7 +550,6 @@ RunSummary PipelineRun::execute() {
 
     auto s = summary(started);
     if (options_.record_empty_runs || s.read > 0 || s.outcome == "failed") {
-        if (rec.id == 0) store_.begin_run(rec);
         rec.finished = Clock::now();
         rec.read = s.read;
         rec.written = s.written;
@@ -495,6 +559,7 @@ RunSummary PipelineRun::execute() {
         rec.outcome = s.outcome;
         rec.error = s.error;
         try {
+            if (rec.id == 0) store_.begin_run(rec);
             store_.finish_run(rec);
         } catch (const std::exception& e) {
             log_error(std::string("state store: cannot record the run: ") + e.what(), {{"pipeline", name_}});

@@ -56,7 +56,9 @@ private:
     std::unique_ptr<StageContext> make_context(const ResolvedStage& s, const char* kind,
                                                std::optional<std::string> committed = std::nullopt);
     void reader_loop();
+    void read_all();
     void worker_loop();
+    void translate_all();
     void writer_loop();
     void note_columns(const sdk::Batch& batch, std::size_t count);
 
@@ -67,10 +69,12 @@ private:
     std::string name_;
     std::size_t limit_;
 
+    // Contexts first: members are destroyed in reverse, so every instance (which may log
+    // from its destructor) goes before the context it was opened with.
+    std::vector<std::unique_ptr<StageContext>> contexts_;
     std::shared_ptr<sdk::Reader> reader_;
     std::vector<std::shared_ptr<sdk::Translator>> translators_;
     std::shared_ptr<sdk::Writer> writer_;
-    std::vector<std::unique_ptr<StageContext>> contexts_;
     bool reader_opened_ = false, writer_opened_ = false;
     std::size_t translators_opened_ = 0;
 
@@ -85,6 +89,8 @@ private:
     bool failed_ = false;
     bool fatal_ = false;
     bool stopped_early_ = false;
+    bool interrupted_ = false;  // a failure caused by a stop request during a retry: outcome "stopped"
+    bool ack_waiting_ = false;  // the writer waits to acknowledge: the reader holds off its next read
     std::string error_;
 
     std::atomic<std::uint64_t> read_{0}, written_{0}, invalid_{0};

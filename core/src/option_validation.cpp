@@ -37,7 +37,7 @@ std::string coerce(sdk::OptionType type, json::value& v) {
                 v = static_cast<std::int64_t>(v.get_uint64());
                 return {};
             }
-            if (v.is_double() && std::floor(v.get_double()) == v.get_double()) {
+            if (v.is_double() && std::floor(v.get_double()) == v.get_double() && std::fabs(v.get_double()) < 9.2e18) {
                 v = static_cast<std::int64_t>(v.get_double());
                 return {};
             }

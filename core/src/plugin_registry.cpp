@@ -85,13 +85,18 @@ public:
         return hold(factory_->create_translator());
     }
     std::shared_ptr<sdk::Writer> create_writer() const override { return hold(factory_->create_writer()); }
+    sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const override {
+        return factory_->check_options(kind, options);
+    }
 
 private:
-    // The deleter runs the plugin's destructor, then drops the library it captured.
+    // The deleter runs the plugin's destructor, then drops the factory (an instance may
+    // point back to it) and the library it captured (the factory's own deleter holds the
+    // library too, so the code goes last whatever the order).
     template <class T>
     std::shared_ptr<T> hold(std::unique_ptr<T> made) const {
         if (!made) return nullptr;
-        return std::shared_ptr<T>(made.release(), [lib = lib_](T* p) { delete p; });
+        return std::shared_ptr<T>(made.release(), [lib = lib_, factory = factory_](T* p) { delete p; });
     }
 
     std::shared_ptr<boost::dll::shared_library> lib_;

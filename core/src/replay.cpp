@@ -21,21 +21,21 @@ RunSummary replay_dead_letters(const ResolvedPipeline& pipeline, StateStore& sto
         todo.push_back(std::move(d));
     }
     if (skipped > 0)
-        log_warn(std::to_string(skipped) +
-                     " dead letters come from unreadable input and cannot be replayed: fix the input (see the "
+        log_warn(std::to_string(skipped) + (skipped == 1 ? " dead letter comes" : " dead letters come") +
+                     " from unreadable input and cannot be replayed: fix the input (see the "
                      "quarantine folder) and feed it to the reader again",
                  {{"pipeline", pipeline.config->name}});
 
-    PipelineRun run(pipeline, store, options, std::move(stop));
+    PipelineRun run(pipeline, store, options, stop);
     if (!todo.empty() && run.open_translators_and_writer()) {
         const std::size_t batch = pipeline.config->batch_size;
-        for (std::size_t start = 0; start < todo.size() && !run.failed(); start += batch) {
+        for (std::size_t start = 0; start < todo.size() && !run.failed() && !stop.stop_requested(); start += batch) {
             const std::size_t end = std::min(todo.size(), start + batch);
             std::vector<std::int64_t> ids;
             bool ok = true;
             // Records re-enter at the translator that rejected them (translators leave a
             // rejected record unchanged), or go straight to the writer.
-            for (std::size_t i = start; i < end && ok; ++i) {
+            for (std::size_t i = start; i < end && ok && !stop.stop_requested(); ++i) {
                 auto& d = todo[i];
                 Work w;
                 sdk::Record r{std::move(d.payload), d.meta};
@@ -43,12 +43,24 @@ RunSummary replay_dead_letters(const ResolvedPipeline& pipeline, StateStore& sto
                 r.meta.error.clear();
                 w.records.push_back(std::move(r));
                 std::size_t first = pipeline.translators.size();
-                if (d.stage == "translator")
+                if (d.stage == "translator") {
+                    // Re-enter at the translator that rejected it. When the pipeline no longer
+                    // has exactly one translator of that plugin, where to re-enter is unknown:
+                    // leave the letter alone rather than write a half-translated record.
+                    std::size_t matches = 0;
                     for (std::size_t t = 0; t < pipeline.translators.size(); ++t)
                         if (pipeline.translators[t].config->plugin == d.plugin) {
                             first = t;
-                            break;
+                            ++matches;
                         }
+                    if (matches != 1) {
+                        log_warn("dead letter #" + std::to_string(d.id) + " not replayed: the pipeline has " +
+                                     std::to_string(matches) + " translators of plugin " + d.plugin +
+                                     ", so where it re-enters is ambiguous",
+                                 {{"pipeline", pipeline.config->name}});
+                        continue;
+                    }
+                }
                 run.add_read(1);
                 ok = run.translate(w, first) && run.write(w, false);
                 if (ok) ids.push_back(d.id);

@@ -37,7 +37,12 @@ bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& 
     }
     const auto before = errors.size();
     out.options = validate_options(out.component->options, sc.options, sc.path + ".options", errors);
-    return errors.size() == before;
+    if (errors.size() != before) return false;
+    if (auto st = out.plugin->check_options(kind, out.options); !st.is_ok()) {
+        errors.push_back({sc.path + ".options", st.message()});
+        return false;
+    }
+    return true;
 }
 
 }  // namespace

@@ -24,6 +24,16 @@ public:
     }
     std::unique_ptr<sdk::Reader> create_reader() override { return std::make_unique<FilesReader>(); }
     std::unique_ptr<sdk::Writer> create_writer() override { return std::make_unique<FilesWriter>(); }
+    // The typed config's own checks (file_name needed for format object, ...), so that
+    // `junction validate` reports them before anything runs.
+    [[nodiscard]] sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const override {
+        if (kind == sdk::Kind::reader) {
+            ReaderConfig config;
+            return parse_reader_config(options, "", config);
+        }
+        WriterConfig config;
+        return parse_writer_config(options, "", config);
+    }
 };
 
 }  // namespace junction::files

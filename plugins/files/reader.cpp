@@ -49,9 +49,13 @@ bool parse_position(std::string_view position, std::string& name, std::uint64_t&
 sdk::Status FilesReader::open(sdk::Context& context) {
     context_ = &context;
     if (auto s = parse_reader_config(context.options(), context.base_dir(), config_); !s.is_ok()) return s;
+    // A missing inbound folder is created (as writers create theirs): a daemon started
+    // before the folder exists, e.g. on a fresh volume, must not stop that pipeline.
     std::error_code ec;
+    if (!fs::exists(config_.dir, ec)) fs::create_directories(config_.dir, ec);
     if (!fs::is_directory(config_.dir, ec))
-        return sdk::Status::fatal("files: folder " + config_.dir.string() + " does not exist or is not a folder");
+        return sdk::Status::fatal("files: " + config_.dir.string() + " is not a folder and cannot be created" +
+                                  (ec ? ": " + ec.message() : ""));
     files_ = list_files();
 
     if (const auto committed = context.committed_position()) {

@@ -31,3 +31,25 @@ TEST_CASE("the no-code mapping example reshapes contacts and rejects the one wit
     CHECK(edsger.at("created_at").as_string() == "2025-03-04T07:00:00.000Z");
     CHECK_FALSE(std::filesystem::exists(dir / "out" / "contact-103.json"));
 }
+
+TEST_CASE("validate runs the plugin's own checks: a files writer without file_name is refused before running") {
+    TempDir dir;
+    write_file(dir / "c.json", R"({"pipelines": [{"name": "a",
+        "reader": {"plugin": "files", "options": {"dir": "in"}},
+        "writer": {"plugin": "files", "options": {"dir": "out"}}}]})");
+    auto r = run(sh_quote(JUNCTION_BIN) + " validate " + sh_quote((dir / "c.json").string()));
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("pipelines[0].writer.options: files: option file_name is required for format object") !=
+          std::string::npos);
+}
+
+TEST_CASE("the state store's folder is created when missing") {
+    TempDir dir;
+    write_file(dir / "c.json", R"({"state": "deep/er/state.db", "pipelines": [{"name": "a",
+        "reader": {"plugin": "files", "options": {"dir": "in"}},
+        "writer": {"plugin": "files", "options": {"dir": "out", "format": "ndjson"}}}]})");
+    auto r = run(sh_quote(JUNCTION_BIN) + " run --once " + sh_quote((dir / "c.json").string()));
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(std::filesystem::exists(dir / "deep" / "er" / "state.db"));
+    CHECK(std::filesystem::is_directory(dir / "in"));  // the reader creates its missing folder too
+}

@@ -198,13 +198,27 @@ TEST_CASE("reader: an empty folder ends the run with no records") {
     CHECK(batch.empty());
 }
 
-TEST_CASE("reader: a folder that does not exist is a fatal error naming it") {
+TEST_CASE("reader: a folder that does not exist is created, and the run reads nothing") {
     TempDir dir;
-    TestContext ctx(json::object{{"dir", (dir / "missing").string()}});
+    TestContext ctx(json::object{{"dir", (dir / "missing" / "inbound").string()}});
+    FilesReader reader;
+    REQUIRE(reader.open(ctx).is_ok());
+    CHECK(fs::is_directory(dir / "missing" / "inbound"));
+    junction::sdk::Batch batch;
+    bool end = false;
+    REQUIRE(reader.read(batch, 10, end).is_ok());
+    CHECK(end);
+    CHECK(batch.empty());
+}
+
+TEST_CASE("reader: a path that is a file, not a folder, is a fatal error naming it") {
+    TempDir dir;
+    write_text(dir / "plain", "x");
+    TestContext ctx(json::object{{"dir", (dir / "plain").string()}});
     FilesReader reader;
     const auto s = reader.open(ctx);
     CHECK(s.code() == junction::sdk::Code::fatal);
-    CHECK(s.message().find("missing") != std::string::npos);
+    CHECK(s.message().find("plain is not a folder") != std::string::npos);
 }
 
 TEST_CASE("reader: a relative dir resolves against the config's folder") {

@@ -64,6 +64,8 @@ public:
     [[nodiscard]] virtual std::shared_ptr<sdk::Reader> create_reader() const = 0;
     [[nodiscard]] virtual std::shared_ptr<sdk::Translator> create_translator() const = 0;
     [[nodiscard]] virtual std::shared_ptr<sdk::Writer> create_writer() const = 0;
+    // The plugin's own checks beyond its schema (see sdk::PluginFactory::check_options).
+    [[nodiscard]] virtual sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const = 0;
 };
 
 }  // namespace junction::core

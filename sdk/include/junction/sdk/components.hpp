@@ -4,7 +4,9 @@
 //   1. open(context) once, with options already validated against the declared schema.
 //      A non-ok status here stops the pipeline run (fatal) or is retried (retry).
 //   2. The work calls, repeatedly: Reader::read / Translator::translate / Writer::write.
-//   3. Writer::flush() after each batch; Reader::acknowledge() after that flush succeeded.
+//   3. Writer::flush() after one or more write() calls (batches that queued up behind a
+//      slow flush share one); everything written since the last flush must be durable
+//      when it returns. Reader::acknowledge() after that flush succeeded.
 //   4. close() once, also after a failure; open() may not have succeeded.
 // Threading: each instance is called from one thread at a time, except that
 // Reader::request_stop() may come from any thread at any time, and translators whose
@@ -63,6 +65,9 @@ public:
         return Status::ok();
     }
     // Rewrite the record in place. reject: the record is dead-lettered with the message.
+    // On reject or retry, leave the record as it came (build the result aside, assign it
+    // on success): the engine retries the same record, and a replay from the dead-letter
+    // store re-enters at this translator with what it stored.
     virtual Status translate(Record& record) = 0;
     virtual Status close() { return Status::ok(); }
 };
@@ -79,7 +84,10 @@ public:
     virtual Status open(Context& context) = 0;
     // Write the batch; records it cannot take for their content go to `rejected`, the
     // rest must be written. A retry status makes the engine send the same batch again,
-    // so writes must be idempotent (upsert by key, overwrite by name).
+    // so writes must be idempotent (upsert by key, overwrite by name), and the records
+    // must not be moved from: the retry sends the same span, and rejected records go to
+    // the dead-letter store. reject for the whole call: every record of the batch is
+    // rejected with that message.
     virtual Status write(std::span<Record> batch, std::vector<Rejection>& rejected) = 0;
     // Make everything written so far durable. The engine commits positions only after it.
     virtual Status flush() { return Status::ok(); }

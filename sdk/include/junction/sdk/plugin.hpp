@@ -10,6 +10,7 @@
 
 #include <boost/config.hpp>
 #include <boost/dll/alias.hpp>
+#include <boost/json/object.hpp>
 
 #include "abi.hpp"
 #include "components.hpp"
@@ -45,6 +46,7 @@ struct ComponentInfo {
     std::string description = {};
     OptionSchema options = {};
     bool thread_safe = false;  // translators: may be called from several workers at once
+    boost::json::object extra = {};  // room to grow without an ABI break
 };
 
 struct PluginInfo {
@@ -53,6 +55,7 @@ struct PluginInfo {
     std::string description = {};
     Maturity status = Maturity::experimental;
     std::vector<ComponentInfo> components = {};
+    boost::json::object extra = {};  // room to grow without an ABI break
 
     [[nodiscard]] const ComponentInfo* find(Kind kind) const noexcept {
         for (const auto& c : components)
@@ -70,6 +73,14 @@ public:
     virtual std::unique_ptr<Reader> create_reader() { return nullptr; }
     virtual std::unique_ptr<Translator> create_translator() { return nullptr; }
     virtual std::unique_ptr<Writer> create_writer() { return nullptr; }
+    // Checks beyond the declared schema (options that depend on one another), on options
+    // already checked against it. `junction validate` and the engine call it before any
+    // open(). Return ok, or fatal with one line that names the option.
+    [[nodiscard]] virtual Status check_options(Kind kind, const Options& options) const {
+        (void)kind;
+        (void)options;
+        return Status::ok();
+    }
 };
 
 namespace detail {
@@ -234,6 +245,9 @@ public:
     }
     std::unique_ptr<Writer> create_writer() override {
         return create_guarded<Writer, GuardedWriter>(name_, "writer", [&] { return inner_.create_writer(); });
+    }
+    Status check_options(Kind kind, const Options& options) const override {
+        return guarded(name_, "check_options", [&] { return inner_.check_options(kind, options); });
     }
 
 private:

@@ -20,6 +20,9 @@ struct RecordMeta {
     // NDJSON line): the engine dead-letters it untranslated, with this reason, and
     // acknowledges it as rejected. The payload then describes the input (e.g. the file).
     std::string error = {};
+    // Room to grow without an ABI break: headers, trace ids, anything a reader wants a
+    // writer to see. The engine carries it untouched.
+    boost::json::object attributes = {};
 };
 
 // Moved, never copied, through the engine.
