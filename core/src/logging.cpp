@@ -131,7 +131,14 @@ std::string render_json(const LogEvent& e) {
     for (const auto& [key, value] : e.fields) {
         // The fixed members win: a field named "msg" must not hide the message.
         if (key == "ts" || key == "level" || key == "msg") continue;
-        o[key] = value;
+        // Counts and durations go out as JSON numbers, so machines need not parse them.
+        const bool integer = !value.empty() && value.size() < 19 &&
+                             value.find_first_not_of("0123456789") == std::string::npos &&
+                             (value.size() == 1 || value[0] != '0');
+        if (integer)
+            o[key] = std::stoll(value);
+        else
+            o[key] = value;
     }
     std::string line = boost::json::serialize(o);
     line += '\n';
