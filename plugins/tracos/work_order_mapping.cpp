@@ -174,6 +174,7 @@ MappingResult to_tracos(const json::object& in) {
     const bool deleted = flag("isDeleted");
 
     auto& out = result.document;
+    out.reserve(10);  // the ten fields below: one allocation instead of several rehashes
     out["number"] = number;
     out["status"] = status;
     out["title"] = summary;
