@@ -1,5 +1,5 @@
 // Parsing of the config file into the pipeline model (see config.hpp).
-#include "json_names.hpp"
+#include <junction/sdk/json_types.hpp>
 #include "junction/core/config.hpp"
 
 #include <cstdlib>
@@ -71,7 +71,7 @@ std::int64_t get_int(const json::object& o, std::string_view key, std::int64_t d
     auto n = as_int(*v);
     const std::string p = path + "." + std::string(key);
     if (!n) {
-        errors.push_back({p, "expected an integer, got " + json_type_name(*v)});
+        errors.push_back({p, "expected an integer, got " + std::string(sdk::json_type_name(*v))});
         return def;
     }
     if (*n < lo || *n > hi) {
@@ -86,7 +86,7 @@ StageConfig parse_stage(const json::value& v, const std::string& path, std::vect
     StageConfig s;
     s.path = path;
     if (!v.is_object()) {
-        errors.push_back({path, "expected an object with \"plugin\" and \"options\", got " + json_type_name(v)});
+        errors.push_back({path, "expected an object with \"plugin\" and \"options\", got " + std::string(sdk::json_type_name(v))});
         return s;
     }
     const auto& o = v.get_object();
@@ -94,14 +94,14 @@ StageConfig parse_stage(const json::value& v, const std::string& path, std::vect
     if (const auto* p = o.if_contains("plugin"); p == nullptr)
         errors.push_back({path + ".plugin", "required key missing"});
     else if (!p->is_string() || p->get_string().empty())
-        errors.push_back({path + ".plugin", "expected a plugin name (string), got " + json_type_name(*p)});
+        errors.push_back({path + ".plugin", "expected a plugin name (string), got " + std::string(sdk::json_type_name(*p))});
     else
         s.plugin = std::string(p->get_string());
     if (const auto* opts = o.if_contains("options")) {
         if (opts->is_object())
             s.options = opts->get_object();
         else
-            errors.push_back({path + ".options", "expected an object, got " + json_type_name(*opts)});
+            errors.push_back({path + ".options", "expected an object, got " + std::string(sdk::json_type_name(*opts))});
     }
     return s;
 }
@@ -110,7 +110,7 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
     PipelineConfig p;
     p.path = path;
     if (!v.is_object()) {
-        errors.push_back({path, "expected an object, got " + json_type_name(v)});
+        errors.push_back({path, "expected an object, got " + std::string(sdk::json_type_name(v))});
         return p;
     }
     const auto& o = v.get_object();
@@ -133,7 +133,7 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
         else if (e->is_string() && (e->get_string() == "true" || e->get_string() == "false"))
             p.enabled = e->get_string() == "true";
         else
-            errors.push_back({path + ".enabled", "expected true or false, got " + json_type_name(*e)});
+            errors.push_back({path + ".enabled", "expected true or false, got " + std::string(sdk::json_type_name(*e))});
     }
     if (const auto* r = o.if_contains("reader"))
         p.reader = parse_stage(*r, path + ".reader", errors);
@@ -145,7 +145,7 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
         errors.push_back({path + ".writer", "required key missing"});
     if (const auto* t = o.if_contains("translators")) {
         if (!t->is_array()) {
-            errors.push_back({path + ".translators", "expected an array, got " + json_type_name(*t)});
+            errors.push_back({path + ".translators", "expected an array, got " + std::string(sdk::json_type_name(*t))});
         } else {
             std::size_t i = 0;
             for (const auto& e : t->get_array())
@@ -158,7 +158,7 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
     if (const auto* r = o.if_contains("retry")) {
         const std::string rp = path + ".retry";
         if (!r->is_object()) {
-            errors.push_back({rp, "expected an object, got " + json_type_name(*r)});
+            errors.push_back({rp, "expected an object, got " + std::string(sdk::json_type_name(*r))});
         } else {
             const auto& ro = r->get_object();
             check_keys(ro, {"max_attempts", "initial_backoff_ms", "max_backoff_ms"}, rp, errors);

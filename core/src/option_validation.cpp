@@ -1,5 +1,5 @@
 // Validation of plugin options against their declared schema (see option_validation.hpp).
-#include "json_names.hpp"
+#include <junction/sdk/json_types.hpp>
 #include "junction/core/option_validation.hpp"
 
 #include <algorithm>
@@ -102,13 +102,13 @@ std::string coerce(sdk::OptionType type, json::value& v) {
             }
             if (v.is_array()) {
                 for (const auto& e : v.get_array())
-                    if (!e.is_string()) return "expected a list of strings, found an element of type " + json_type_name(e);
+                    if (!e.is_string()) return "expected a list of strings, found an element of type " + std::string(sdk::json_type_name(e));
                 return {};
             }
             break;
     }
     return std::string("expected ") + (type == T::integer ? "an " : "a ") + sdk::to_string(type) + ", got " +
-           json_type_name(v);
+           std::string(sdk::json_type_name(v));
 }
 
 }  // namespace

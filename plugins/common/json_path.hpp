@@ -9,23 +9,11 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <junction/sdk/json_types.hpp>
 
 namespace junction::common {
 
-// "integer", "string", ... as people say them in messages ("expected integer, got string").
-inline const char* json_type_name(const boost::json::value& v) noexcept {
-    switch (v.kind()) {
-        case boost::json::kind::null: return "null";
-        case boost::json::kind::bool_: return "bool";
-        case boost::json::kind::int64:
-        case boost::json::kind::uint64: return "integer";
-        case boost::json::kind::double_: return "number";
-        case boost::json::kind::string: return "string";
-        case boost::json::kind::array: return "array";
-        case boost::json::kind::object: return "object";
-    }
-    return "unknown";
-}
+using sdk::json_type_name;  // "integer", "string", ...: the SDK's vocabulary for messages
 
 inline std::vector<std::string_view> split_path(std::string_view path) {
     std::vector<std::string_view> parts;

@@ -7,4 +7,5 @@
 #include "options.hpp"
 #include "plugin.hpp"
 #include "record.hpp"
+#include "json_types.hpp"
 #include "status.hpp"

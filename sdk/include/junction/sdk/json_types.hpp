@@ -1,13 +1,12 @@
-// How config problems name a JSON value's type ("integer", "list", ...), in one place.
+// How messages name a JSON value's type ("expected integer, got string"): one vocabulary
+// for the host's config errors and the plugins' reject reasons.
 #pragma once
-
-#include <string>
 
 #include <boost/json/value.hpp>
 
-namespace junction::core {
+namespace junction::sdk {
 
-inline std::string json_type_name(const boost::json::value& v) {
+inline const char* json_type_name(const boost::json::value& v) noexcept {
     switch (v.kind()) {
         case boost::json::kind::null: return "null";
         case boost::json::kind::bool_: return "boolean";
@@ -21,4 +20,4 @@ inline std::string json_type_name(const boost::json::value& v) {
     return "unknown";
 }
 
-}  // namespace junction::core
+}  // namespace junction::sdk
