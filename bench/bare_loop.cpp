@@ -103,7 +103,8 @@ int main(int argc, char** argv) {
         const auto old = buf.size();
         buf.resize(old + chunk);
         ssize_t n = 0;
-        do n = ::read(in, buf.data() + old, chunk);
+        do
+            n = ::read(in, buf.data() + old, chunk);
         while (n < 0 && errno == EINTR);
         if (n < 0) {
             std::fprintf(stderr, "bare_loop: read: %s\n", std::strerror(errno));

@@ -95,8 +95,8 @@ std::string iso(Clock::time_point t) {
 }
 
 // Parses "CONFIG [positional...] [options]"; returns false after printing on error.
-bool parse(const std::vector<std::string>& args, po::options_description& desc,
-           po::positional_options_description& pos, po::variables_map& vm, const char* usage) {
+bool parse(const std::vector<std::string>& args, po::options_description& desc, po::positional_options_description& pos,
+           po::variables_map& vm, const char* usage) {
     try {
         po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
         po::notify(vm);
@@ -210,7 +210,8 @@ int cmd_validate(const GlobalOptions& global, const std::vector<std::string>& ar
     std::cout << file << ": valid (" << l.pipelines.size() << " pipeline" << (l.pipelines.size() == 1 ? "" : "s");
     for (const auto& p : l.pipelines) {
         std::cout << (&p == &l.pipelines.front() ? ": " : ", ") << p.config->name << " [" << p.config->reader.plugin;
-        for (const auto& t : p.config->translators) std::cout << " -> " << t.plugin;
+        for (const auto& t : p.config->translators)
+            std::cout << " -> " << t.plugin;
         std::cout << " -> " << p.config->writer.plugin << "]";
     }
     std::cout << ")\n";
@@ -230,9 +231,8 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     Loaded l;
     if (int rc = load(global, vm["config"].as<std::string>(), l); rc != exit_ok) return rc;
     bool unknown = false;
-    auto chosen = select(l, vm.count("pipeline") ? vm["pipeline"].as<std::vector<std::string>>()
-                                                 : std::vector<std::string>{},
-                         unknown);
+    auto chosen = select(
+        l, vm.count("pipeline") ? vm["pipeline"].as<std::vector<std::string>>() : std::vector<std::string>{}, unknown);
     if (unknown) return exit_usage;
     auto store = open_store(l.config);
     if (!store) return exit_failure;
@@ -263,7 +263,8 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
                 any_fatal = true;
             }
         });
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     if (stop.stop_requested()) log_info("stopped; what was not committed is read again next time");
     // A supervisor (systemd Restart=on-failure, docker restart policies) should see it.
     return any_fatal ? exit_failure : rc;
@@ -285,9 +286,9 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args)
     for (const auto& p : l.pipelines) {
         for (const auto& c : check_pipeline(p, *store, RunOptions{.base_dir = l.config.base_dir})) {
             std::cout << p.config->name << " " << c.kind << " " << c.plugin << ": "
-                      << (c.status.is_ok() ? std::string("ok")
-                                           : std::string("FAILED (") + sdk::to_string(c.status.code()) +
-                                                 "): " + c.status.message())
+                      << (c.status.is_ok()
+                              ? std::string("ok")
+                              : std::string("FAILED (") + sdk::to_string(c.status.code()) + "): " + c.status.message())
                       << "\n";
             if (!c.status.is_ok()) rc = exit_failure;
         }
@@ -308,7 +309,8 @@ int cmd_runs(const GlobalOptions& global, const std::vector<std::string>& args) 
     std::vector<ConfigError> errors;
     auto config = load_config(vm["config"].as<std::string>(), errors);
     if (!errors.empty()) {
-        for (const auto& e : errors) std::cerr << e.line() << "\n";
+        for (const auto& e : errors)
+            std::cerr << e.line() << "\n";
         return exit_invalid_config;
     }
     auto store = open_store(config);
@@ -321,31 +323,43 @@ int cmd_runs(const GlobalOptions& global, const std::vector<std::string>& args) 
             return exit_usage;
         }
     }
-    auto runs = store->runs(only ? std::optional<std::string_view>(*only) : std::nullopt, vm["limit"].as<std::size_t>());
+    auto runs =
+        store->runs(only ? std::optional<std::string_view>(*only) : std::nullopt, vm["limit"].as<std::size_t>());
     if (vm.count("json")) {
         for (const auto& r : runs) {
             json::array plugins, columns;
-            for (const auto& p : r.plugins) plugins.emplace_back(p);
-            for (const auto& c : r.columns) columns.emplace_back(c);
-            json::object o{{"id", r.id},         {"pipeline", r.pipeline}, {"started", iso(r.started)},
+            for (const auto& p : r.plugins)
+                plugins.emplace_back(p);
+            for (const auto& c : r.columns)
+                columns.emplace_back(c);
+            json::object o{{"id", r.id},
+                           {"pipeline", r.pipeline},
+                           {"started", iso(r.started)},
                            {"finished", r.finished ? json::value(iso(*r.finished)) : json::value(nullptr)},
-                           {"outcome", r.outcome}, {"read", r.read},       {"written", r.written},
-                           {"invalid", r.invalid}, {"failed", r.failed},   {"plugins", plugins},
-                           {"columns", columns},   {"error", r.error}};
+                           {"outcome", r.outcome},
+                           {"read", r.read},
+                           {"written", r.written},
+                           {"invalid", r.invalid},
+                           {"failed", r.failed},
+                           {"plugins", plugins},
+                           {"columns", columns},
+                           {"error", r.error}};
             std::cout << json::serialize(o) << "\n";
         }
         return exit_ok;
     }
     std::cout << std::left << std::setw(6) << "ID" << std::setw(16) << "PIPELINE" << std::setw(26) << "STARTED"
               << std::setw(9) << "OUTCOME" << std::setw(9) << "READ" << std::setw(9) << "WRITTEN" << std::setw(9)
-              << "INVALID" << std::setw(8) << "FAILED" << "PLUGINS / ERROR\n";
+              << "INVALID" << std::setw(8) << "FAILED"
+              << "PLUGINS / ERROR\n";
     for (const auto& r : runs) {
         std::string plugins;
-        for (const auto& p : r.plugins) plugins += (plugins.empty() ? "" : " -> ") + p;
-        std::cout << std::left << std::setw(6) << r.id << std::setw(16) << r.pipeline << std::setw(26)
-                  << iso(r.started) << std::setw(9) << r.outcome << std::setw(9) << r.read << std::setw(9)
-                  << r.written << std::setw(9) << r.invalid << std::setw(8) << r.failed << plugins
-                  << (r.error.empty() ? "" : "  error: " + r.error) << "\n";
+        for (const auto& p : r.plugins)
+            plugins += (plugins.empty() ? "" : " -> ") + p;
+        std::cout << std::left << std::setw(6) << r.id << std::setw(16) << r.pipeline << std::setw(26) << iso(r.started)
+                  << std::setw(9) << r.outcome << std::setw(9) << r.read << std::setw(9) << r.written << std::setw(9)
+                  << r.invalid << std::setw(8) << r.failed << plugins << (r.error.empty() ? "" : "  error: " + r.error)
+                  << "\n";
     }
     if (runs.empty()) std::cout << "(no runs recorded yet)\n";
     return exit_ok;
@@ -364,7 +378,8 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
     pos.add("config", 1).add("pipeline", 1);
     po::variables_map vm;
     const char* usage =
-        "junction dead-letters CONFIG PIPELINE [--limit N] [--all] [--json] [--replay [--id N]...] [--resolve --id N...]";
+        "junction dead-letters CONFIG PIPELINE [--limit N] [--all] [--json] [--replay [--id N]...] [--resolve --id "
+        "N...]";
     if (!parse(args, desc, pos, vm, usage)) return vm.count("help") ? exit_ok : exit_usage;
     if (!vm.count("pipeline")) {
         std::cerr << "junction: missing PIPELINE\nusage: " << usage << "\n";
@@ -401,16 +416,23 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
     auto letters = store->dead_letters(name, vm.count("all") > 0, vm["limit"].as<std::size_t>());
     for (const auto& d : letters) {
         if (vm.count("json")) {
-            json::object o{{"id", d.id},         {"pipeline", d.pipeline}, {"stage", d.stage},
-                           {"plugin", d.plugin}, {"reason", d.reason},     {"at", iso(d.at)},
-                           {"key", d.meta.key},  {"source", d.meta.source}, {"attempts", d.meta.attempts},
-                           {"replayed", d.replayed}, {"payload", d.payload}};
+            json::object o{{"id", d.id},
+                           {"pipeline", d.pipeline},
+                           {"stage", d.stage},
+                           {"plugin", d.plugin},
+                           {"reason", d.reason},
+                           {"at", iso(d.at)},
+                           {"key", d.meta.key},
+                           {"source", d.meta.source},
+                           {"attempts", d.meta.attempts},
+                           {"replayed", d.replayed},
+                           {"payload", d.payload}};
             std::cout << json::serialize(o) << "\n";
         } else {
             std::cout << "#" << d.id << " " << iso(d.at) << " " << d.stage << " " << d.plugin
                       << (d.meta.source.empty() ? "" : " " + d.meta.source)
-                      << (d.meta.key.empty() ? "" : " key=" + d.meta.key) << (d.replayed ? " (done)" : "")
-                      << ": " << d.reason << "\n";
+                      << (d.meta.key.empty() ? "" : " key=" + d.meta.key) << (d.replayed ? " (done)" : "") << ": "
+                      << d.reason << "\n";
         }
     }
     if (letters.empty() && !vm.count("json")) std::cout << "(no dead letters)\n";

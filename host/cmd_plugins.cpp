@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -48,7 +48,8 @@ void load_quietly(core::PluginRegistry& registry, const GlobalOptions& global) {
 }
 
 void report_problems(const core::PluginRegistry& registry) {
-    for (const auto& p : registry.problems()) std::cerr << "junction: skipped " << p.message << '\n';
+    for (const auto& p : registry.problems())
+        std::cerr << "junction: skipped " << p.message << '\n';
 }
 
 int list(const GlobalOptions& global) {
@@ -59,7 +60,8 @@ int list(const GlobalOptions& global) {
     const auto plugins = registry.plugins();
     if (plugins.empty()) {
         std::cout << "no plugins found; searched:";
-        for (const auto& d : core::PluginRegistry::search_path(global.plugin_dirs, {})) std::cout << ' ' << d.string();
+        for (const auto& d : core::PluginRegistry::search_path(global.plugin_dirs, {}))
+            std::cout << ' ' << d.string();
         std::cout << '\n';
         return exit_ok;
     }
@@ -69,7 +71,8 @@ int list(const GlobalOptions& global) {
                         p->file().string()});
     std::vector<std::size_t> width(rows.front().size(), 0);
     for (const auto& r : rows)
-        for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+        for (std::size_t i = 0; i < r.size(); ++i)
+            width[i] = std::max(width[i], r[i].size());
     for (const auto& r : rows) {
         std::string line;
         for (std::size_t i = 0; i < r.size(); ++i) {
@@ -102,7 +105,8 @@ boost::json::object option_json(const sdk::OptionSpec& o) {
     j["required"] = o.required;
     j["default"] = shown_default(o);
     boost::json::array allowed;
-    for (const auto& a : o.allowed) allowed.emplace_back(a);
+    for (const auto& a : o.allowed)
+        allowed.emplace_back(a);
     j["allowed"] = std::move(allowed);
     j["min"] = bound_json(o.min);
     j["max"] = bound_json(o.max);
@@ -126,7 +130,8 @@ boost::json::object plugin_json(const core::LoadedPlugin& p) {
     boost::json::array components;
     for (const auto& c : info.components) {
         boost::json::array options;
-        for (const auto& o : c.options) options.push_back(option_json(o));
+        for (const auto& o : c.options)
+            options.push_back(option_json(o));
         components.push_back(boost::json::object{{"kind", sdk::to_string(c.kind)},
                                                  {"description", c.description},
                                                  {"thread_safe", c.thread_safe},
@@ -149,7 +154,8 @@ void print_option(std::ostream& out, const sdk::OptionSpec& o) {
     if (!o.default_value.is_null()) facts.push_back("default " + boost::json::serialize(shown_default(o)));
     if (!o.allowed.empty()) {
         std::string s = "one of ";
-        for (std::size_t i = 0; i < o.allowed.size(); ++i) s += (i ? ", " : "") + o.allowed[i];
+        for (std::size_t i = 0; i < o.allowed.size(); ++i)
+            s += (i ? ", " : "") + o.allowed[i];
         facts.push_back(std::move(s));
     }
     if (o.min && o.max)
@@ -161,7 +167,8 @@ void print_option(std::ostream& out, const sdk::OptionSpec& o) {
     if (!o.pattern.empty()) facts.push_back("matching /" + o.pattern + "/");
     if (o.secret) facts.emplace_back("secret");
     out << "    " << o.name << "  (";
-    for (std::size_t i = 0; i < facts.size(); ++i) out << (i ? ", " : "") << facts[i];
+    for (std::size_t i = 0; i < facts.size(); ++i)
+        out << (i ? ", " : "") << facts[i];
     out << ")\n";
     if (!o.description.empty()) out << "        " << o.description << '\n';
 }
@@ -172,8 +179,8 @@ void print_plugin(std::ostream& out, const core::LoadedPlugin& p) {
     out << info.name << ' ' << info.version << " (" << sdk::to_string(info.status) << ")\n";
     if (!info.description.empty()) out << "  " << info.description << '\n';
     out << "  file: " << p.file().string() << '\n';
-    out << "  built against SDK " << (m.sdk_version != nullptr ? m.sdk_version : "?") << " (ABI " << m.abi_major
-        << '.' << m.abi_minor << ")\n";
+    out << "  built against SDK " << (m.sdk_version != nullptr ? m.sdk_version : "?") << " (ABI " << m.abi_major << '.'
+        << m.abi_minor << ")\n";
     for (const auto& c : info.components) {
         out << '\n' << sdk::to_string(c.kind);
         if (c.thread_safe) out << " (thread-safe)";
@@ -184,7 +191,8 @@ void print_plugin(std::ostream& out, const core::LoadedPlugin& p) {
             continue;
         }
         out << "  options:\n";
-        for (const auto& o : c.options) print_option(out, o);
+        for (const auto& o : c.options)
+            print_option(out, o);
     }
 }
 
@@ -215,7 +223,8 @@ int describe(const GlobalOptions& global, const std::vector<std::string>& args) 
                 return exit_failure;
             }
         std::string known;
-        for (const auto* p : registry.plugins()) known += (known.empty() ? "" : ", ") + p->info().name;
+        for (const auto* p : registry.plugins())
+            known += (known.empty() ? "" : ", ") + p->info().name;
         std::cerr << "junction: no plugin named '" << name << "'; found: " << (known.empty() ? "none" : known)
                   << " (see 'junction plugins list')\n";
         return exit_failure;

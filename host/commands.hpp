@@ -12,9 +12,9 @@ namespace junction::host {
 // Exit codes, documented in `junction --help`.
 enum Exit : int {
     exit_ok = 0,
-    exit_failure = 1,       // a pipeline failed, a check failed, a plugin was not found
-    exit_usage = 2,         // bad command line
-    exit_invalid_config = 3 // the config file is unreadable or invalid
+    exit_failure = 1,        // a pipeline failed, a check failed, a plugin was not found
+    exit_usage = 2,          // bad command line
+    exit_invalid_config = 3  // the config file is unreadable or invalid
 };
 
 struct GlobalOptions {

@@ -42,19 +42,17 @@ int usage_error(const std::string& what) {
 // Options that may come before or after the command (so `plugins list --plugin-dir x` works).
 po::options_description anywhere_options() {
     po::options_description d("Global options");
-    d.add_options()
-        ("plugin-dir", po::value<std::vector<std::string>>()->composing()->value_name("DIR"),
-         "look for plugins in DIR first (repeatable)")
-        ("log-level", po::value<std::string>()->value_name("LEVEL"), "trace|debug|info|warning|error (default info)")
-        ("log-format", po::value<std::string>()->value_name("FORMAT"), "text|json (default text)");
+    d.add_options()("plugin-dir", po::value<std::vector<std::string>>()->composing()->value_name("DIR"),
+                    "look for plugins in DIR first (repeatable)")(
+        "log-level", po::value<std::string>()->value_name("LEVEL"), "trace|debug|info|warning|error (default info)")(
+        "log-format", po::value<std::string>()->value_name("FORMAT"), "text|json (default text)");
     return d;
 }
 
 po::options_description global_options() {
     po::options_description d = anywhere_options();
-    d.add_options()
-        ("version", po::bool_switch(), "print the version, SDK ABI and build, then exit")
-        ("help,h", po::bool_switch(), "print this help, then exit");
+    d.add_options()("version", po::bool_switch(), "print the version, SDK ABI and build, then exit")(
+        "help,h", po::bool_switch(), "print this help, then exit");
     return d;
 }
 
@@ -153,7 +151,8 @@ int run_main(int argc, char** argv) {
 
     host::GlobalOptions global;
     if (vm.count("plugin-dir"))
-        for (const auto& d : vm["plugin-dir"].as<std::vector<std::string>>()) global.plugin_dirs.emplace_back(d);
+        for (const auto& d : vm["plugin-dir"].as<std::vector<std::string>>())
+            global.plugin_dirs.emplace_back(d);
     if (vm.count("log-level") && !core::parse_log_level(vm["log-level"].as<std::string>(), global.log.level))
         return usage_error("--log-level must be one of trace, debug, info, warning, error, not '" +
                            vm["log-level"].as<std::string>() + "'");

@@ -1,6 +1,6 @@
 // Parsing of the config file into the pipeline model (see config.hpp).
-#include <junction/sdk/json_types.hpp>
 #include "junction/core/config.hpp"
+#include <junction/sdk/json_types.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -33,10 +33,10 @@ namespace {
 
 std::string join_keys(const std::vector<std::string>& keys) {
     std::string out;
-    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+    for (const auto& k : keys)
+        out += (out.empty() ? "" : ", ") + k;
     return out;
 }
-
 
 void check_keys(const json::object& o, const std::vector<std::string>& allowed, const std::string& path,
                 std::vector<ConfigError>& errors) {
@@ -86,7 +86,8 @@ StageConfig parse_stage(const json::value& v, const std::string& path, std::vect
     StageConfig s;
     s.path = path;
     if (!v.is_object()) {
-        errors.push_back({path, "expected an object with \"plugin\" and \"options\", got " + std::string(sdk::json_type_name(v))});
+        errors.push_back(
+            {path, "expected an object with \"plugin\" and \"options\", got " + std::string(sdk::json_type_name(v))});
         return s;
     }
     const auto& o = v.get_object();
@@ -94,7 +95,8 @@ StageConfig parse_stage(const json::value& v, const std::string& path, std::vect
     if (const auto* p = o.if_contains("plugin"); p == nullptr)
         errors.push_back({path + ".plugin", "required key missing"});
     else if (!p->is_string() || p->get_string().empty())
-        errors.push_back({path + ".plugin", "expected a plugin name (string), got " + std::string(sdk::json_type_name(*p))});
+        errors.push_back(
+            {path + ".plugin", "expected a plugin name (string), got " + std::string(sdk::json_type_name(*p))});
     else
         s.plugin = std::string(p->get_string());
     if (const auto* opts = o.if_contains("options")) {
@@ -133,7 +135,8 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
         else if (e->is_string() && (e->get_string() == "true" || e->get_string() == "false"))
             p.enabled = e->get_string() == "true";
         else
-            errors.push_back({path + ".enabled", "expected true or false, got " + std::string(sdk::json_type_name(*e))});
+            errors.push_back(
+                {path + ".enabled", "expected true or false, got " + std::string(sdk::json_type_name(*e))});
     }
     if (const auto* r = o.if_contains("reader"))
         p.reader = parse_stage(*r, path + ".reader", errors);
@@ -209,11 +212,12 @@ std::pair<std::size_t, std::size_t> line_col(std::string_view text, std::size_t 
 void substitute_env(json::value& v, const std::string& path, const EnvLookup& env, std::vector<ConfigError>& errors) {
     if (v.is_object()) {
         for (auto& kv : v.get_object())
-            substitute_env(kv.value(), path.empty() ? std::string(kv.key()) : path + "." + std::string(kv.key()),
-                           env, errors);
+            substitute_env(kv.value(), path.empty() ? std::string(kv.key()) : path + "." + std::string(kv.key()), env,
+                           errors);
     } else if (v.is_array()) {
         std::size_t i = 0;
-        for (auto& e : v.get_array()) substitute_env(e, path + "[" + std::to_string(i++) + "]", env, errors);
+        for (auto& e : v.get_array())
+            substitute_env(e, path + "[" + std::to_string(i++) + "]", env, errors);
     } else if (v.is_string()) {
         const std::string in(v.get_string());
         if (in.find('$') == std::string::npos) return;

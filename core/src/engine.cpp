@@ -22,8 +22,8 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt,
                                         std::optional<std::chrono::milliseconds> retry_after) {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     const int shift = std::clamp(attempt - 1, 0, 30);
-    const auto ceiling = std::min<long long>(policy.max_backoff.count(),
-                                             policy.initial_backoff.count() * (1LL << shift));
+    const auto ceiling =
+        std::min<long long>(policy.max_backoff.count(), policy.initial_backoff.count() * (1LL << shift));
     std::uniform_int_distribution<long long> dist(0, std::max<long long>(0, ceiling));
     auto d = std::chrono::milliseconds(dist(rng));
     if (retry_after && *retry_after > d) d = *retry_after;

@@ -10,7 +10,9 @@
 namespace junction::core {
 
 namespace {
-std::string ms_text(std::chrono::milliseconds d) { return std::to_string(d.count()); }
+std::string ms_text(std::chrono::milliseconds d) {
+    return std::to_string(d.count());
+}
 }  // namespace
 
 PipelineRun::PipelineRun(const ResolvedPipeline& pipeline, StateStore& store, const RunOptions& options,
@@ -150,7 +152,9 @@ void PipelineRun::note_columns(const sdk::Batch& batch, std::size_t count) {
             if (columns_.size() < 256) columns_.emplace(kv.key());
 }
 
-bool PipelineRun::write(Work& w, bool acknowledge) { return write_group(std::span<Work>(&w, 1), acknowledge); }
+bool PipelineRun::write(Work& w, bool acknowledge) {
+    return write_group(std::span<Work>(&w, 1), acknowledge);
+}
 
 // Writes consecutive batches as one group: each batch is its own Writer::write call (so
 // a writer never sees more than batch_size records at once), then one flush, one
@@ -159,7 +163,8 @@ bool PipelineRun::write(Work& w, bool acknowledge) { return write_group(std::spa
 // piled up behind it share one, so durability costs per group rather than per batch.
 bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
     std::size_t total = 0;
-    for (const auto& w : group) total += w.records.size();
+    for (const auto& w : group)
+        total += w.records.size();
     std::vector<sdk::Acknowledgement> acks;
     acks.reserve(total);
     std::vector<DeadLetter> letters;
@@ -213,7 +218,8 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
 
     const auto& wplugin = p_.writer.config->plugin;
     bool any = false;
-    for (const auto& part : parts) any = any || !part.to_write->empty();
+    for (const auto& part : parts)
+        any = any || !part.to_write->empty();
     if (any) {
         // A retry sends the whole group again (writes are idempotent), then flushes.
         auto st = with_retry("writer", wplugin, "write", [&] {
@@ -223,7 +229,8 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
                 auto s = writer_->write(std::span<sdk::Record>(*part.to_write), part.rejected);
                 if (s.code() == sdk::Code::reject) {  // the whole batch refused for its content
                     part.rejected.clear();
-                    for (std::size_t i = 0; i < part.to_write->size(); ++i) part.rejected.push_back({i, s.message()});
+                    for (std::size_t i = 0; i < part.to_write->size(); ++i)
+                        part.rejected.push_back({i, s.message()});
                     continue;
                 }
                 if (!s.is_ok()) return s;
@@ -263,7 +270,8 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
         auto& part = parts[g];
         auto* ack = acks.data() + part.first_ack;
         if (part.to_write == &w.records) {
-            for (std::size_t i = 0; i < w.records.size(); ++i) ack[i].meta = std::move(w.records[i].meta);
+            for (std::size_t i = 0; i < w.records.size(); ++i)
+                ack[i].meta = std::move(w.records[i].meta);
         } else {
             for (std::size_t i = 0; i < w.records.size(); ++i)  // rejected upstream: only the payload left
                 if (ack[i].outcome == sdk::Outcome::rejected) ack[i].meta = std::move(w.records[i].meta);
@@ -346,9 +354,7 @@ void PipelineRun::read_all() {
     while (true) {
         {
             std::unique_lock lock(m_);
-            cv_.wait(lock, [&] {
-                return (in_flight_ < limit_ && !ack_waiting_) || failed_ || stop_.stop_requested();
-            });
+            cv_.wait(lock, [&] { return (in_flight_ < limit_ && !ack_waiting_) || failed_ || stop_.stop_requested(); });
             if (failed_) break;
             if (stop_.stop_requested()) {
                 stopped_early_ = true;
@@ -382,9 +388,8 @@ void PipelineRun::read_all() {
                 if (sleep_for(delay, stop_)) continue;
             }
             // A reject from read() breaks the contract (bad input is a record with meta.error): fatal.
-            fail("reader " + plugin + ": " + (st.code() == sdk::Code::retry ? "gave up after " + std::to_string(attempt) +
-                                                                                   " attempts: "
-                                                                             : "") +
+            fail("reader " + plugin + ": " +
+                     (st.code() == sdk::Code::retry ? "gave up after " + std::to_string(attempt) + " attempts: " : "") +
                      st.message(),
                  st.code() != sdk::Code::retry);
             break;
@@ -469,7 +474,8 @@ void PipelineRun::writer_loop() {
             // from (glibc's per-thread caches), and the writer, the pipeline's serial
             // stage, spends no time on it. Workers take it at their next batch.
             if (!p_.translators.empty() && !failed_)
-                for (auto& w : group) spent_.push_back(std::move(w.records));
+                for (auto& w : group)
+                    spent_.push_back(std::move(w.records));
         }
         cv_.notify_all();
         if (!ok) return;
@@ -497,7 +503,8 @@ RunSummary PipelineRun::execute() {
     rec.pipeline = name_;
     rec.started = Clock::now();
     rec.plugins.push_back(p_.reader.config->plugin);
-    for (const auto& t : p_.translators) rec.plugins.push_back(t.config->plugin);
+    for (const auto& t : p_.translators)
+        rec.plugins.push_back(t.config->plugin);
     rec.plugins.push_back(p_.writer.config->plugin);
     if (options_.record_empty_runs) {
         try {
@@ -534,7 +541,8 @@ RunSummary PipelineRun::execute() {
         });
         std::jthread reader([this] { reader_loop(); });
         std::vector<std::jthread> workers;
-        for (std::size_t i = 0; i < p_.effective_workers(); ++i) workers.emplace_back([this] { worker_loop(); });
+        for (std::size_t i = 0; i < p_.effective_workers(); ++i)
+            workers.emplace_back([this] { worker_loop(); });
         try {
             writer_loop();
         } catch (const std::exception& e) {
@@ -544,7 +552,8 @@ RunSummary PipelineRun::execute() {
         }
         if (failed()) cv_.notify_all();
         reader.join();
-        for (auto& t : workers) t.join();
+        for (auto& t : workers)
+            t.join();
     }
     close_all();
 

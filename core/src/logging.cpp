@@ -39,11 +39,16 @@ struct LogEvent {
 
 const char* level_name(sdk::LogLevel level) noexcept {
     switch (level) {
-        case sdk::LogLevel::trace: return "trace";
-        case sdk::LogLevel::debug: return "debug";
-        case sdk::LogLevel::info: return "info";
-        case sdk::LogLevel::warning: return "warning";
-        case sdk::LogLevel::error: return "error";
+        case sdk::LogLevel::trace:
+            return "trace";
+        case sdk::LogLevel::debug:
+            return "debug";
+        case sdk::LogLevel::info:
+            return "info";
+        case sdk::LogLevel::warning:
+            return "warning";
+        case sdk::LogLevel::error:
+            return "error";
     }
     return "info";
 }
@@ -51,11 +56,16 @@ const char* level_name(sdk::LogLevel level) noexcept {
 // Padded to one width so messages line up in a terminal.
 const char* level_tag(sdk::LogLevel level) noexcept {
     switch (level) {
-        case sdk::LogLevel::trace: return "TRACE";
-        case sdk::LogLevel::debug: return "DEBUG";
-        case sdk::LogLevel::info: return "INFO ";
-        case sdk::LogLevel::warning: return "WARN ";
-        case sdk::LogLevel::error: return "ERROR";
+        case sdk::LogLevel::trace:
+            return "TRACE";
+        case sdk::LogLevel::debug:
+            return "DEBUG";
+        case sdk::LogLevel::info:
+            return "INFO ";
+        case sdk::LogLevel::warning:
+            return "WARN ";
+        case sdk::LogLevel::error:
+            return "ERROR";
     }
     return "INFO ";
 }
@@ -81,10 +91,17 @@ std::string format_time(std::chrono::system_clock::time_point t) {
 void append_escaped(std::string& out, std::string_view text) {
     for (const char c : text) {
         switch (c) {
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default: out += c;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                out += c;
         }
     }
 }
@@ -243,7 +260,7 @@ void init_logging(const LogSettings& settings) {
 
 bool parse_log_level(std::string_view text, sdk::LogLevel& out) {
     static constexpr std::pair<std::string_view, sdk::LogLevel> names[] = {
-        {"trace", sdk::LogLevel::trace}, {"debug", sdk::LogLevel::debug},     {"info", sdk::LogLevel::info},
+        {"trace", sdk::LogLevel::trace},     {"debug", sdk::LogLevel::debug},  {"info", sdk::LogLevel::info},
         {"warning", sdk::LogLevel::warning}, {"warn", sdk::LogLevel::warning}, {"error", sdk::LogLevel::error},
     };
     const auto it = std::find_if(std::begin(names), std::end(names), [&](const auto& n) { return n.first == text; });
@@ -269,7 +286,8 @@ void log(sdk::LogLevel level, std::string_view message, std::initializer_list<Lo
     try {
         LogEvent e{level, std::chrono::system_clock::now(), std::string(message), {}};
         e.fields.reserve(fields.size());
-        for (const auto& [key, value] : fields) e.fields.emplace_back(std::string(key), value);
+        for (const auto& [key, value] : fields)
+            e.fields.emplace_back(std::string(key), value);
         emit(std::move(e));
     } catch (...) {  // logging must never be the reason an operation fails
     }

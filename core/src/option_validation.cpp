@@ -1,6 +1,6 @@
 // Validation of plugin options against their declared schema (see option_validation.hpp).
-#include <junction/sdk/json_types.hpp>
 #include "junction/core/option_validation.hpp"
+#include <junction/sdk/json_types.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -11,10 +11,10 @@ namespace json = boost::json;
 
 namespace {
 
-
 std::string valid_keys(const sdk::OptionSchema& schema) {
     std::string out;
-    for (const auto& o : schema) out += (out.empty() ? "" : ", ") + o.name;
+    for (const auto& o : schema)
+        out += (out.empty() ? "" : ", ") + o.name;
     return out.empty() ? "(this plugin takes no options)" : out;
 }
 
@@ -102,7 +102,9 @@ std::string coerce(sdk::OptionType type, json::value& v) {
             }
             if (v.is_array()) {
                 for (const auto& e : v.get_array())
-                    if (!e.is_string()) return "expected a list of strings, found an element of type " + std::string(sdk::json_type_name(e));
+                    if (!e.is_string())
+                        return "expected a list of strings, found an element of type " +
+                               std::string(sdk::json_type_name(e));
                 return {};
             }
             break;
@@ -119,7 +121,8 @@ sdk::Options validate_options(const sdk::OptionSchema& schema, const json::objec
     for (const auto& kv : input) {
         const auto it = std::find_if(schema.begin(), schema.end(), [&](const auto& o) { return o.name == kv.key(); });
         if (it == schema.end())
-            errors.push_back({path + "." + std::string(kv.key()), "unknown option; valid options: " + valid_keys(schema)});
+            errors.push_back(
+                {path + "." + std::string(kv.key()), "unknown option; valid options: " + valid_keys(schema)});
     }
     for (const auto& spec : schema) {
         const std::string p = path + "." + spec.name;
@@ -141,7 +144,8 @@ sdk::Options validate_options(const sdk::OptionSchema& schema, const json::objec
             const std::string s(v.get_string());
             if (!spec.allowed.empty() && std::find(spec.allowed.begin(), spec.allowed.end(), s) == spec.allowed.end()) {
                 std::string list;
-                for (const auto& a : spec.allowed) list += (list.empty() ? "" : ", ") + a;
+                for (const auto& a : spec.allowed)
+                    list += (list.empty() ? "" : ", ") + a;
                 errors.push_back({p, "\"" + (spec.secret ? std::string("***") : s) + "\" is not one of: " + list});
                 continue;
             }
@@ -167,11 +171,12 @@ sdk::Options validate_options(const sdk::OptionSchema& schema, const json::objec
         if (spec.type == sdk::OptionType::integer || spec.type == sdk::OptionType::number) {
             const double d = v.to_number<double>();
             if ((spec.min && d < *spec.min) || (spec.max && d > *spec.max)) {
-                errors.push_back({p, "must be " +
-                                         (spec.min && spec.max ? "between " + fmt_num(*spec.min) + " and " + fmt_num(*spec.max)
-                                          : spec.min          ? "at least " + fmt_num(*spec.min)
-                                                              : "at most " + fmt_num(*spec.max)) +
-                                         ", got " + fmt_num(d)});
+                errors.push_back(
+                    {p, "must be " +
+                            (spec.min && spec.max ? "between " + fmt_num(*spec.min) + " and " + fmt_num(*spec.max)
+                             : spec.min           ? "at least " + fmt_num(*spec.min)
+                                                  : "at most " + fmt_num(*spec.max)) +
+                            ", got " + fmt_num(d)});
                 continue;
             }
         }

@@ -19,10 +19,14 @@ namespace {
 
 std::string compiler_name(unsigned id) {
     switch (id) {
-        case 1: return "GCC";
-        case 2: return "Clang";
-        case 3: return "MSVC";
-        default: return "an unknown compiler";
+        case 1:
+            return "GCC";
+        case 2:
+            return "Clang";
+        case 3:
+            return "MSVC";
+        default:
+            return "an unknown compiler";
     }
 }
 
@@ -34,7 +38,9 @@ std::string boost_of(std::uint32_t v) {
     return std::to_string(v / 100000) + "." + std::to_string(v / 100 % 1000);
 }
 
-std::string safe(const char* s) { return s != nullptr ? std::string(s) : std::string("?"); }
+std::string safe(const char* s) {
+    return s != nullptr ? std::string(s) : std::string("?");
+}
 
 // "plugin NAME (FILE)" once the manifest is trusted, else just the file.
 std::string who(const char* name, const fs::path& file) {
@@ -81,9 +87,7 @@ public:
     const junction_plugin_manifest& manifest() const noexcept override { return manifest_; }
 
     std::shared_ptr<sdk::Reader> create_reader() const override { return hold(factory_->create_reader()); }
-    std::shared_ptr<sdk::Translator> create_translator() const override {
-        return hold(factory_->create_translator());
-    }
+    std::shared_ptr<sdk::Translator> create_translator() const override { return hold(factory_->create_translator()); }
     std::shared_ptr<sdk::Writer> create_writer() const override { return hold(factory_->create_writer()); }
     sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const override {
         return factory_->check_options(kind, options);
@@ -120,17 +124,16 @@ std::optional<std::string> check_manifest(const junction_plugin_manifest& plugin
     const std::string host_abi = std::to_string(host.abi_major) + "." + std::to_string(host.abi_minor);
 
     if (plugin.abi_major != host.abi_major || plugin.abi_minor > host.abi_minor)
-        return prefix + "built for SDK ABI " + plugin_abi + " with " + compiler_of(plugin) + ", host is " +
-               host_abi + " with " + compiler_of(host) + ": rebuild it against SDK " +
-               std::to_string(host.abi_major) + ".x";
+        return prefix + "built for SDK ABI " + plugin_abi + " with " + compiler_of(plugin) + ", host is " + host_abi +
+               " with " + compiler_of(host) + ": rebuild it against SDK " + std::to_string(host.abi_major) + ".x";
     if (plugin.compiler_id != host.compiler_id || plugin.compiler_major > host.compiler_major)
         return prefix + "built with " + compiler_of(plugin) + " (SDK ABI " + plugin_abi + "), host is built with " +
                compiler_of(host) + ": rebuild it with " + compiler_name(host.compiler_id) + " " +
                std::to_string(host.compiler_major) + " or older";
     if (plugin.cxx11_abi != host.cxx11_abi)
         return prefix + "built with _GLIBCXX_USE_CXX11_ABI=" + std::to_string(plugin.cxx11_abi) + ", host uses " +
-               std::to_string(host.cxx11_abi) + ": rebuild it with _GLIBCXX_USE_CXX11_ABI=" +
-               std::to_string(host.cxx11_abi);
+               std::to_string(host.cxx11_abi) +
+               ": rebuild it with _GLIBCXX_USE_CXX11_ABI=" + std::to_string(host.cxx11_abi);
     if (plugin.boost_version / 100 != host.boost_version / 100)
         return prefix + "built against Boost " + boost_of(plugin.boost_version) + ", host uses Boost " +
                boost_of(host.boost_version) + ": rebuild it against Boost " + boost_of(host.boost_version);
@@ -180,8 +183,9 @@ void PluginRegistry::Impl::load(const fs::path& file) {
     using ManifestFunction = const junction_plugin_manifest*();
     const junction_plugin_manifest* raw = lib->get<ManifestFunction>(JUNCTION_MANIFEST_SYMBOL)();
     if (raw == nullptr || raw->magic != JUNCTION_MANIFEST_MAGIC) {
-        refuse(file, file.string() + ": not a Junction plugin (its manifest has the wrong magic number): "
-                                     "rebuild it with the Junction SDK");
+        refuse(file, file.string() +
+                         ": not a Junction plugin (its manifest has the wrong magic number): "
+                         "rebuild it with the Junction SDK");
         return;
     }
     if (raw->size < sizeof(junction_plugin_manifest)) {
@@ -240,7 +244,8 @@ PluginRegistry::PluginRegistry() : impl_(std::make_unique<Impl>()) {}
 // Plugins (and so their factories) go in reverse load order; each library is closed
 // when the last thing it made is gone.
 PluginRegistry::~PluginRegistry() {
-    while (!impl_->plugins.empty()) impl_->plugins.pop_back();
+    while (!impl_->plugins.empty())
+        impl_->plugins.pop_back();
 }
 
 void PluginRegistry::load_directories(const std::vector<fs::path>& dirs) {
@@ -261,7 +266,8 @@ void PluginRegistry::load_directories(const std::vector<fs::path>& dirs) {
         }
         // A stable order makes "first one wins" the same on every run.
         std::sort(files.begin(), files.end());
-        for (const auto& f : files) load_file(f);
+        for (const auto& f : files)
+            load_file(f);
     }
 }
 
@@ -271,17 +277,22 @@ void PluginRegistry::load_file(const fs::path& file) {
     impl_->load(ec ? file : absolute.lexically_normal());
 }
 
-const LoadedPlugin* PluginRegistry::find(std::string_view name) const { return impl_->find(name); }
+const LoadedPlugin* PluginRegistry::find(std::string_view name) const {
+    return impl_->find(name);
+}
 
 std::vector<const LoadedPlugin*> PluginRegistry::plugins() const {
     std::vector<const LoadedPlugin*> out;
     out.reserve(impl_->plugins.size());
-    for (const auto& p : impl_->plugins) out.push_back(p.get());
+    for (const auto& p : impl_->plugins)
+        out.push_back(p.get());
     std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->info().name < b->info().name; });
     return out;
 }
 
-const std::vector<LoadProblem>& PluginRegistry::problems() const noexcept { return impl_->problems; }
+const std::vector<LoadProblem>& PluginRegistry::problems() const noexcept {
+    return impl_->problems;
+}
 
 std::vector<fs::path> PluginRegistry::search_path(const std::vector<fs::path>& cli_dirs,
                                                   const std::vector<fs::path>& config_dirs) {

@@ -24,15 +24,15 @@ bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& 
         for (const auto* p : registry.plugins())
             if (p->info().find(kind) != nullptr) known += (known.empty() ? "" : ", ") + p->info().name;
         errors.push_back({sc.path + ".plugin", "no plugin named \"" + sc.plugin + "\" is loaded; " +
-                                                   std::string(sdk::to_string(kind)) + "s available: " +
-                                                   (known.empty() ? "none" : known) +
+                                                   std::string(sdk::to_string(kind)) +
+                                                   "s available: " + (known.empty() ? "none" : known) +
                                                    " (see `junction plugins list` and --plugin-dir)"});
         return false;
     }
     out.component = out.plugin->info().find(kind);
     if (out.component == nullptr) {
-        errors.push_back({sc.path + ".plugin", "plugin \"" + sc.plugin + "\" provides no " +
-                                                   std::string(sdk::to_string(kind))});
+        errors.push_back(
+            {sc.path + ".plugin", "plugin \"" + sc.plugin + "\" provides no " + std::string(sdk::to_string(kind))});
         return false;
     }
     const auto before = errors.size();

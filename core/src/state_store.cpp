@@ -57,7 +57,8 @@ Clock::time_point parse_time(const std::string& text) {
 
 std::string to_json(const std::vector<std::string>& items) {
     boost::json::array a;
-    for (const auto& s : items) a.emplace_back(s);
+    for (const auto& s : items)
+        a.emplace_back(s);
     return boost::json::serialize(a);
 }
 
@@ -79,7 +80,9 @@ boost::json::object object_from_json(const std::string& text) {
     return boost::json::object{{"_unparsed", text}};
 }
 
-std::int64_t sql_limit(std::size_t limit) { return limit == 0 ? -1 : static_cast<std::int64_t>(limit); }
+std::int64_t sql_limit(std::size_t limit) {
+    return limit == 0 ? -1 : static_cast<std::int64_t>(limit);
+}
 
 // Each entry moves the schema from version i to i+1; append, never edit.
 constexpr std::array<const char*, 1> migrations = {
@@ -228,11 +231,11 @@ public:
         }
         tx.commit();
         // Only once durable: a failed commit leaves the callers' letters untouched.
-        for (std::size_t i = 0; i < letters.size(); ++i) letters[i].id = ids[i];
+        for (std::size_t i = 0; i < letters.size(); ++i)
+            letters[i].id = ids[i];
     }
 
-    std::vector<DeadLetter> dead_letters(std::string_view pipeline, bool include_replayed,
-                                         std::size_t limit) override {
+    std::vector<DeadLetter> dead_letters(std::string_view pipeline, bool include_replayed, std::size_t limit) override {
         std::lock_guard lock(mutex_);
         sqlite::ResetGuard g(list_dead_letters_);
         list_dead_letters_.bind(1, pipeline)
@@ -351,9 +354,8 @@ private:
         get.reset();
         if (version > static_cast<std::int64_t>(migrations.size()))
             throw sqlite::Error(conn_.path(), {},
-                                "its schema version " + std::to_string(version) +
-                                    " is newer than this build knows (" + std::to_string(migrations.size()) +
-                                    "): use a newer junction");
+                                "its schema version " + std::to_string(version) + " is newer than this build knows (" +
+                                    std::to_string(migrations.size()) + "): use a newer junction");
         for (auto v = static_cast<std::size_t>(version); v < migrations.size(); ++v)
             sqlite::exec(db(), migrations[v], conn_.path(), "cannot migrate the schema");
         const std::string set = "PRAGMA user_version=" + std::to_string(migrations.size());
@@ -395,11 +397,9 @@ private:
                                 "UPDATE runs SET finished = ?1, plugins = ?2, read = ?3, written = ?4, invalid = ?5, "
                                 "failed = ?6, columns = ?7, outcome = ?8, error = ?9 WHERE id = ?10",
                                 p);
-        list_runs_ =
-            Statement(db(), std::string("SELECT ") + run_columns + " FROM runs ORDER BY id DESC LIMIT ?1", p);
+        list_runs_ = Statement(db(), std::string("SELECT ") + run_columns + " FROM runs ORDER BY id DESC LIMIT ?1", p);
         list_runs_of_ = Statement(
-            db(), std::string("SELECT ") + run_columns + " FROM runs WHERE pipeline = ?1 ORDER BY id DESC LIMIT ?2",
-            p);
+            db(), std::string("SELECT ") + run_columns + " FROM runs WHERE pipeline = ?1 ORDER BY id DESC LIMIT ?2", p);
     }
 
     Connection conn_;

@@ -48,18 +48,17 @@ public:
         PluginInfo info;
         info.description = "Upper-cases chosen string fields of each record (ASCII letters).";
         info.status = Maturity::experimental;
-        info.components.push_back(
-            {.kind = Kind::translator,
-             .description = "Upper-cases the configured fields.",
-             .options = {{.name = "fields",
-                          .type = OptionType::string_list,
-                          .required = true,
-                          .description = "Names of the top-level fields to upper-case."},
-                         {.name = "strict",
-                          .type = OptionType::boolean,
-                          .default_value = false,
-                          .description = "Reject a record that lacks one of the fields."}},
-             .thread_safe = true});
+        info.components.push_back({.kind = Kind::translator,
+                                   .description = "Upper-cases the configured fields.",
+                                   .options = {{.name = "fields",
+                                                .type = OptionType::string_list,
+                                                .required = true,
+                                                .description = "Names of the top-level fields to upper-case."},
+                                               {.name = "strict",
+                                                .type = OptionType::boolean,
+                                                .default_value = false,
+                                                .description = "Reject a record that lacks one of the fields."}},
+                                   .thread_safe = true});
         return info;
     }
     std::unique_ptr<Translator> create_translator() override { return std::make_unique<UppercaseTranslator>(); }

@@ -41,7 +41,9 @@ constexpr Civil civil_from_days(std::int64_t z) noexcept {
     return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
 }
 
-constexpr bool leap(std::int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+constexpr bool leap(std::int64_t y) noexcept {
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
     constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -90,7 +92,8 @@ constexpr std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) noexc
         for (; p < s.size() && s[p] >= '0' && s[p] <= '9'; ++p, ++n)
             if (n < 3) millis = millis * 10 + static_cast<unsigned>(s[p] - '0');
         if (n == 0) return std::nullopt;
-        for (; n < 3; ++n) millis *= 10;
+        for (; n < 3; ++n)
+            millis *= 10;
     }
     if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
         second > 59)
@@ -133,15 +136,16 @@ inline std::string format_iso8601_ms(std::int64_t ms) {
     const Civil c = civil_from_days(days);
     if (c.year < 0 || c.year > 9999) {  // outside ISO 8601's four-digit years: rare, keep it simple
         char buf[48];
-        std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(c.year),
-                      c.month, c.day, static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60),
+        std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(c.year), c.month,
+                      c.day, static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60),
                       static_cast<int>(rest / 1000 % 60), static_cast<int>(rest % 1000));
         return buf;
     }
     // Written digit by digit: snprintf was 10% of the work-order pipeline's CPU (bench/README.md).
     std::string out(24, '0');
     auto put = [&out](std::size_t at, std::int64_t value, int width) {
-        for (int i = width - 1; i >= 0; --i, value /= 10) out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+        for (int i = width - 1; i >= 0; --i, value /= 10)
+            out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
     };
     put(0, c.year, 4);
     out[4] = '-';

@@ -24,8 +24,10 @@ struct Field {
 // Every term is 0 or 1, never NULL, so NOT and OR over them mean what they say.
 std::string equals(const Field& f, const boost::json::value& v, std::vector<boost::json::value>& params) {
     switch (v.kind()) {
-        case boost::json::kind::null: return "(" + f.type() + " IS NULL OR " + f.type() + " = 'null')";
-        case boost::json::kind::bool_: return "(" + f.type() + (v.get_bool() ? " IS 'true')" : " IS 'false')");
+        case boost::json::kind::null:
+            return "(" + f.type() + " IS NULL OR " + f.type() + " = 'null')";
+        case boost::json::kind::bool_:
+            return "(" + f.type() + (v.get_bool() ? " IS 'true')" : " IS 'false')");
         case boost::json::kind::int64:
         case boost::json::kind::uint64:
         case boost::json::kind::double_:
@@ -66,12 +68,13 @@ std::string apply(const Field& f, std::string_view op, const boost::json::value&
     if (op == "$in") {
         if (!v.is_array()) throw FilterError("filter: $in on field '" + f.name + "' needs an array");
         std::string any;
-        for (const auto& e : v.get_array()) any += (any.empty() ? "" : " OR ") + equals(f, e, params);
+        for (const auto& e : v.get_array())
+            any += (any.empty() ? "" : " OR ") + equals(f, e, params);
         return any.empty() ? "0" : "(" + any + ")";
     }
     if (op == "$gt" || op == "$gte" || op == "$lt" || op == "$lte") return compare(f, op, v, params);
-    throw FilterError("filter: operator " + std::string(op) + " on field '" + f.name + "' is not supported (supported: " +
-                      supported + ")");
+    throw FilterError("filter: operator " + std::string(op) + " on field '" + f.name +
+                      "' is not supported (supported: " + supported + ")");
 }
 
 }  // namespace
@@ -121,7 +124,8 @@ Filter compile_filter(const boost::json::object& filter) {
             throw FilterError(std::string("filter: ") + e.what());
         }
         std::string term;
-        const bool operators = v.is_object() && !v.get_object().empty() && v.get_object().begin()->key().starts_with('$');
+        const bool operators =
+            v.is_object() && !v.get_object().empty() && v.get_object().begin()->key().starts_with('$');
         if (operators) {
             for (const auto& [op, operand] : v.get_object()) {
                 if (!op.starts_with('$'))

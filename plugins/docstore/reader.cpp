@@ -49,8 +49,8 @@ sdk::Status DocstoreReader::open(sdk::Context& context) {
         cursor_.started = true;
         cursor_.id = *committed;
     }
-    context.log().debug("docstore reader: " + config_.store.path.string() + " collection " +
-                       config_.store.collection + ", filter " + boost::json::serialize(config_.filter));
+    context.log().debug("docstore reader: " + config_.store.path.string() + " collection " + config_.store.collection +
+                        ", filter " + boost::json::serialize(config_.filter));
     return sdk::Status::ok();
 }
 

@@ -66,21 +66,32 @@ public:
     // As json_extract would return it: booleans as 1/0, objects and arrays as JSON text.
     Statement& bind(int i, const boost::json::value& v) {
         switch (v.kind()) {
-            case boost::json::kind::null: return bind_null(i);
-            case boost::json::kind::bool_: return bind(i, static_cast<std::int64_t>(v.get_bool() ? 1 : 0));
-            case boost::json::kind::int64: return bind(i, v.get_int64());
-            case boost::json::kind::uint64: return bind(i, static_cast<std::int64_t>(v.get_uint64()));
-            case boost::json::kind::double_: return bind(i, v.get_double());
-            case boost::json::kind::string: return bind(i, std::string_view(v.get_string()));
-            default: return bind(i, boost::json::serialize(v));
+            case boost::json::kind::null:
+                return bind_null(i);
+            case boost::json::kind::bool_:
+                return bind(i, static_cast<std::int64_t>(v.get_bool() ? 1 : 0));
+            case boost::json::kind::int64:
+                return bind(i, v.get_int64());
+            case boost::json::kind::uint64:
+                return bind(i, static_cast<std::int64_t>(v.get_uint64()));
+            case boost::json::kind::double_:
+                return bind(i, v.get_double());
+            case boost::json::kind::string:
+                return bind(i, std::string_view(v.get_string()));
+            default:
+                return bind(i, boost::json::serialize(v));
         }
     }
     Statement& bind(int i, const SqlValue& v) {
         switch (v.type) {
-            case SqlValue::Type::null: return bind_null(i);
-            case SqlValue::Type::integer: return bind(i, v.integer);
-            case SqlValue::Type::real: return bind(i, v.real);
-            case SqlValue::Type::text: return bind(i, std::string_view(v.text));
+            case SqlValue::Type::null:
+                return bind_null(i);
+            case SqlValue::Type::integer:
+                return bind(i, v.integer);
+            case SqlValue::Type::real:
+                return bind(i, v.real);
+            case SqlValue::Type::text:
+                return bind(i, std::string_view(v.text));
         }
         return *this;
     }
@@ -102,7 +113,8 @@ public:
 
     [[nodiscard]] std::string text(int col) const {
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-        return p != nullptr ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string{};
+        return p != nullptr ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+                            : std::string{};
     }
     [[nodiscard]] std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
     [[nodiscard]] SqlValue value(int col) const {
@@ -116,7 +128,8 @@ public:
                 v.type = SqlValue::Type::real;
                 v.real = sqlite3_column_double(stmt_, col);
                 break;
-            case SQLITE_NULL: break;
+            case SQLITE_NULL:
+                break;
             default:
                 v.type = SqlValue::Type::text;
                 v.text = text(col);

@@ -5,8 +5,8 @@
 #include <sqlite3.h>
 
 #include <array>
-#include <cstdio>
 #include <cctype>
+#include <cstdio>
 #include <ctime>
 
 #include <boost/json/parse.hpp>
@@ -26,7 +26,9 @@ bool valid_collection(std::string_view name) {
 
 // SQL text for json_extract of a field, written identically wherever the unique
 // index must be usable (SQLite matches index expressions textually).
-std::string extract(std::string_view field) { return "json_extract(doc, " + sql_literal(json_path(field)) + ")"; }
+std::string extract(std::string_view field) {
+    return "json_extract(doc, " + sql_literal(json_path(field)) + ")";
+}
 
 // Sets a value at a dotted field, creating intermediate objects as MongoDB's $set does.
 void set_field(boost::json::object& doc, std::string_view field, boost::json::value value) {
@@ -88,7 +90,9 @@ DocStore::DocStore(const std::filesystem::path& file, std::string collection, st
     }
 }
 
-DocStore::~DocStore() { sqlite3_close_v2(db_); }
+DocStore::~DocStore() {
+    sqlite3_close_v2(db_);
+}
 
 void DocStore::exec(const char* sql, std::string_view what) {
     if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
@@ -151,7 +155,8 @@ std::vector<UpsertOutcome> DocStore::upsert(std::span<const sdk::Record> records
 
         boost::json::object doc = record.payload;
         find.reset();
-        for (std::size_t i = 0; i < keys.size(); ++i) find.bind(static_cast<int>(i + 1), *keys[i]);
+        for (std::size_t i = 0; i < keys.size(); ++i)
+            find.bind(static_cast<int>(i + 1), *keys[i]);
         if (find.step()) {
             o.id = find.text(0);
             doc["_id"] = o.id;
@@ -196,7 +201,8 @@ std::vector<Document> DocStore::page(const Filter& filter, std::string_view sort
     sql += " ORDER BY " + key + ", _id LIMIT ?";
     Statement s(db_, sql, where_);
     int i = 1;
-    for (const auto& p : filter.params) s.bind(i++, p);
+    for (const auto& p : filter.params)
+        s.bind(i++, p);
     if (cursor.started) {
         if (by_id) {
             s.bind(i++, cursor.id);
@@ -251,7 +257,8 @@ void DocStore::set_fields(std::span<const std::pair<std::string, boost::json::ob
 std::size_t DocStore::count(const Filter& filter) {
     Statement s(db_, "SELECT count(*) FROM " + table_ + " WHERE (" + filter.sql + ")", where_);
     int i = 1;
-    for (const auto& p : filter.params) s.bind(i++, p);
+    for (const auto& p : filter.params)
+        s.bind(i++, p);
     s.step();
     return static_cast<std::size_t>(s.integer(0));
 }

@@ -28,10 +28,17 @@ sdk::Status DocstoreWriter::write(std::span<sdk::Record> batch, std::vector<sdk:
     std::size_t inserted = 0, updated = 0, unchanged = 0;
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
         switch (outcomes[i].result) {
-            case UpsertResult::inserted: ++inserted; break;
-            case UpsertResult::updated: ++updated; break;
-            case UpsertResult::unchanged: ++unchanged; break;
-            case UpsertResult::rejected: rejected.push_back({.index = i, .reason = std::move(outcomes[i].reason)});
+            case UpsertResult::inserted:
+                ++inserted;
+                break;
+            case UpsertResult::updated:
+                ++updated;
+                break;
+            case UpsertResult::unchanged:
+                ++unchanged;
+                break;
+            case UpsertResult::rejected:
+                rejected.push_back({.index = i, .reason = std::move(outcomes[i].reason)});
         }
     }
     if (log_->enabled(sdk::LogLevel::debug))

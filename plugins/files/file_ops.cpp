@@ -14,7 +14,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 // rename that fails with EEXIST instead of replacing; falls back to a check-then-rename
 // where the file system lacks RENAME_NOREPLACE (a small race, acceptable for one reader).

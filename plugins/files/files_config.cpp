@@ -74,7 +74,9 @@ fs::path resolve(std::string_view base_dir, const std::string& p) {
     return path.lexically_normal();
 }
 
-sdk::Status bad(std::string_view what) { return sdk::Status::fatal("files: " + std::string(what)); }
+sdk::Status bad(std::string_view what) {
+    return sdk::Status::fatal("files: " + std::string(what));
+}
 
 }  // namespace
 

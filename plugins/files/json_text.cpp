@@ -43,13 +43,15 @@ bool parse_json_text(std::string_view text, json::value& out, std::string& error
 bool JsonTextParser::parse(std::string_view text, json::value& out, std::string& error, TextPosition start) {
     json::error_code ec;
     parser_.reset();
-    parser_.write(text.data(), text.size(), ec);  // the whole text: also finishes
+    parser_.write(text.data(), text.size(), ec);              // the whole text: also finishes
     if (ec) return parse_json_text(text, out, error, start);  // rare: it words the error
     out = parser_.release();
     return true;
 }
 
-const char* json_kind_name(const json::value& v) noexcept { return common::json_type_name(v); }
+const char* json_kind_name(const json::value& v) noexcept {
+    return common::json_type_name(v);
+}
 
 namespace {
 

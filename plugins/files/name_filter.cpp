@@ -19,7 +19,8 @@ bool glob_match(std::string_view pattern, std::string_view name) noexcept {
             return false;
         }
     }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
+    while (p < pattern.size() && pattern[p] == '*')
+        ++p;
     return p == pattern.size();
 }
 

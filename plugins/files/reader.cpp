@@ -242,7 +242,8 @@ void FilesReader::quarantine(const std::string& name, const std::string& reason)
 void FilesReader::after_read(const std::string& name, const Pending& pending) {
     const fs::path path = config_.dir / name;
     switch (config_.after) {
-        case AfterRead::keep: return;
+        case AfterRead::keep:
+            return;
         case AfterRead::remove: {
             std::error_code ec;
             fs::remove(path, ec);
@@ -250,7 +251,8 @@ void FilesReader::after_read(const std::string& name, const Pending& pending) {
             gone_ = !ec;
             return;
         }
-        case AfterRead::move: break;
+        case AfterRead::move:
+            break;
     }
     const auto moved = move_into(path, config_.processed_dir);
     if (!moved.ok()) {
@@ -261,7 +263,8 @@ void FilesReader::after_read(const std::string& name, const Pending& pending) {
     if (pending.rejected.empty()) return;
     // The rejected records are in the dead-letter store; the sidecar says which, beside the file.
     json::array rejected;
-    for (const auto& r : pending.rejected) rejected.push_back(json::object{{"source", r.source}, {"reason", r.reason}});
+    for (const auto& r : pending.rejected)
+        rejected.push_back(json::object{{"source", r.source}, {"reason", r.reason}});
     const json::object sidecar{{"file", name}, {"rejected", std::move(rejected)}, {"time", now_iso()}};
     const auto sidecar_path = moved.to.string() + ".rejected.json";
     if (auto error = write_file_atomic(sidecar_path, json::serialize(sidecar) + "\n", true); !error.empty())

@@ -19,11 +19,15 @@ namespace {
 constexpr std::size_t chunk_size = 64 * 1024;
 constexpr std::size_t max_error_text = 512;
 
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+    while (!s.empty() && is_space(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && is_space(s.back()))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -31,7 +35,9 @@ std::string cut(std::string_view s) {
     return s.size() <= max_error_text ? std::string(s) : std::string(s.substr(0, max_error_text)) + "...";
 }
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 }  // namespace
 
@@ -157,9 +163,12 @@ bool RecordSource::next(SourceItem& item) {
     if (done_) return false;
     if (!started_ && start(item)) return true;
     switch (format_) {
-        case FileFormat::ndjson: return next_line(item);
-        case FileFormat::array: return next_element(item);
-        default: return next_object(item);
+        case FileFormat::ndjson:
+            return next_line(item);
+        case FileFormat::array:
+            return next_element(item);
+        default:
+            return next_object(item);
     }
 }
 

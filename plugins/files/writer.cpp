@@ -16,7 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 // Above this many files a batch is made durable with one syncfs() of the file system
 // instead of one fdatasync() per file (each is a journal commit, ~1-10 ms).
@@ -24,7 +26,9 @@ constexpr std::size_t syncfs_threshold = 8;
 
 }  // namespace
 
-FilesWriter::~FilesWriter() { close(); }
+FilesWriter::~FilesWriter() {
+    close();
+}
 
 sdk::Status FilesWriter::open(sdk::Context& context) {
     context_ = &context;
@@ -165,7 +169,8 @@ sdk::Status FilesWriter::flush_objects() {
 }
 
 void FilesWriter::discard_pending() noexcept {
-    for (const auto& file : pending_) ::unlink(file.temp.c_str());
+    for (const auto& file : pending_)
+        ::unlink(file.temp.c_str());
     pending_.clear();
 }
 

@@ -64,7 +64,8 @@ sdk::Status parse_config(const sdk::Options& options, MappingConfig& config) {
         config.map_values.push_back(std::move(map));
     }
     config.to_utc = options.get_strings("to_utc");
-    for (const auto& [field, value] : options.get_object("set")) config.set.emplace_back(field, value);
+    for (const auto& [field, value] : options.get_object("set"))
+        config.set.emplace_back(field, value);
     config.drop = options.get_strings("drop");
     config.key = options.get_string("key");
     return sdk::Status::ok();

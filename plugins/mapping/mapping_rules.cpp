@@ -73,7 +73,8 @@ std::string apply_rules(const MappingConfig& config, json::object& payload, std:
     }
     for (const auto& [field, value] : config.set)
         if (!set_path(payload, field, value)) return cannot_set("set", field);
-    for (const auto& field : config.drop) take_path(payload, field);
+    for (const auto& field : config.drop)
+        take_path(payload, field);
 
     if (!config.key.empty()) {
         const auto* v = find_path(payload, config.key);

@@ -4,7 +4,9 @@
 
 namespace junction::mapping {
 
-sdk::Status MappingTranslator::open(sdk::Context& context) { return parse_config(context.options(), config_); }
+sdk::Status MappingTranslator::open(sdk::Context& context) {
+    return parse_config(context.options(), config_);
+}
 
 sdk::Status MappingTranslator::translate(sdk::Record& record) {
     // Rules run on a copy so a rejected record is dead-lettered exactly as it arrived.

@@ -84,9 +84,8 @@ bool is_transient_server_code(std::uint32_t code) {
     // ExceededTimeLimit, SocketException, NotWritablePrimary, InterruptedAtShutdown,
     // InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary,
     // MaxTimeMSExpired, LockBusy, WriteConflict, StaleConfig, StaleEpoch, LockTimeout.
-    static constexpr std::array<std::uint32_t, 18> codes = {6,     7,     89,    91,    189,   262,
-                                                            9001,  10107, 11600, 11602, 13435, 13436,
-                                                            50,    46,    112,   13388, 150,   24};
+    static constexpr std::array<std::uint32_t, 18> codes = {6,     7,     89,    91, 189, 262, 9001,  10107, 11600,
+                                                            11602, 13435, 13436, 50, 46,  112, 13388, 150,   24};
     return std::find(codes.begin(), codes.end(), code) != codes.end();
 }
 
@@ -95,12 +94,12 @@ sdk::Status classify_error(const bson_error_t& error, const std::string& prefix)
     switch (error.domain) {
         case MONGOC_ERROR_STREAM:
         case MONGOC_ERROR_SERVER_SELECTION:
-        case MONGOC_ERROR_WRITE_CONCERN: return sdk::Status::retry(text);
+        case MONGOC_ERROR_WRITE_CONCERN:
+            return sdk::Status::retry(text);
         case MONGOC_ERROR_CLIENT:
             if (error.code == MONGOC_ERROR_CLIENT_AUTHENTICATE)
                 return sdk::Status::fatal(prefix + ": authentication failed: " + error.message);
-            if (error.code == MONGOC_ERROR_CLIENT_NO_ACCEPTABLE_PEER ||
-                error.code == MONGOC_ERROR_CLIENT_IN_EXHAUST)
+            if (error.code == MONGOC_ERROR_CLIENT_NO_ACCEPTABLE_PEER || error.code == MONGOC_ERROR_CLIENT_IN_EXHAUST)
                 return sdk::Status::retry(text);
             return sdk::Status::fatal(text);
         case MONGOC_ERROR_SERVER:
@@ -110,7 +109,8 @@ sdk::Status classify_error(const bson_error_t& error, const std::string& prefix)
                 return sdk::Status::fatal(prefix + ": not authorized: " + error.message);
             if (is_transient_server_code(error.code)) return sdk::Status::retry(text);
             return sdk::Status::fatal(text);
-        default: return sdk::Status::fatal(text);
+        default:
+            return sdk::Status::fatal(text);
     }
 }
 
@@ -119,7 +119,8 @@ sdk::Status Client::create(const CommonConfig& config, sdk::Logger& log, std::un
     bson_error_t error;
     mongoc_uri_t* uri = mongoc_uri_new_with_error(config.uri.c_str(), &error);
     if (uri == nullptr)
-        return sdk::Status::fatal(redact_uri_secrets("mongodb: invalid uri: " + std::string(error.message), config.uri));
+        return sdk::Status::fatal(
+            redact_uri_secrets("mongodb: invalid uri: " + std::string(error.message), config.uri));
     const auto ms = static_cast<std::int32_t>(config.timeout.count());
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, ms);
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, ms);
@@ -149,12 +150,14 @@ Client::Client(const CommonConfig& config, sdk::Logger& log, mongoc_client_pool_
       endpoint_(std::move(endpoint)),
       prefix_("mongodb " + endpoint_) {}
 
-Client::~Client() { mongoc_client_pool_destroy(pool_); }
+Client::~Client() {
+    mongoc_client_pool_destroy(pool_);
+}
 
 sdk::Status Client::status_of(const bson_error_t& error, std::string_view what) const {
     bson_error_t copy = error;
-    const std::string redacted = redact(what.empty() ? std::string(error.message)
-                                                     : std::string(what) + ": " + error.message);
+    const std::string redacted =
+        redact(what.empty() ? std::string(error.message) : std::string(what) + ": " + error.message);
     bson_strncpy(copy.message, redacted.c_str(), sizeof copy.message);
     return classify_error(copy, prefix_);
 }
@@ -172,8 +175,8 @@ sdk::Status Client::ping() {
 Client::Lease::Lease(Client& owner)
     : owner_(owner),
       client_(mongoc_client_pool_pop(owner.pool_)),
-      collection_(mongoc_client_get_collection(client_, owner.config_.database.c_str(),
-                                               owner.config_.collection.c_str())),
+      collection_(
+          mongoc_client_get_collection(client_, owner.config_.database.c_str(), owner.config_.collection.c_str())),
       previous_(current_client) {
     current_client = &owner_;
 }

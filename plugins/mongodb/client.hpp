@@ -61,7 +61,9 @@ public:
     };
 
     [[nodiscard]] sdk::Status status_of(const bson_error_t& error, std::string_view what = {}) const;
-    [[nodiscard]] std::string redact(std::string message) const { return redact_uri_secrets(std::move(message), uri_text_); }
+    [[nodiscard]] std::string redact(std::string message) const {
+        return redact_uri_secrets(std::move(message), uri_text_);
+    }
     [[nodiscard]] const std::string& endpoint() const noexcept { return endpoint_; }
     [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }  // "mongodb <host:port>"
     [[nodiscard]] sdk::Logger& log() const noexcept { return log_; }

@@ -30,9 +30,9 @@ std::optional<std::string> append_value(bson_t* out, const char* key, int key_le
 // such as {"$type": "date"} are not (libbson's parser mistakes those for legacy binary).
 bool is_type_wrapper(const json::object& o) {
     static constexpr std::string_view wrappers[] = {
-        "$oid",    "$date",   "$numberLong", "$numberInt", "$numberDouble", "$numberDecimal",
-        "$binary", "$uuid",   "$timestamp",  "$minKey",    "$maxKey",       "$regularExpression",
-        "$symbol", "$code",   "$dbPointer",  "$undefined"};
+        "$oid",    "$date", "$numberLong", "$numberInt", "$numberDouble", "$numberDecimal",
+        "$binary", "$uuid", "$timestamp",  "$minKey",    "$maxKey",       "$regularExpression",
+        "$symbol", "$code", "$dbPointer",  "$undefined"};
     if (o.empty() || o.size() > 2) return false;
     const auto first = o.begin()->key();
     return std::find(std::begin(wrappers), std::end(wrappers), first) != std::end(wrappers);
@@ -73,14 +73,17 @@ std::optional<std::string> append_value(bson_t* out, const char* key, int key_le
             return std::nullopt;
         }
         const auto ms = v.is_string() ? common::parse_iso8601_ms(v.get_string()) : std::nullopt;
-        if (!ms)
-            return "field '" + path + "': not an ISO 8601 date-time with a UTC offset: " + json::serialize(v);
+        if (!ms) return "field '" + path + "': not an ISO 8601 date-time with a UTC offset: " + json::serialize(v);
         bson_append_date_time(out, key, key_len, *ms);
         return std::nullopt;
     }
     switch (v.kind()) {
-        case json::kind::null: bson_append_null(out, key, key_len); break;
-        case json::kind::bool_: bson_append_bool(out, key, key_len, v.get_bool()); break;
+        case json::kind::null:
+            bson_append_null(out, key, key_len);
+            break;
+        case json::kind::bool_:
+            bson_append_bool(out, key, key_len, v.get_bool());
+            break;
         case json::kind::int64: {
             const auto i = v.get_int64();
             if (i >= std::numeric_limits<std::int32_t>::min() && i <= std::numeric_limits<std::int32_t>::max())
@@ -97,7 +100,9 @@ std::optional<std::string> append_value(bson_t* out, const char* key, int key_le
                 bson_append_double(out, key, key_len, static_cast<double>(u));
             break;
         }
-        case json::kind::double_: bson_append_double(out, key, key_len, v.get_double()); break;
+        case json::kind::double_:
+            bson_append_double(out, key, key_len, v.get_double());
+            break;
         case json::kind::string: {
             const auto& s = v.get_string();
             bson_append_utf8(out, key, key_len, s.data(), static_cast<int>(s.size()));
@@ -150,7 +155,8 @@ json::array bson_array_to_json(const bson_iter_t* iter) {
     json::array out;
     bson_iter_t child;
     if (bson_iter_recurse(iter, &child))
-        while (bson_iter_next(&child)) out.push_back(bson_value_to_json(&child));
+        while (bson_iter_next(&child))
+            out.push_back(bson_value_to_json(&child));
     return out;
 }
 
@@ -158,12 +164,16 @@ json::array bson_array_to_json(const bson_iter_t* iter) {
 
 boost::json::value bson_value_to_json(const bson_iter_t* iter) {
     switch (bson_iter_type(iter)) {
-        case BSON_TYPE_DOUBLE: return bson_iter_double(iter);
+        case BSON_TYPE_DOUBLE:
+            return bson_iter_double(iter);
         case BSON_TYPE_INT32:
-        case BSON_TYPE_INT64: return bson_iter_as_int64(iter);
-        case BSON_TYPE_BOOL: return bson_iter_bool(iter);
+        case BSON_TYPE_INT64:
+            return bson_iter_as_int64(iter);
+        case BSON_TYPE_BOOL:
+            return bson_iter_bool(iter);
         case BSON_TYPE_NULL:
-        case BSON_TYPE_UNDEFINED: return nullptr;
+        case BSON_TYPE_UNDEFINED:
+            return nullptr;
         case BSON_TYPE_UTF8: {
             std::uint32_t len = 0;
             const char* s = bson_iter_utf8(iter, &len);
@@ -174,16 +184,20 @@ boost::json::value bson_value_to_json(const bson_iter_t* iter) {
             bson_oid_to_string(bson_iter_oid(iter), hex);
             return json::string(hex);
         }
-        case BSON_TYPE_DATE_TIME: return json::string(common::format_iso8601_ms(bson_iter_date_time(iter)));
+        case BSON_TYPE_DATE_TIME:
+            return json::string(common::format_iso8601_ms(bson_iter_date_time(iter)));
         case BSON_TYPE_DOCUMENT: {
             json::object out;
             bson_iter_t child;
             if (bson_iter_recurse(iter, &child))
-                while (bson_iter_next(&child)) out[bson_iter_key(&child)] = bson_value_to_json(&child);
+                while (bson_iter_next(&child))
+                    out[bson_iter_key(&child)] = bson_value_to_json(&child);
             return out;
         }
-        case BSON_TYPE_ARRAY: return bson_array_to_json(iter);
-        default: return relaxed_extended_json(iter);
+        case BSON_TYPE_ARRAY:
+            return bson_array_to_json(iter);
+        default:
+            return relaxed_extended_json(iter);
     }
 }
 
@@ -196,7 +210,8 @@ boost::json::object bson_to_json(const bson_t* document) {
     json::object out;
     bson_iter_t iter;
     if (bson_iter_init(&iter, document))
-        while (bson_iter_next(&iter)) out[bson_iter_key(&iter)] = bson_value_to_json(&iter);
+        while (bson_iter_next(&iter))
+            out[bson_iter_key(&iter)] = bson_value_to_json(&iter);
     return out;
 }
 

@@ -8,16 +8,30 @@ using sdk::OptionType;
 
 sdk::OptionSchema common_options() {
     return {
-        {.name = "uri", .type = OptionType::string, .required = true,
+        {.name = "uri",
+         .type = OptionType::string,
+         .required = true,
          .description = "MongoDB connection string, e.g. mongodb://user:pass@host:27017/?authSource=admin",
          .secret = true},
-        {.name = "database", .type = OptionType::string, .required = true, .pattern = "[^/\\\\. \"$]+",
+        {.name = "database",
+         .type = OptionType::string,
+         .required = true,
+         .pattern = "[^/\\\\. \"$]+",
          .description = "database name"},
-        {.name = "collection", .type = OptionType::string, .required = true, .pattern = "[^$].*",
+        {.name = "collection",
+         .type = OptionType::string,
+         .required = true,
+         .pattern = "[^$].*",
          .description = "collection name"},
-        {.name = "timeout_ms", .type = OptionType::integer, .default_value = 5000, .min = 100, .max = 600000,
+        {.name = "timeout_ms",
+         .type = OptionType::integer,
+         .default_value = 5000,
+         .min = 100,
+         .max = 600000,
          .description = "server selection, connect and socket timeout of every call, in milliseconds"},
-        {.name = "date_fields", .type = OptionType::string_list, .default_value = boost::json::array{},
+        {.name = "date_fields",
+         .type = OptionType::string_list,
+         .default_value = boost::json::array{},
          .description = "payload fields (dotted paths) held as ISO 8601 strings in records and as BSON dates in "
                         "MongoDB"},
     };
@@ -40,25 +54,37 @@ sdk::Status parse_common(const sdk::Options& options, CommonConfig& out) {
 
 sdk::OptionSchema reader_options() {
     auto schema = common_options();
-    schema.push_back({.name = "filter", .type = OptionType::object, .default_value = boost::json::object{},
+    schema.push_back({.name = "filter",
+                      .type = OptionType::object,
+                      .default_value = boost::json::object{},
                       .description = "MongoDB query (Extended JSON) selecting the documents to read, e.g. "
                                      "{\"isSynced\": {\"$ne\": true}}"});
-    schema.push_back({.name = "ack_set", .type = OptionType::object, .default_value = boost::json::object{},
+    schema.push_back({.name = "ack_set",
+                      .type = OptionType::object,
+                      .default_value = boost::json::object{},
                       .description = "$set applied by _id once a record is written; the string \"$now\" is the "
                                      "current time as a BSON date"});
-    schema.push_back({.name = "reject_set", .type = OptionType::object, .default_value = boost::json::object{},
+    schema.push_back({.name = "reject_set",
+                      .type = OptionType::object,
+                      .default_value = boost::json::object{},
                       .description = "$set applied by _id once a record is rejected; \"$reason\" is the reason, "
                                      "\"$now\" the current time"});
-    schema.push_back({.name = "key_field", .type = OptionType::string, .default_value = "_id",
+    schema.push_back({.name = "key_field",
+                      .type = OptionType::string,
+                      .default_value = "_id",
                       .description = "document field that becomes the record's key"});
-    schema.push_back({.name = "sort", .type = OptionType::string, .default_value = "_id",
+    schema.push_back({.name = "sort",
+                      .type = OptionType::string,
+                      .default_value = "_id",
                       .description = "field the documents are read in order of (ascending; ties by _id)"});
     return schema;
 }
 
 sdk::OptionSchema writer_options() {
     auto schema = common_options();
-    schema.push_back({.name = "upsert_key", .type = OptionType::string_list, .required = true,
+    schema.push_back({.name = "upsert_key",
+                      .type = OptionType::string_list,
+                      .required = true,
                       .description = "fields identifying a document, e.g. [\"number\"]: a unique index is created "
                                      "on them and every record is upserted by them"});
     return schema;

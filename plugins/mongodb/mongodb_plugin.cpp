@@ -11,8 +11,9 @@ class MongoFactory final : public sdk::PluginFactory {
 public:
     [[nodiscard]] sdk::PluginInfo info() const override {
         return {
-            .description = "MongoDB collections through the MongoDB C driver: read documents matching a query "
-                           "(marking them once written), upsert records by key",
+            .description =
+                "MongoDB collections through the MongoDB C driver: read documents matching a query "
+                "(marking them once written), upsert records by key",
             .status = sdk::Maturity::beta,
             .components = {{.kind = sdk::Kind::reader,
                             .description = "documents matching `filter`, paged by _id; ack_set/reject_set mark "

@@ -77,8 +77,8 @@ sdk::Status MongoReader::open(sdk::Context& context) {
     if (config_.ack_set.empty() && config_.sort == "_id" && committed &&
         !append_id_from_position(*committed, "_id", &last_))
         context.log().warn("mongodb reader: ignoring a committed position that is not an _id: " + *committed);
-    context.log().debug("mongodb reader: " + client_->endpoint() + " " + config_.database + "." +
-                       config_.collection + ", filter " + boost::json::serialize(config_.filter));
+    context.log().debug("mongodb reader: " + client_->endpoint() + " " + config_.database + "." + config_.collection +
+                        ", filter " + boost::json::serialize(config_.filter));
     return sdk::Status::ok();
 }
 
@@ -202,8 +202,7 @@ sdk::Status MongoReader::acknowledge(std::span<const sdk::Acknowledgement> acks)
         bson_t selector = BSON_INITIALIZER;
         if (!append_id_from_position(ack.meta.position, "_id", &selector)) {
             bson_destroy(&selector);
-            client_->log().warn("mongodb reader: cannot acknowledge position " + ack.meta.position +
-                                ": not an _id");
+            client_->log().warn("mongodb reader: cannot acknowledge position " + ack.meta.position + ": not an _id");
             continue;
         }
         bson_t update = BSON_INITIALIZER;

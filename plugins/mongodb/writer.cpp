@@ -21,7 +21,8 @@ const boost::json::value* find_path(const boost::json::object& object, const std
 
 std::string index_name(const std::vector<std::string>& keys) {
     std::string name;
-    for (const auto& k : keys) name += (name.empty() ? "" : "_") + k + "_1";
+    for (const auto& k : keys)
+        name += (name.empty() ? "" : "_") + k + "_1";
     return name;
 }
 
@@ -37,14 +38,15 @@ sdk::Status MongoWriter::open(sdk::Context& context) {
     if (auto s = Client::create(config_, context.log(), client_); !s.is_ok()) return s;
     if (auto s = client_->ping(); !s.is_ok()) return s;
     if (auto s = ensure_unique_index(); !s.is_ok()) return s;
-    context.log().debug("mongodb writer: " + client_->endpoint() + " " + config_.database + "." +
-                       config_.collection + ", upsert by " + index_name(config_.upsert_key));
+    context.log().debug("mongodb writer: " + client_->endpoint() + " " + config_.database + "." + config_.collection +
+                        ", upsert by " + index_name(config_.upsert_key));
     return sdk::Status::ok();
 }
 
 sdk::Status MongoWriter::ensure_unique_index() {
     bson_t keys = BSON_INITIALIZER;
-    for (const auto& k : config_.upsert_key) BSON_APPEND_INT32(&keys, k.c_str(), 1);
+    for (const auto& k : config_.upsert_key)
+        BSON_APPEND_INT32(&keys, k.c_str(), 1);
     const std::string name = index_name(config_.upsert_key);
     bson_t command = BSON_INITIALIZER;
     bson_t indexes;
@@ -70,8 +72,7 @@ sdk::Status MongoWriter::ensure_unique_index() {
     }
     if (error.domain == MONGOC_ERROR_SERVER && (error.code == 11000 || error.code == 86)) {
         return sdk::Status::fatal(client_->prefix() + ": cannot create the unique index " + name + " on " +
-                                  config_.database + "." + config_.collection + ": " +
-                                  client_->redact(error.message));
+                                  config_.database + "." + config_.collection + ": " + client_->redact(error.message));
     }
     return client_->status_of(error, "create index " + name);
 }
@@ -154,9 +155,12 @@ sdk::Status MongoWriter::write(std::span<sdk::Record> batch, std::vector<sdk::Re
                     if (!bson_iter_recurse(&errors, &e)) continue;
                     while (bson_iter_next(&e)) {
                         const std::string_view key = bson_iter_key(&e);
-                        if (key == "index") index = bson_iter_as_int64(&e);
-                        else if (key == "code") code = static_cast<std::uint32_t>(bson_iter_as_int64(&e));
-                        else if (key == "errmsg" && BSON_ITER_HOLDS_UTF8(&e)) message = bson_iter_utf8(&e, nullptr);
+                        if (key == "index")
+                            index = bson_iter_as_int64(&e);
+                        else if (key == "code")
+                            code = static_cast<std::uint32_t>(bson_iter_as_int64(&e));
+                        else if (key == "errmsg" && BSON_ITER_HOLDS_UTF8(&e))
+                            message = bson_iter_utf8(&e, nullptr);
                     }
                     any_write_error = true;
                     if (is_transient_server_code(code)) {

@@ -4,7 +4,9 @@
 
 namespace junction::tracos {
 
-sdk::Status TracosTranslator::open(sdk::Context& context) { return parse_config(context.options(), config_); }
+sdk::Status TracosTranslator::open(sdk::Context& context) {
+    return parse_config(context.options(), config_);
+}
 
 sdk::Status TracosTranslator::translate(sdk::Record& record) {
     MappingResult result;

@@ -134,7 +134,8 @@ MappingResult to_tracos(const json::object& in) {
     }
 
     bool any_flag = false;
-    for (const auto flag : state_flags) any_flag = any_flag || in.contains(flag);
+    for (const auto flag : state_flags)
+        any_flag = any_flag || in.contains(flag);
     if (!any_flag)
         problems.add("status", "no status flag (isActive, isCanceled, isDeleted, isDone, isOnHold, isPending)");
     for (const auto flag : bool_fields) {
@@ -257,7 +258,8 @@ MappingResult to_customer(const json::object& in) {
     out["orderNo"] = number;
     // isActive is not a status of its own in TracOS: an order is active until deleted.
     out["isActive"] = !deleted;
-    for (const auto& [flag, mapped] : status_flags) out[flag] = status == mapped;
+    for (const auto& [flag, mapped] : status_flags)
+        out[flag] = status == mapped;
     out["isDeleted"] = deleted;
     out["isSynced"] = true;
     out["summary"] = summary;

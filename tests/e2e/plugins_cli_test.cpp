@@ -27,7 +27,8 @@ struct Result {
     std::vector<std::string> err_lines() const {
         std::vector<std::string> lines;
         std::istringstream in(err);
-        for (std::string l; std::getline(in, l);) lines.push_back(l);
+        for (std::string l; std::getline(in, l);)
+            lines.push_back(l);
         return lines;
     }
 };
@@ -39,14 +40,16 @@ std::string slurp(const fs::path& p) {
 
 std::string quote(const std::string& s) {
     std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    for (char c : s)
+        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
 }
 
 Result junction(const std::vector<std::string>& args) {
     const fs::path tmp = fs::temp_directory_path() / ("junction-cli-" + std::to_string(::getpid()));
     std::string cmd = quote(JUNCTION_BIN);
-    for (const auto& a : args) cmd += " " + quote(a);
+    for (const auto& a : args)
+        cmd += " " + quote(a);
     cmd += " >" + quote(tmp.string() + ".out") + " 2>" + quote(tmp.string() + ".err");
     const int status = std::system(cmd.c_str());
     Result r;
@@ -58,13 +61,18 @@ Result junction(const std::vector<std::string>& args) {
     return r;
 }
 
-std::string case_dir(const char* name) { return (fs::path(JUNCTION_TEST_PLUGIN_DIR) / name).string(); }
+std::string case_dir(const char* name) {
+    return (fs::path(JUNCTION_TEST_PLUGIN_DIR) / name).string();
+}
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+    return text.find(part) != std::string::npos;
+}
 
 int lines_naming(const Result& r, std::string_view part) {
     int n = 0;
-    for (const auto& l : r.err_lines()) n += contains(l, part) ? 1 : 0;
+    for (const auto& l : r.err_lines())
+        n += contains(l, part) ? 1 : 0;
     return n;
 }
 
@@ -144,9 +152,9 @@ TEST_CASE("--version prints the version, SDK ABI and build") {
 TEST_CASE("--help lists the commands, the global options and the exit codes") {
     const auto r = junction({"--help"});
     CHECK(r.exit_code == 0);
-    for (const char* part : {"run <config>", "validate", "check", "runs", "dead-letters", "plugins list",
-                             "plugins describe", "--plugin-dir", "--log-level", "--log-format", "--version",
-                             "Exit codes", "JUNCTION_PLUGIN_PATH"})
+    for (const char* part :
+         {"run <config>", "validate", "check", "runs", "dead-letters", "plugins list", "plugins describe",
+          "--plugin-dir", "--log-level", "--log-format", "--version", "Exit codes", "JUNCTION_PLUGIN_PATH"})
         CHECK_MESSAGE(contains(r.out, part), part);
     CHECK(contains(r.out, "  3  the config file is unreadable or invalid"));
 }
@@ -163,7 +171,8 @@ TEST_CASE("a bad command line is one line pointing at --help, with exit 2") {
                                                                   {"--plugin-dir"}}) {
         const auto r = junction(args);
         std::string shown;
-        for (const auto& a : args) shown += a + " ";
+        for (const auto& a : args)
+            shown += a + " ";
         CHECK_MESSAGE(r.exit_code == 2, shown);
         CHECK_MESSAGE(r.err_lines().size() == 1, shown, r.err);
         CHECK_MESSAGE(contains(r.err, "--help"), shown);

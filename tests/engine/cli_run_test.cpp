@@ -34,7 +34,8 @@ TEST_CASE("validate accepts a good config and lists every problem of a bad one w
           std::string::npos);
     CHECK(bad.err.find("pipelines[0].writer.options.fil: unknown option") != std::string::npos);
     CHECK(bad.err.find("4 problems found") != std::string::npos);
-    write_file(dir / "bad2.json", R"({"pipelines": [)" + pipeline("a", R"({"count": "many"})", R"({"fil": "o"})") + "]}");
+    write_file(dir / "bad2.json",
+               R"({"pipelines": [)" + pipeline("a", R"({"count": "many"})", R"({"fil": "o"})") + "]}");
     auto bad2 = run(junction_cmd("validate " + sh_quote((dir / "bad2.json").string())));
     CHECK(bad2.exit_code == 3);
     CHECK(bad2.err.find("pipelines[0].reader.options.count: expected an integer, got string") != std::string::npos);
@@ -46,8 +47,8 @@ TEST_CASE("validate accepts a good config and lists every problem of a bad one w
 TEST_CASE("run --once runs every pipeline; a fatal one fails the exit code but not the others") {
     TempDir dir;
     write_file(dir / "c.json", R"({"pipelines": [)" +
-                                   pipeline("bad", R"({"count": 100})", R"({"file": "bad.ndjson", "fatal_at": 3})") + "," +
-                                   pipeline("good", R"({"count": 100})", R"({"file": "good.ndjson"})") + "]}");
+                                   pipeline("bad", R"({"count": 100})", R"({"file": "bad.ndjson", "fatal_at": 3})") +
+                                   "," + pipeline("good", R"({"count": 100})", R"({"file": "good.ndjson"})") + "]}");
     auto r = run(junction_cmd("run --once " + sh_quote((dir / "c.json").string())));
     CHECK(r.exit_code == 1);
     CHECK(lines_of(read_file(dir / "good.ndjson")).size() == 100);
@@ -80,7 +81,8 @@ TEST_CASE("SIGKILL in the middle of a large run loses no record on restart") {
     auto r = run(junction_cmd("run --once " + sh_quote((dir / "c.json").string())));
     CHECK(r.exit_code == 0);
     std::set<std::int64_t> seen;
-    for (const auto& row : read_ndjson(dir / "out.ndjson")) seen.insert(row.at("n").as_int64());
+    for (const auto& row : read_ndjson(dir / "out.ndjson"))
+        seen.insert(row.at("n").as_int64());
     CHECK(seen.size() == static_cast<std::size_t>(total));
     CHECK(*seen.begin() == 0);
     CHECK(*seen.rbegin() == total - 1);
@@ -105,12 +107,13 @@ TEST_CASE("SIGTERM drains the work in flight, commits and exits 0") {
 
 TEST_CASE("in the daemon a fatal pipeline stops alone while the others keep their schedule") {
     TempDir dir;
-    write_file(dir / "c.json",
-               R"({"pipelines": [)" +
-                   pipeline("broken", R"({"count": 5})", R"({"file": "b.ndjson", "fatal_at": 0})",
-                            R"("schedule": {"interval_ms": 50},)") +
-                   "," + pipeline("ticking", R"({"count": 1})", R"({"file": "t.ndjson"})", R"("schedule": {"interval_ms": 100},)") +
-                   "]}");
+    write_file(dir / "c.json", R"({"pipelines": [)" +
+                                   pipeline("broken", R"({"count": 5})", R"({"file": "b.ndjson", "fatal_at": 0})",
+                                            R"("schedule": {"interval_ms": 50},)") +
+                                   "," +
+                                   pipeline("ticking", R"({"count": 1})", R"({"file": "t.ndjson"})",
+                                            R"("schedule": {"interval_ms": 100},)") +
+                                   "]}");
     // "ticking" re-reads from its committed position each run, so it only writes once;
     // its runs are counted in the history instead.
     Background b(junction_cmd("run " + sh_quote((dir / "c.json").string())), dir / "o", dir / "e");
@@ -132,7 +135,8 @@ TEST_CASE("dead-letters lists rejected records and --replay sends them through a
     auto config = [&](int reject_every) {
         write_file(dir / "c.json", R"({"pipelines": [{"name": "p",
             "reader": {"plugin": "testkit", "options": {"count": 20}},
-            "translators": [{"plugin": "testkit", "options": {"reject_every": )" + std::to_string(reject_every) + R"(}}],
+            "translators": [{"plugin": "testkit", "options": {"reject_every": )" +
+                                       std::to_string(reject_every) + R"(}}],
             "writer": {"plugin": "testkit", "options": {"file": "out.ndjson"}}}]})");
     };
     const auto cfg = sh_quote((dir / "c.json").string());

@@ -20,7 +20,8 @@ EnvLookup env_of(std::map<std::string, std::string> vars) {
 }
 std::string all(const std::vector<ConfigError>& errors) {
     std::string out;
-    for (const auto& e : errors) out += e.line() + "\n";
+    for (const auto& e : errors)
+        out += e.line() + "\n";
     return out;
 }
 const char* minimal = R"({
@@ -97,8 +98,9 @@ TEST_CASE("options are checked against the declared schema") {
     };
     SUBCASE("defaults are applied and values typed") {
         std::vector<ConfigError> errors;
-        auto o = validate_options(schema, {{"uri", "mongodb://u:p@h"}, {"size", "42"}, {"flag", "true"}, {"keys", "a,b"}},
-                                  "x.options", errors);
+        auto o =
+            validate_options(schema, {{"uri", "mongodb://u:p@h"}, {"size", "42"}, {"flag", "true"}, {"keys", "a,b"}},
+                             "x.options", errors);
         CHECK(errors.empty());
         CHECK(o.get_string("mode") == "fast");
         CHECK(o.get_int("size") == 42);
@@ -115,8 +117,8 @@ TEST_CASE("options are checked against the declared schema") {
         CHECK(text.find("pipelines[0].writer.options.size: must be between 1 and 100, got 1000") != std::string::npos);
         CHECK(text.find("pipelines[0].writer.options.name: \"ABC\" does not match the pattern") != std::string::npos);
         CHECK(text.find("pipelines[0].writer.options.flag: expected a boolean, got integer") != std::string::npos);
-        CHECK(text.find("pipelines[0].writer.options.colour: unknown option; valid options: uri, mode, size, name, flag, keys") !=
-              std::string::npos);
+        CHECK(text.find("pipelines[0].writer.options.colour: unknown option; valid options: uri, mode, size, name, "
+                        "flag, keys") != std::string::npos);
         CHECK(errors.size() == 6);
     }
     SUBCASE("secrets are redacted") {

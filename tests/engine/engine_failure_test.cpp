@@ -47,7 +47,8 @@ TEST_CASE("writer rejections are dead-lettered and the others written") {
 }
 
 TEST_CASE("a retryable writer error is retried with backoff, honouring retry-after") {
-    EngineFixture f(one_pipeline(R"({"count": 10})", "{}", R"({"file": "out.ndjson", "fail_first": 2, "retry_after_ms": 150})",
+    EngineFixture f(one_pipeline(R"({"count": 10})", "{}",
+                                 R"({"file": "out.ndjson", "fail_first": 2, "retry_after_ms": 150})",
                                  R"("retry": {"max_attempts": 5, "initial_backoff_ms": 1, "max_backoff_ms": 5},)"));
     const auto t0 = std::chrono::steady_clock::now();
     auto s = f.run("p");

@@ -16,7 +16,8 @@ namespace junction::test {
 
 inline std::vector<boost::json::object> read_ndjson(const std::filesystem::path& p) {
     std::vector<boost::json::object> out;
-    for (const auto& line : lines_of(read_file(p))) out.push_back(boost::json::parse(line).as_object());
+    for (const auto& line : lines_of(read_file(p)))
+        out.push_back(boost::json::parse(line).as_object());
     return out;
 }
 
@@ -34,7 +35,8 @@ struct EngineFixture {
         std::vector<core::ConfigError> errors;
         config = core::load_config(dir / "config.json", errors);
         if (errors.empty()) pipelines = core::resolve_pipelines(config, registry, errors);
-        for (const auto& e : errors) MESSAGE(e.line());
+        for (const auto& e : errors)
+            MESSAGE(e.line());
         REQUIRE(errors.empty());
         store = core::StateStore::open(config.state);
     }
@@ -60,9 +62,12 @@ struct EngineFixture {
 inline std::string one_pipeline(const std::string& reader, const std::string& translator, const std::string& writer,
                                 const std::string& extra = "") {
     return R"({ "pipelines": [ { "name": "p", )" + extra + R"(
-        "reader": {"plugin": "testkit", "options": )" + reader + R"(},
-        "translators": [{"plugin": "testkit", "options": )" + translator + R"(}],
-        "writer": {"plugin": "testkit", "options": )" + writer + R"(} } ] })";
+        "reader": {"plugin": "testkit", "options": )" +
+           reader + R"(},
+        "translators": [{"plugin": "testkit", "options": )" +
+           translator + R"(}],
+        "writer": {"plugin": "testkit", "options": )" +
+           writer + R"(} } ] })";
 }
 
 }  // namespace junction::test

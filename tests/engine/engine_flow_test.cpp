@@ -53,7 +53,8 @@ TEST_CASE("a slow writer bounds the records in flight whatever the input size") 
     // queue_depth 2 and batch 50: at most (2 + 1) batches are between the reader and its acknowledgement.
     auto in_flight = [](int count) {
         EngineFixture f(one_pipeline("{\"count\": " + std::to_string(count) + "}", "{}",
-                                     R"({"file": "out.ndjson", "delay_ms": 1})", R"("batch_size": 50, "queue_depth": 2,)"));
+                                     R"({"file": "out.ndjson", "delay_ms": 1})",
+                                     R"("batch_size": 50, "queue_depth": 2,)"));
         auto s = f.run("p");
         REQUIRE(s.written == static_cast<std::uint64_t>(count));
         return std::stoull(f.kv("p", "max_in_flight"));

@@ -34,11 +34,13 @@ public:
         if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
         for (std::size_t i = 0; i < max && next_ < end_ && !stop_; ++i, ++next_) {
             sdk::Record r;
-            r.payload = {{"n", next_}, {"key", std::to_string(next_ % 10)}, {"text", "record " + std::to_string(next_)}};
+            r.payload = {
+                {"n", next_}, {"key", std::to_string(next_ % 10)}, {"text", "record " + std::to_string(next_)}};
             r.meta.key = std::to_string(next_ % 10);
             r.meta.source = "testkit";
             r.meta.position = std::to_string(next_ + 1);
-            if (error_every_ > 0 && next_ % error_every_ == 0) r.meta.error = "unreadable input #" + std::to_string(next_);
+            if (error_every_ > 0 && next_ % error_every_ == 0)
+                r.meta.error = "unreadable input #" + std::to_string(next_);
             out.push_back(std::move(r));
         }
         read_ += out.size();
@@ -114,13 +116,14 @@ public:
     sdk::Status write(std::span<sdk::Record> batch, std::vector<sdk::Rejection>& rejected) override {
         if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
         if (calls_++ < fail_first_)
-            return sdk::Status::retry("testkit: simulated outage " + std::to_string(calls_),
-                                      retry_after_ > 0 ? std::optional(std::chrono::milliseconds(retry_after_))
-                                                       : std::nullopt);
+            return sdk::Status::retry(
+                "testkit: simulated outage " + std::to_string(calls_),
+                retry_after_ > 0 ? std::optional(std::chrono::milliseconds(retry_after_)) : std::nullopt);
         std::string buf;
         for (std::size_t i = 0; i < batch.size(); ++i) {
             const auto n = batch[i].payload.at("n").to_number<std::int64_t>();
-            if (n == fatal_at_) return sdk::Status::fatal("testkit: bad credentials (fatal_at " + std::to_string(n) + ")");
+            if (n == fatal_at_)
+                return sdk::Status::fatal("testkit: bad credentials (fatal_at " + std::to_string(n) + ")");
             if (reject_every_ > 0 && n % reject_every_ == 0) {
                 rejected.push_back({i, "writer refuses n=" + std::to_string(n)});
                 continue;

@@ -105,8 +105,8 @@ private:
                 ::dup2(fd, 2);
                 ::close(fd);
             }
-            ::execlp("node", "node", script.c_str(), "--port", port_arg.c_str(), "--port-file",
-                     port_file_arg.c_str(), static_cast<char*>(nullptr));
+            ::execlp("node", "node", script.c_str(), "--port", port_arg.c_str(), "--port-file", port_file_arg.c_str(),
+                     static_cast<char*>(nullptr));
             ::_exit(127);
         }
         pid_ = pid;

@@ -24,8 +24,8 @@ struct TempDir {
     std::filesystem::path path;
     TempDir() {
         std::random_device rd;
-        path = std::filesystem::temp_directory_path() / ("junction-test-" + std::to_string(::getpid()) + "-" +
-                                                          std::to_string(rd()));
+        path = std::filesystem::temp_directory_path() /
+               ("junction-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
         std::filesystem::create_directories(path);
     }
     ~TempDir() {
@@ -61,7 +61,8 @@ inline std::vector<std::string> lines_of(const std::string& text) {
 // Single-quotes a word for /bin/sh.
 inline std::string sh_quote(const std::string& s) {
     std::string out = "'";
-    for (char c : s) out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+    for (char c : s)
+        out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
     return out + "'";
 }
 
@@ -77,8 +78,8 @@ inline Result run(const std::string& command) {
     std::random_device rd;
     const auto tag = std::to_string(::getpid()) + "-" + std::to_string(rd());
     const auto out = dir / ("jt-out-" + tag), err = dir / ("jt-err-" + tag);
-    const std::string full = "(" + command + ") >" + sh_quote(out.string()) + " 2>" + sh_quote(err.string()) +
-                             " </dev/null";
+    const std::string full =
+        "(" + command + ") >" + sh_quote(out.string()) + " 2>" + sh_quote(err.string()) + " </dev/null";
     const int status = std::system(full.c_str());
     Result r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -97,8 +98,8 @@ public:
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {
             ::setpgid(0, 0);
-            const std::string full = "exec " + command + " >" + sh_quote(out.string()) + " 2>" +
-                                     sh_quote(err.string()) + " </dev/null";
+            const std::string full =
+                "exec " + command + " >" + sh_quote(out.string()) + " 2>" + sh_quote(err.string()) + " </dev/null";
             ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
             ::_exit(127);
         }

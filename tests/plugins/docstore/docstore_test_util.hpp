@@ -60,13 +60,15 @@ inline junction::test::TestContext writer_context(const std::string& db, std::st
 
 inline junction::test::TestContext reader_context(const std::string& db, boost::json::object extra = {}) {
     boost::json::object options{{"path", db}, {"collection", "orders"}};
-    for (auto& [k, v] : extra) options[k] = v;
+    for (auto& [k, v] : extra)
+        options[k] = v;
     return {junction::docstore::reader_schema(), std::move(options)};
 }
 
 inline void write_garbage(const fs::path& file) {
     std::ofstream out(file, std::ios::binary);
-    for (int i = 0; i < 400; ++i) out << "definitely not SQLite ";
+    for (int i = 0; i < 400; ++i)
+        out << "definitely not SQLite ";
 }
 
 }  // namespace docstore_test

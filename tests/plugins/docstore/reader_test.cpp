@@ -43,14 +43,16 @@ Batch read_all(DocstoreReader& reader, std::size_t page, int& pages) {
         REQUIRE(reader.read(b, page, end).is_ok());
         CHECK(b.size() <= page);
         ++pages;
-        for (auto& r : b) all.push_back(std::move(r));
+        for (auto& r : b)
+            all.push_back(std::move(r));
     }
     return all;
 }
 
 std::vector<Acknowledgement> acks_for(const Batch& batch, Outcome outcome, std::string reason = {}) {
     std::vector<Acknowledgement> acks;
-    for (const auto& r : batch) acks.push_back({.meta = r.meta, .outcome = outcome, .reason = reason});
+    for (const auto& r : batch)
+        acks.push_back({.meta = r.meta, .outcome = outcome, .reason = reason});
     return acks;
 }
 
@@ -123,7 +125,8 @@ TEST_CASE("ack_set with $now marks written documents so isSynced $ne true no lon
     REQUIRE(next_run.read(rest, 10, end).is_ok());
     REQUIRE(rest.size() == 1);
     CHECK(rest[0].payload.at("number") == 4);
-    for (const auto& acked : batch) CHECK(rest[0].meta.position != acked.meta.position);
+    for (const auto& acked : batch)
+        CHECK(rest[0].meta.position != acked.meta.position);
 }
 
 TEST_CASE("reject_set records the reason on documents rejected downstream, ack_set on the rest") {
@@ -178,8 +181,7 @@ TEST_CASE("the reader refuses a corrupt database file with one fatal line") {
 
 TEST_CASE("the reader's default path is junction-docstore.db in the config's folder") {
     TempDir dir;
-    junction::test::TestContext ctx(junction::docstore::reader_schema(), {{"collection", "orders"}},
-                                    dir.path.string());
+    junction::test::TestContext ctx(junction::docstore::reader_schema(), {{"collection", "orders"}}, dir.path.string());
     DocstoreReader reader;
     REQUIRE(reader.open(ctx).is_ok());
     Batch b;

@@ -41,13 +41,16 @@ TEST_CASE("upsert is idempotent: writing the same batch twice leaves the same do
 
     auto first = store.upsert(batch, {"number"});
     REQUIRE(first.size() == 3);
-    for (const auto& o : first) CHECK(o.result == UpsertResult::inserted);
+    for (const auto& o : first)
+        CHECK(o.result == UpsertResult::inserted);
     const auto before = everything(store);
     REQUIRE(before.size() == 3);
-    for (const auto& d : before) CHECK(std::regex_match(d.id, std::regex("[0-9a-f]{24}")));
+    for (const auto& d : before)
+        CHECK(std::regex_match(d.id, std::regex("[0-9a-f]{24}")));
 
     auto second = store.upsert(batch, {"number"});
-    for (const auto& o : second) CHECK(o.result == UpsertResult::unchanged);
+    for (const auto& o : second)
+        CHECK(o.result == UpsertResult::unchanged);
     const auto after = everything(store);
     REQUIRE(after.size() == 3);
     for (std::size_t i = 0; i < 3; ++i) {
@@ -106,7 +109,7 @@ TEST_CASE("filter operators select what MongoDB would on top-level fields") {
     CHECK(count(store, R"({"n": "3"})") == 1);
     CHECK(count(store, R"({"b": true})") == 1);
     CHECK(count(store, R"({"b": {"$ne": true}})") == 3);  // false, missing and null
-    CHECK(count(store, R"({"b": null})") == 2);            // missing or null
+    CHECK(count(store, R"({"b": null})") == 2);           // missing or null
     CHECK(count(store, R"({"b": {"$exists": true}})") == 3);
     CHECK(count(store, R"({"b": {"$exists": false}})") == 1);
     CHECK(count(store, R"({"n": {"$in": [1, 3]}})") == 2);
@@ -124,12 +127,12 @@ TEST_CASE("filter operators select what MongoDB would on top-level fields") {
 TEST_CASE("unsupported filter operators are refused, naming the operator") {
     CHECK_THROWS_WITH_AS(compile_filter(json::parse(R"({"s": {"$regex": "^a"}})").as_object()),
                          doctest::Contains("$regex"), FilterError);
-    CHECK_THROWS_WITH_AS(compile_filter(json::parse(R"({"$or": [{"a": 1}]})").as_object()),
-                         doctest::Contains("$or"), FilterError);
-    CHECK_THROWS_WITH_AS(compile_filter(json::parse(R"({"n": {"$in": 3}})").as_object()),
-                         doctest::Contains("$in"), FilterError);
-    CHECK_THROWS_WITH_AS(compile_filter(json::parse(R"({"n": {"$gt": true}})").as_object()),
-                         doctest::Contains("$gt"), FilterError);
+    CHECK_THROWS_WITH_AS(compile_filter(json::parse(R"({"$or": [{"a": 1}]})").as_object()), doctest::Contains("$or"),
+                         FilterError);
+    CHECK_THROWS_WITH_AS(compile_filter(json::parse(R"({"n": {"$in": 3}})").as_object()), doctest::Contains("$in"),
+                         FilterError);
+    CHECK_THROWS_WITH_AS(compile_filter(json::parse(R"({"n": {"$gt": true}})").as_object()), doctest::Contains("$gt"),
+                         FilterError);
 }
 
 TEST_CASE("keyset pages by a sort field with ties and gaps return each document once, in order") {
@@ -157,7 +160,8 @@ TEST_CASE("keyset pages by a sort field with ties and gaps return each document 
     CHECK(pages == 5);
     REQUIRE(seen.size() == 17);
     std::set<std::string> ids;
-    for (const auto& d : seen) ids.insert(d.id);
+    for (const auto& d : seen)
+        ids.insert(d.id);
     CHECK(ids.size() == 17);
     // Missing groups first, then 0, 1, 2, then the string.
     auto rank = [](const Document& d) {

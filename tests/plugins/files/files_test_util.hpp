@@ -78,7 +78,8 @@ std::vector<sdk::Record> read_all(files::FilesReader& reader, std::size_t batch_
         bool end = false;
         REQUIRE(reader.read(batch, batch_size, end).is_ok());
         on_batch(batch);
-        for (auto& r : batch) all.push_back(std::move(r));
+        for (auto& r : batch)
+            all.push_back(std::move(r));
         if (end) return all;
     }
     FAIL("reader never reached end of input");

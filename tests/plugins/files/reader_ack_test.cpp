@@ -66,8 +66,7 @@ TEST_CASE("ack: a rejected single-object file goes to quarantine with a sidecar 
     CHECK(sidecar.at("file").as_string() == "7.json");
     CHECK(sidecar.at("reason").as_string() == "orderNo: expected integer, got string");
     CHECK(sidecar.at("time").as_string().size() == 24);
-    CHECK(count_lines(ctx.logger(), LogLevel::debug, "quarantined 7.json: orderNo: expected integer, got string") ==
-          1);
+    CHECK(count_lines(ctx.logger(), LogLevel::debug, "quarantined 7.json: orderNo: expected integer, got string") == 1);
     CHECK(ctx.logger().lines().size() <= 2);  // the warning, and at most the debug line of open()
 }
 
@@ -158,7 +157,8 @@ TEST_CASE("ack: a failed move is logged once and the file stays") {
 TEST_CASE("resume: a committed position in the middle of an NDJSON file resumes after it") {
     TempDir dir;
     std::string text;
-    for (int i = 1; i <= 6; ++i) text += "{\"n\": " + std::to_string(i) + "}\n";
+    for (int i = 1; i <= 6; ++i)
+        text += "{\"n\": " + std::to_string(i) + "}\n";
     write_text(dir / "l.ndjson", text);
     std::string committed;
     {
@@ -195,7 +195,8 @@ TEST_CASE("resume: a committed position in the middle of an array resumes after 
 
 TEST_CASE("resume: with after=keep, files before the committed one are done") {
     TempDir dir;
-    for (const char* n : {"1.json", "2.json", "3.json"}) write_text(dir / n, "{}");
+    for (const char* n : {"1.json", "2.json", "3.json"})
+        write_text(dir / n, "{}");
     TestContext ctx(options(dir, R"({"after": "keep"})"));
     ctx.set_committed_position("2.json:2");
     FilesReader reader;
@@ -233,7 +234,8 @@ TEST_CASE("reader: 3,000 files are read in order and all moved to processed/") {
     auto records = read_all(reader, 256, [&](Batch& b) { acknowledge_all(reader, b); });
     REQUIRE(records.size() == 3000);
     bool ordered = true;
-    for (int i = 0; i < 3000; ++i) ordered = ordered && records[i].payload.at("orderNo").as_int64() == i;
+    for (int i = 0; i < 3000; ++i)
+        ordered = ordered && records[i].payload.at("orderNo").as_int64() == i;
     CHECK(ordered);
     CHECK(names_in(dir.path()) == std::vector<std::string>{"processed"});
     CHECK(names_in(dir / "processed").size() == 3000);

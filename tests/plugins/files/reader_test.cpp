@@ -94,7 +94,8 @@ TEST_CASE("reader: format=object refuses an array file as a whole") {
 
 TEST_CASE("reader: files come in name order") {
     TempDir dir;
-    for (const char* n : {"b.json", "c.json", "a.json"}) write_text(dir / n, "{}");
+    for (const char* n : {"b.json", "c.json", "a.json"})
+        write_text(dir / n, "{}");
     auto records = read_folder(dir);
     REQUIRE(records.size() == 3);
     CHECK(records[0].meta.source == "a.json");
@@ -233,7 +234,8 @@ TEST_CASE("reader: a relative dir resolves against the config's folder") {
 
 TEST_CASE("reader: pattern selects by name with * and ?") {
     TempDir dir;
-    for (const char* n : {"order-1.json", "order-22.json", "other.json", "order-3.txt"}) write_text(dir / n, "{}");
+    for (const char* n : {"order-1.json", "order-22.json", "other.json", "order-3.txt"})
+        write_text(dir / n, "{}");
     auto records = read_folder(dir, R"({"pattern": "order-?.json"})");
     REQUIRE(records.size() == 1);
     CHECK(records[0].meta.source == "order-1.json");
@@ -242,7 +244,8 @@ TEST_CASE("reader: pattern selects by name with * and ?") {
 
 TEST_CASE("reader: hidden, .tmp and .part files are ignored") {
     TempDir dir;
-    for (const char* n : {".hidden.json", "a.json.tmp", "b.json.part", "c.json"}) write_text(dir / n, "{}");
+    for (const char* n : {".hidden.json", "a.json.tmp", "b.json.part", "c.json"})
+        write_text(dir / n, "{}");
     auto records = read_folder(dir, R"({"pattern": "*"})");
     REQUIRE(records.size() == 1);
     CHECK(records[0].meta.source == "c.json");
@@ -271,7 +274,8 @@ TEST_CASE("reader: a large NDJSON file is read in bounded batches with advancing
     {
         std::ofstream out(path, std::ios::binary);
         const std::string pad(80, 'x');
-        for (int i = 0; i < lines; ++i) out << R"({"orderNo": )" << i << R"(, "summary": ")" << pad << "\"}\n";
+        for (int i = 0; i < lines; ++i)
+            out << R"({"orderNo": )" << i << R"(, "summary": ")" << pad << "\"}\n";
     }
     TestContext ctx(options(dir, R"({"pattern": "*.ndjson"})"));
     FilesReader reader;

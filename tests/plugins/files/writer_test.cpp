@@ -23,7 +23,8 @@ json::object options(const TempDir& dir, std::string_view extra) {
 
 std::vector<Record> records(std::initializer_list<std::string_view> payloads) {
     std::vector<Record> out;
-    for (auto p : payloads) out.push_back(Record{json::parse(p).as_object(), {}});
+    for (auto p : payloads)
+        out.push_back(Record{json::parse(p).as_object(), {}});
     return out;
 }
 
@@ -77,7 +78,8 @@ TEST_CASE("writer: a large batch (synced once) is written whole") {
     FilesWriter writer;
     REQUIRE(writer.open(ctx).is_ok());
     std::vector<Record> batch;
-    for (int i = 0; i < 50; ++i) batch.push_back(Record{json::object{{"orderNo", i}}, {}});
+    for (int i = 0; i < 50; ++i)
+        batch.push_back(Record{json::object{{"orderNo", i}}, {}});
     write_batch(writer, std::move(batch));
     CHECK(names_in(dir.path()).size() == 50);
     CHECK(read_text(dir / "49.json") == "{\"orderNo\":49}\n");

@@ -28,8 +28,9 @@ TEST_CASE("the uri option is required and secret; upsert_key is required for the
 }
 
 TEST_CASE("a writer config with an empty upsert_key is refused with a fix") {
-    test::TestContext ctx(mongodb::writer_options(),
-                          {{"uri", "mongodb://x"}, {"database", "d"}, {"collection", "c"}, {"upsert_key", boost::json::array{}}});
+    test::TestContext ctx(
+        mongodb::writer_options(),
+        {{"uri", "mongodb://x"}, {"database", "d"}, {"collection", "c"}, {"upsert_key", boost::json::array{}}});
     mongodb::WriterConfig config;
     const auto s = mongodb::parse_writer_config(ctx.options(), config);
     CHECK(s.code() == sdk::Code::fatal);

@@ -29,7 +29,8 @@ bson_type_t type_of(const bson_t* doc, const char* dotted) {
 TEST_CASE("convert keeps int32, int64, doubles, nested objects and arrays through a round trip") {
     const auto in = json::parse(R"({"small": 7, "big": 9007199254740993, "neg": -2147483649, "ratio": 2.5,
         "whole": 2.0, "flag": true, "none": null, "text": "h\u00e9",
-        "nested": {"list": [1, "two", {"three": 3.25}], "empty": {}}})").as_object();
+        "nested": {"list": [1, "two", {"three": 3.25}], "empty": {}}})")
+                        .as_object();
     bson_t doc = BSON_INITIALIZER;
     REQUIRE_FALSE(json_to_bson(in, {}, &doc).has_value());
     CHECK(type_of(&doc, "small") == BSON_TYPE_INT32);
@@ -49,7 +50,8 @@ TEST_CASE("convert keeps int32, int64, doubles, nested objects and arrays throug
 
 TEST_CASE("convert writes date_fields as BSON dates in UTC and reads any BSON date back as ISO 8601 Z") {
     const auto in = json::parse(R"({"createdAt": "2024-03-01T09:00:00-03:00", "deletedAt": null,
-        "nested": {"at": "2024-03-01T12:00:00.123Z"}, "note": "2024-03-01T12:00:00Z"})").as_object();
+        "nested": {"at": "2024-03-01T12:00:00.123Z"}, "note": "2024-03-01T12:00:00Z"})")
+                        .as_object();
     const std::vector<std::string> dates{"createdAt", "deletedAt", "nested.at"};
     bson_t doc = BSON_INITIALIZER;
     REQUIRE_FALSE(json_to_bson(in, dates, &doc).has_value());
@@ -124,15 +126,15 @@ TEST_CASE("placeholders $now and $reason are substituted at any depth; Extended 
     CHECK(type_of(&doc, "isSynced") == BSON_TYPE_BOOL);
     bson_destroy(&doc);
     bson_t oid_doc;
-    REQUIRE_FALSE(extended_json_to_bson(json::parse(R"({"_id": {"$oid": "65e1f0a1b2c3d4e5f6a7b8c9"}})").as_object(),
-                                        &oid_doc)
-                      .has_value());
+    REQUIRE_FALSE(
+        extended_json_to_bson(json::parse(R"({"_id": {"$oid": "65e1f0a1b2c3d4e5f6a7b8c9"}})").as_object(), &oid_doc)
+            .has_value());
     CHECK(type_of(&oid_doc, "_id") == BSON_TYPE_OID);
     bson_destroy(&oid_doc);
     bson_t query;  // a query operator, not a type wrapper (libbson's own parser refuses it)
-    REQUIRE_FALSE(extended_json_to_bson(json::parse(R"({"at": {"$type": "date"}, "n": {"$in": [1, 2]}})").as_object(),
-                                        &query)
-                      .has_value());
+    REQUIRE_FALSE(
+        extended_json_to_bson(json::parse(R"({"at": {"$type": "date"}, "n": {"$in": [1, 2]}})").as_object(), &query)
+            .has_value());
     CHECK(type_of(&query, "at.$type") == BSON_TYPE_UTF8);
     CHECK(type_of(&query, "n.$in") == BSON_TYPE_ARRAY);
     bson_destroy(&query);

@@ -50,7 +50,8 @@ void check_no_secret(const test::TestContext& ctx, const sdk::Status& s) {
 
 TEST_CASE("open with the server down is a retry naming host:port, without the password") {
     const int port = free_port();
-    const std::string uri = "mongodb://junction:" + password + "@127.0.0.1:" + std::to_string(port) + "/?authSource=admin";
+    const std::string uri =
+        "mongodb://junction:" + password + "@127.0.0.1:" + std::to_string(port) + "/?authSource=admin";
     auto ctx = test::writer_context(writer_options(uri, "down"));
     mongodb::MongoWriter w;
     const auto s = w.open(*ctx);
@@ -66,9 +67,9 @@ TEST_CASE("open with the server down is a retry naming host:port, without the pa
 }
 
 TEST_CASE("a bad uri is fatal with one line and no password") {
-    for (const std::string& uri : std::vector<std::string>{"mongo://junction:" + password + "@127.0.0.1:1",
-                                  "mongodb://junction:" + password + "@127.0.0.1:notaport",
-                                  "mongodb://junction:" + password + "@127.0.0.1:27017/?w=bogus&journal=maybe"}) {
+    for (const std::string& uri : std::vector<std::string>{
+             "mongo://junction:" + password + "@127.0.0.1:1", "mongodb://junction:" + password + "@127.0.0.1:notaport",
+             "mongodb://junction:" + password + "@127.0.0.1:27017/?w=bogus&journal=maybe"}) {
         CAPTURE(uri);
         auto ctx = test::writer_context(writer_options(uri, "bad"));
         mongodb::MongoWriter w;

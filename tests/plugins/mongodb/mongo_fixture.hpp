@@ -4,13 +4,13 @@
 #pragma once
 
 #include <atomic>
-#include <stdexcept>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <mongoc/mongoc.h>
+#include <boost/json.hpp>
 
 #include "client.hpp"
 #include "convert.hpp"

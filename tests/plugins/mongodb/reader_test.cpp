@@ -13,8 +13,9 @@ namespace {
 void seed(test::Direct& direct, int count) {
     for (int i = 1; i <= count; ++i) {
         const std::string synced = i % 3 == 0 ? "true" : "false";
-        REQUIRE(direct.insert(R"({"number": )" + std::to_string(i) + R"(, "isSynced": )" + synced +
-                              R"(, "createdAt": {"$date": "2024-03-01T12:00:00Z"}, "big": {"$numberLong": "5"}})")
+        REQUIRE(direct
+                    .insert(R"({"number": )" + std::to_string(i) + R"(, "isSynced": )" + synced +
+                            R"(, "createdAt": {"$date": "2024-03-01T12:00:00Z"}, "big": {"$numberLong": "5"}})")
                     .first == 0);
     }
 }
@@ -37,7 +38,8 @@ std::vector<sdk::Record> read_all(mongodb::MongoReader& r, std::size_t page, int
         const auto s = r.read(batch, page, end);
         REQUIRE_MESSAGE(s.is_ok(), s.message());
         ++*pages;
-        for (auto& rec : batch) all.push_back(std::move(rec));
+        for (auto& rec : batch)
+            all.push_back(std::move(rec));
     }
     return all;
 }
@@ -56,7 +58,8 @@ TEST_CASE("reader returns the documents matching the filter across pages, as JSO
     REQUIRE(records.size() == 17);
     CHECK(pages == 4);  // 5 + 5 + 5 + 2 (short page: end of input)
     std::vector<std::int64_t> numbers;
-    for (const auto& rec : records) numbers.push_back(rec.payload.at("number").as_int64());
+    for (const auto& rec : records)
+        numbers.push_back(rec.payload.at("number").as_int64());
     CHECK(std::is_sorted(numbers.begin(), numbers.end()));
     CHECK(std::adjacent_find(numbers.begin(), numbers.end()) == numbers.end());
     const auto& first = records.front();
@@ -138,7 +141,8 @@ TEST_CASE("reader pages by another sort field with ties broken by _id") {
     int pages = 0;
     const auto records = read_all(r, 2, &pages);
     std::vector<std::int64_t> n;
-    for (const auto& rec : records) n.push_back(rec.payload.at("n").as_int64());
+    for (const auto& rec : records)
+        n.push_back(rec.payload.at("n").as_int64());
     CHECK(n == std::vector<std::int64_t>{0, 2, 4, 6, 1, 3, 5});
 }
 

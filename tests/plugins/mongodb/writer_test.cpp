@@ -11,12 +11,9 @@ namespace json = boost::json;
 namespace {
 
 json::object order(int number, const std::string& title = "Pump") {
-    return {{"number", number},
-            {"title", title},
-            {"status", "pending"},
-            {"createdAt", "2024-03-01T09:00:00-03:00"},
-            {"deletedAt", nullptr},
-            {"isSynced", false}};
+    return {{"number", number},     {"title", title},
+            {"status", "pending"},  {"createdAt", "2024-03-01T09:00:00-03:00"},
+            {"deletedAt", nullptr}, {"isSynced", false}};
 }
 
 json::object writer_options(const std::string& db) {
@@ -29,11 +26,14 @@ json::object writer_options(const std::string& db) {
 std::vector<sdk::Rejection> write(mongodb::MongoWriter& w, std::vector<json::object> payloads,
                                   sdk::Status* status = nullptr) {
     std::vector<sdk::Record> batch;
-    for (auto& p : payloads) batch.push_back(test::record(std::move(p)));
+    for (auto& p : payloads)
+        batch.push_back(test::record(std::move(p)));
     std::vector<sdk::Rejection> rejected;
     const auto s = w.write(batch, rejected);
-    if (status) *status = s;
-    else REQUIRE_MESSAGE(s.is_ok(), s.message());
+    if (status)
+        *status = s;
+    else
+        REQUIRE_MESSAGE(s.is_ok(), s.message());
     return rejected;
 }
 
@@ -76,10 +76,12 @@ TEST_CASE("writer upsert is idempotent: the same batch twice gives the same docu
     CHECK(write(w, {order(1), order(2), order(3)}).empty());
     const auto second = direct.find();
     REQUIRE(second.size() == 3);
-    for (std::size_t i = 0; i < 3; ++i) CHECK(second[i].at("_id") == first[i].at("_id"));
+    for (std::size_t i = 0; i < 3; ++i)
+        CHECK(second[i].at("_id") == first[i].at("_id"));
 
     // an update by key changes the fields it carries and keeps the rest
-    CHECK(direct.command(R"({"update": "workorders", "updates": [{"q": {"number": 2}, "u": {"$set": {"extra": 1}}}]})"));
+    CHECK(
+        direct.command(R"({"update": "workorders", "updates": [{"q": {"number": 2}, "u": {"$set": {"extra": 1}}}]})"));
     CHECK(write(w, {order(2, "Valve")}).empty());
     const auto doc = direct.find(R"({"number": 2})");
     REQUIRE(doc.size() == 1);

@@ -34,7 +34,9 @@ TEST_CASE("iso8601: the epoch is zero and formats back") {
     CHECK(format_iso8601_ms(-1) == "1969-12-31T23:59:59.999Z");
 }
 
-TEST_CASE("iso8601: a date-time without an offset is refused") { CHECK_FALSE(parse_iso8601_ms("2024-03-01T12:00:00")); }
+TEST_CASE("iso8601: a date-time without an offset is refused") {
+    CHECK_FALSE(parse_iso8601_ms("2024-03-01T12:00:00"));
+}
 
 TEST_CASE("iso8601: impossible dates and garbage are refused") {
     CHECK_FALSE(parse_iso8601_ms("2023-02-29T00:00:00Z"));

@@ -10,7 +10,6 @@ using junction::tracos::to_tracos;
 
 namespace {
 
-
 json::object customer(std::string_view extra = {}) {
     auto base = json::parse(R"({"orderNo": 12, "isActive": true, "summary": "Fix pump",
         "creationDate": "2024-03-01T09:00:00-03:00", "lastUpdateDate": "2024-03-02T10:00:00+05:30",
@@ -18,7 +17,8 @@ json::object customer(std::string_view extra = {}) {
                     .as_object();
     if (!extra.empty()) {
         const auto parsed = json::parse(extra);
-        for (const auto& [k, v] : parsed.as_object()) base[k] = v;
+        for (const auto& [k, v] : parsed.as_object())
+            base[k] = v;
     }
     return base;
 }
@@ -42,7 +42,8 @@ std::string inbound_status(std::string_view flags) {
 
 std::string inbound_error(std::string_view extra, std::initializer_list<std::string_view> remove = {}) {
     auto in = customer(extra);
-    for (auto k : remove) in.erase(k);
+    for (auto k : remove)
+        in.erase(k);
     auto r = to_tracos(in);
     REQUIRE_FALSE(r.ok());
     return r.error;
@@ -189,7 +190,8 @@ TEST_CASE("to_customer: each status sets exactly its flag") {
 TEST_CASE("to_customer: in_progress sets no status flag") {
     auto r = to_customer(tracos_doc("in_progress"));
     REQUIRE(r.ok());
-    for (const char* f : {"isCanceled", "isDone", "isOnHold", "isPending"}) CHECK(r.document.at(f).as_bool() == false);
+    for (const char* f : {"isCanceled", "isDone", "isOnHold", "isPending"})
+        CHECK(r.document.at(f).as_bool() == false);
 }
 
 TEST_CASE("to_customer: fields, _id dropped, isSynced true, key = orderNo") {

@@ -38,7 +38,8 @@ public:
         restore();
         std::ifstream in(file_);
         std::vector<std::string> out;
-        for (std::string line; std::getline(in, line);) out.push_back(line);
+        for (std::string line; std::getline(in, line);)
+            out.push_back(line);
         return out;
     }
 

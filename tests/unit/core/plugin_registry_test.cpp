@@ -15,9 +15,13 @@ using core::PluginRegistry;
 
 namespace {
 
-fs::path case_dir(const char* name) { return fs::path(JUNCTION_TEST_PLUGIN_DIR) / name; }
+fs::path case_dir(const char* name) {
+    return fs::path(JUNCTION_TEST_PLUGIN_DIR) / name;
+}
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+    return text.find(part) != std::string::npos;
+}
 
 // The one thing a plugin instance needs from the host to open.
 class TestContext final : public sdk::Context {
@@ -256,8 +260,8 @@ TEST_CASE("the search path is --plugin-dir, JUNCTION_PLUGIN_PATH, config, bundle
     ::setenv("JUNCTION_PLUGIN_PATH", "/env/a::/env/b", 1);
     const auto path = PluginRegistry::search_path({"/cli/a", "/cli/b"}, {"/config/a", "/cli/a"});
     ::unsetenv("JUNCTION_PLUGIN_PATH");
-    const std::vector<fs::path> expected = {"/cli/a",    "/cli/b", "/env/a", "/env/b",
-                                            "/config/a", PluginRegistry::bundled_plugin_dir()};
+    const std::vector<fs::path> expected = {"/cli/a", "/cli/b",    "/env/a",
+                                            "/env/b", "/config/a", PluginRegistry::bundled_plugin_dir()};
     CHECK(path == expected);
 }
 

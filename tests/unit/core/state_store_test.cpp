@@ -206,7 +206,8 @@ TEST_CASE("a corrupt state file is refused with one line naming the file and the
     const auto file = dir.path / "state.db";
     {
         std::ofstream out(file, std::ios::binary);
-        for (int i = 0; i < 512; ++i) out << "this is not a database ";
+        for (int i = 0; i < 512; ++i)
+            out << "this is not a database ";
     }
     try {
         StateStore::open(file);
@@ -259,7 +260,8 @@ TEST_CASE("four threads sharing one store lose nothing") {
             }
         });
     }
-    for (auto& th : threads) th.join();
+    for (auto& th : threads)
+        th.join();
     CHECK(errors == 0);
     for (int t = 0; t < 4; ++t) {
         const std::string p = "p" + std::to_string(t);

@@ -60,7 +60,7 @@ struct Config {
     std::filesystem::path file;
     std::filesystem::path base_dir;  // the config's folder: relative paths resolve against it
     std::vector<std::filesystem::path> plugin_dirs;
-    std::filesystem::path state;     // the SQLite state store
+    std::filesystem::path state;  // the SQLite state store
     std::vector<PipelineConfig> pipelines;
 
     [[nodiscard]] const PipelineConfig* find(std::string_view name) const;

@@ -75,8 +75,7 @@ struct CheckResult {
     std::string plugin;
     sdk::Status status;
 };
-std::vector<CheckResult> check_pipeline(const ResolvedPipeline& pipeline, StateStore& store,
-                                        const RunOptions& options);
+std::vector<CheckResult> check_pipeline(const ResolvedPipeline& pipeline, StateStore& store, const RunOptions& options);
 
 // Full-jitter exponential backoff: uniform in [0, min(max, initial * 2^(attempt-1))],
 // never less than the server's retry-after hint.

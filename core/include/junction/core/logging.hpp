@@ -28,10 +28,18 @@ using LogField = std::pair<std::string_view, std::string>;
 
 // Host-side log call. Fields are appended as key=value (text) or as JSON members.
 void log(sdk::LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
-inline void log_info(std::string_view m, std::initializer_list<LogField> f = {}) { log(sdk::LogLevel::info, m, f); }
-inline void log_warn(std::string_view m, std::initializer_list<LogField> f = {}) { log(sdk::LogLevel::warning, m, f); }
-inline void log_error(std::string_view m, std::initializer_list<LogField> f = {}) { log(sdk::LogLevel::error, m, f); }
-inline void log_debug(std::string_view m, std::initializer_list<LogField> f = {}) { log(sdk::LogLevel::debug, m, f); }
+inline void log_info(std::string_view m, std::initializer_list<LogField> f = {}) {
+    log(sdk::LogLevel::info, m, f);
+}
+inline void log_warn(std::string_view m, std::initializer_list<LogField> f = {}) {
+    log(sdk::LogLevel::warning, m, f);
+}
+inline void log_error(std::string_view m, std::initializer_list<LogField> f = {}) {
+    log(sdk::LogLevel::error, m, f);
+}
+inline void log_debug(std::string_view m, std::initializer_list<LogField> f = {}) {
+    log(sdk::LogLevel::debug, m, f);
+}
 
 // The logger a plugin instance gets: every line tagged with pipeline, plugin and kind.
 std::unique_ptr<sdk::Logger> make_plugin_logger(std::string pipeline, std::string plugin, std::string kind);

@@ -22,8 +22,7 @@ struct LoadProblem {
 class LoadedPlugin;
 
 // The result of checking a manifest against this host; empty when accepted.
-std::optional<std::string> check_manifest(const junction_plugin_manifest& plugin,
-                                          const std::filesystem::path& file);
+std::optional<std::string> check_manifest(const junction_plugin_manifest& plugin, const std::filesystem::path& file);
 
 class PluginRegistry {
 public:

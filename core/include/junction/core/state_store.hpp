@@ -19,12 +19,12 @@ namespace junction::core {
 using Clock = std::chrono::system_clock;
 
 struct DeadLetter {
-    std::int64_t id = 0;           // assigned by the store
+    std::int64_t id = 0;  // assigned by the store
     std::string pipeline;
-    std::string stage;             // "reader", "translator" or "writer"
+    std::string stage;  // "reader", "translator" or "writer"
     std::string plugin;
     std::string reason;
-    boost::json::object payload;   // the record as it was when rejected
+    boost::json::object payload;  // the record as it was when rejected
     sdk::RecordMeta meta;
     Clock::time_point at{};
     bool replayed = false;
@@ -35,10 +35,10 @@ struct RunRecord {
     std::string pipeline;
     Clock::time_point started{};
     std::optional<Clock::time_point> finished;
-    std::vector<std::string> plugins;   // the service providers involved, reader first
+    std::vector<std::string> plugins;  // the service providers involved, reader first
     std::uint64_t read = 0, written = 0, invalid = 0, failed = 0;
-    std::vector<std::string> columns;   // the top-level fields written
-    std::string outcome = "running";    // running | ok | failed | stopped
+    std::vector<std::string> columns;  // the top-level fields written
+    std::string outcome = "running";   // running | ok | failed | stopped
     std::string error;
 };
 

@@ -58,19 +58,19 @@ extern "C" {
 // Layout is frozen for ever: fields may only be appended (the host reads `size`
 // before anything past it). Strings are static, NUL-terminated, owned by the plugin.
 struct junction_plugin_manifest {
-    std::uint32_t magic;           // JUNCTION_MANIFEST_MAGIC
-    std::uint32_t size;            // sizeof(junction_plugin_manifest) as the plugin saw it
+    std::uint32_t magic;  // JUNCTION_MANIFEST_MAGIC
+    std::uint32_t size;   // sizeof(junction_plugin_manifest) as the plugin saw it
     std::uint16_t abi_major;
     std::uint16_t abi_minor;
-    std::uint16_t compiler_id;     // 1 GCC, 2 Clang, 3 MSVC, 0 other
+    std::uint16_t compiler_id;  // 1 GCC, 2 Clang, 3 MSVC, 0 other
     std::uint16_t compiler_major;
     std::uint16_t compiler_minor;
-    std::uint16_t cxx11_abi;       // _GLIBCXX_USE_CXX11_ABI, 255 when not libstdc++
-    std::uint32_t boost_version;   // BOOST_VERSION
+    std::uint16_t cxx11_abi;      // _GLIBCXX_USE_CXX11_ABI, 255 when not libstdc++
+    std::uint32_t boost_version;  // BOOST_VERSION
     const char* platform;
     const char* sdk_version;
-    const char* name;              // the plugin's registry name, e.g. "files"
-    const char* version;           // the plugin's own version
+    const char* name;     // the plugin's registry name, e.g. "files"
+    const char* version;  // the plugin's own version
 };
 
 }  // extern "C"
@@ -81,17 +81,10 @@ struct junction_plugin_manifest {
 // The Boost.DLL alias of the factory function, looked up only after the manifest passed.
 #define JUNCTION_FACTORY_ALIAS "junction_create_factory"
 
-#define JUNCTION_MANIFEST_INIT(NAME, VERSION)                                             \
-    {JUNCTION_MANIFEST_MAGIC,                                                             \
-     static_cast<std::uint32_t>(sizeof(::junction_plugin_manifest)),                      \
-     JUNCTION_SDK_ABI_MAJOR,                                                              \
-     JUNCTION_SDK_ABI_MINOR,                                                              \
-     JUNCTION_COMPILER_ID,                                                                \
-     JUNCTION_COMPILER_MAJOR,                                                             \
-     JUNCTION_COMPILER_MINOR,                                                             \
-     JUNCTION_CXX11_ABI,                                                                  \
-     BOOST_VERSION,                                                                       \
-     JUNCTION_PLATFORM,                                                                   \
-     JUNCTION_SDK_VERSION,                                                                \
-     NAME,                                                                                \
-     VERSION}
+#define JUNCTION_MANIFEST_INIT(NAME, VERSION)                                                                          \
+    {                                                                                                                  \
+        JUNCTION_MANIFEST_MAGIC, static_cast<std::uint32_t>(sizeof(::junction_plugin_manifest)),                       \
+            JUNCTION_SDK_ABI_MAJOR, JUNCTION_SDK_ABI_MINOR, JUNCTION_COMPILER_ID, JUNCTION_COMPILER_MAJOR,             \
+            JUNCTION_COMPILER_MINOR, JUNCTION_CXX11_ABI, BOOST_VERSION, JUNCTION_PLATFORM, JUNCTION_SDK_VERSION, NAME, \
+            VERSION                                                                                                    \
+    }

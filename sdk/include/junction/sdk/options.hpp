@@ -20,13 +20,20 @@ enum class OptionType : unsigned char { string, integer, number, boolean, object
 
 inline const char* to_string(OptionType t) noexcept {
     switch (t) {
-        case OptionType::string: return "string";
-        case OptionType::integer: return "integer";
-        case OptionType::number: return "number";
-        case OptionType::boolean: return "boolean";
-        case OptionType::object: return "object";
-        case OptionType::array: return "array";
-        case OptionType::string_list: return "list of strings";
+        case OptionType::string:
+            return "string";
+        case OptionType::integer:
+            return "integer";
+        case OptionType::number:
+            return "number";
+        case OptionType::boolean:
+            return "boolean";
+        case OptionType::object:
+            return "object";
+        case OptionType::array:
+            return "array";
+        case OptionType::string_list:
+            return "list of strings";
     }
     return "unknown";
 }
@@ -41,9 +48,9 @@ struct OptionSpec {
     std::vector<std::string> allowed = {};       // for strings: the only accepted values
     std::optional<double> min = std::nullopt;    // for integers and numbers
     std::optional<double> max = std::nullopt;
-    std::string pattern = {};                    // for strings: an ECMAScript regex the whole value must match
+    std::string pattern = {};  // for strings: an ECMAScript regex the whole value must match
     std::string description = {};
-    bool secret = false;                         // never logged nor printed; redacted as "***"
+    bool secret = false;  // never logged nor printed; redacted as "***"
 };
 
 using OptionSchema = std::vector<OptionSpec>;

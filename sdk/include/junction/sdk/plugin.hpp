@@ -22,9 +22,12 @@ enum class Maturity : unsigned char { stable, beta, experimental };
 
 inline const char* to_string(Maturity m) noexcept {
     switch (m) {
-        case Maturity::stable: return "stable";
-        case Maturity::beta: return "beta";
-        case Maturity::experimental: return "experimental";
+        case Maturity::stable:
+            return "stable";
+        case Maturity::beta:
+            return "beta";
+        case Maturity::experimental:
+            return "experimental";
     }
     return "unknown";
 }
@@ -33,9 +36,12 @@ enum class Kind : unsigned char { reader, translator, writer };
 
 inline const char* to_string(Kind k) noexcept {
     switch (k) {
-        case Kind::reader: return "reader";
-        case Kind::translator: return "translator";
-        case Kind::writer: return "writer";
+        case Kind::reader:
+            return "reader";
+        case Kind::translator:
+            return "translator";
+        case Kind::writer:
+            return "writer";
     }
     return "unknown";
 }
@@ -45,7 +51,7 @@ struct ComponentInfo {
     Kind kind = Kind::reader;
     std::string description = {};
     OptionSchema options = {};
-    bool thread_safe = false;  // translators: may be called from several workers at once
+    bool thread_safe = false;        // translators: may be called from several workers at once
     boost::json::object extra = {};  // room to grow without an ABI break
 };
 
@@ -109,7 +115,9 @@ Status guarded(const char* plugin, const char* call, F&& f) noexcept {
 class GuardedReader final : public Reader {
 public:
     GuardedReader(std::unique_ptr<Reader> inner, const char* plugin) : inner_(std::move(inner)), plugin_(plugin) {}
-    Status open(Context& c) override { return guarded(plugin_, "open", [&] { return inner_->open(c); }); }
+    Status open(Context& c) override {
+        return guarded(plugin_, "open", [&] { return inner_->open(c); });
+    }
     Status read(Batch& out, std::size_t max, bool& end) override {
         return guarded(plugin_, "read", [&] { return inner_->read(out, max, end); });
     }
@@ -122,7 +130,9 @@ public:
         } catch (...) {  // nothing to report to: stopping goes on regardless
         }
     }
-    Status close() override { return guarded(plugin_, "close", [&] { return inner_->close(); }); }
+    Status close() override {
+        return guarded(plugin_, "close", [&] { return inner_->close(); });
+    }
 
 private:
     std::unique_ptr<Reader> inner_;
@@ -133,11 +143,15 @@ class GuardedTranslator final : public Translator {
 public:
     GuardedTranslator(std::unique_ptr<Translator> inner, const char* plugin)
         : inner_(std::move(inner)), plugin_(plugin) {}
-    Status open(Context& c) override { return guarded(plugin_, "open", [&] { return inner_->open(c); }); }
+    Status open(Context& c) override {
+        return guarded(plugin_, "open", [&] { return inner_->open(c); });
+    }
     Status translate(Record& r) override {
         return guarded(plugin_, "translate", [&] { return inner_->translate(r); });
     }
-    Status close() override { return guarded(plugin_, "close", [&] { return inner_->close(); }); }
+    Status close() override {
+        return guarded(plugin_, "close", [&] { return inner_->close(); });
+    }
 
 private:
     std::unique_ptr<Translator> inner_;
@@ -147,12 +161,18 @@ private:
 class GuardedWriter final : public Writer {
 public:
     GuardedWriter(std::unique_ptr<Writer> inner, const char* plugin) : inner_(std::move(inner)), plugin_(plugin) {}
-    Status open(Context& c) override { return guarded(plugin_, "open", [&] { return inner_->open(c); }); }
+    Status open(Context& c) override {
+        return guarded(plugin_, "open", [&] { return inner_->open(c); });
+    }
     Status write(std::span<Record> batch, std::vector<Rejection>& rejected) override {
         return guarded(plugin_, "write", [&] { return inner_->write(batch, rejected); });
     }
-    Status flush() override { return guarded(plugin_, "flush", [&] { return inner_->flush(); }); }
-    Status close() override { return guarded(plugin_, "close", [&] { return inner_->close(); }); }
+    Status flush() override {
+        return guarded(plugin_, "flush", [&] { return inner_->flush(); });
+    }
+    Status close() override {
+        return guarded(plugin_, "close", [&] { return inner_->close(); });
+    }
 
 private:
     std::unique_ptr<Writer> inner_;
@@ -207,8 +227,8 @@ std::unique_ptr<Base> create_guarded(const char* plugin, const char* what, Make&
         return std::make_unique<Guard>(std::move(inner), plugin);
     } catch (const std::exception& e) {
         try {
-            return std::make_unique<Failed<Base>>(std::string("plugin ") + plugin + " failed to create its " +
-                                                  what + ": " + e.what());
+            return std::make_unique<Failed<Base>>(std::string("plugin ") + plugin + " failed to create its " + what +
+                                                  ": " + e.what());
         } catch (...) {
             return nullptr;
         }
@@ -290,14 +310,14 @@ using FactoryFunction = PluginFactory*(std::string* error);
 // Export a plugin: JUNCTION_PLUGIN(MyFactory, "name", "1.2.0") once, in one .cpp file.
 // MyFactory derives from junction::sdk::PluginFactory and is default-constructible.
 // The manifest is constant-initialized (no static initializer runs on dlopen).
-#define JUNCTION_PLUGIN(FACTORY, NAME, VERSION)                                                          \
+#define JUNCTION_PLUGIN(FACTORY, NAME, VERSION)                                                               \
     extern "C" BOOST_SYMBOL_EXPORT const ::junction_plugin_manifest* junction_plugin_manifest_v1() noexcept { \
-        static constexpr ::junction_plugin_manifest manifest = JUNCTION_MANIFEST_INIT(NAME, VERSION);    \
-        return &manifest;                                                                                \
-    }                                                                                                    \
-    namespace junction_plugin_export {                                                                   \
-    inline ::junction::sdk::PluginFactory* create_factory(std::string* error) noexcept {                 \
-        return ::junction::sdk::detail::make_factory<FACTORY>(NAME, VERSION, error);                     \
-    }                                                                                                    \
-    }                                                                                                    \
+        static constexpr ::junction_plugin_manifest manifest = JUNCTION_MANIFEST_INIT(NAME, VERSION);         \
+        return &manifest;                                                                                     \
+    }                                                                                                         \
+    namespace junction_plugin_export {                                                                        \
+    inline ::junction::sdk::PluginFactory* create_factory(std::string* error) noexcept {                      \
+        return ::junction::sdk::detail::make_factory<FACTORY>(NAME, VERSION, error);                          \
+    }                                                                                                         \
+    }                                                                                                         \
     BOOST_DLL_ALIAS(junction_plugin_export::create_factory, junction_create_factory)

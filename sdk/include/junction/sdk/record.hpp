@@ -11,9 +11,9 @@
 namespace junction::sdk {
 
 struct RecordMeta {
-    std::string key;       // the business key (e.g. an order number); translators keep order per key
-    std::string source;    // where it came from, for people: a file name, a collection, a URL
-    std::string position;  // the reader's resume point after this record (opaque to the engine)
+    std::string key;             // the business key (e.g. an order number); translators keep order per key
+    std::string source;          // where it came from, for people: a file name, a collection, a URL
+    std::string position;        // the reader's resume point after this record (opaque to the engine)
     std::uint32_t attempts = 0;  // deliveries so far (replays from the dead-letter store count)
     std::chrono::system_clock::time_point received_at{};
     // Set by a reader for input it could not turn into a record (corrupt file, bad

@@ -19,10 +19,14 @@ enum class Code : unsigned char {
 
 inline const char* to_string(Code c) noexcept {
     switch (c) {
-        case Code::ok: return "ok";
-        case Code::retry: return "retry";
-        case Code::reject: return "reject";
-        case Code::fatal: return "fatal";
+        case Code::ok:
+            return "ok";
+        case Code::retry:
+            return "retry";
+        case Code::reject:
+            return "reject";
+        case Code::fatal:
+            return "fatal";
     }
     return "unknown";
 }
@@ -32,8 +36,7 @@ public:
     Status() = default;
 
     static Status ok() { return {}; }
-    static Status retry(std::string message,
-                        std::optional<std::chrono::milliseconds> retry_after = std::nullopt) {
+    static Status retry(std::string message, std::optional<std::chrono::milliseconds> retry_after = std::nullopt) {
         return Status(Code::retry, std::move(message), retry_after);
     }
     static Status reject(std::string message) { return Status(Code::reject, std::move(message)); }
@@ -43,13 +46,10 @@ public:
     [[nodiscard]] Code code() const noexcept { return code_; }
     [[nodiscard]] const std::string& message() const noexcept { return message_; }
     // A server's hint (Retry-After); the engine waits at least this long before the next attempt.
-    [[nodiscard]] std::optional<std::chrono::milliseconds> retry_after() const noexcept {
-        return retry_after_;
-    }
+    [[nodiscard]] std::optional<std::chrono::milliseconds> retry_after() const noexcept { return retry_after_; }
 
 private:
-    Status(Code code, std::string message,
-           std::optional<std::chrono::milliseconds> retry_after = std::nullopt)
+    Status(Code code, std::string message, std::optional<std::chrono::milliseconds> retry_after = std::nullopt)
         : code_(code), message_(std::move(message)), retry_after_(retry_after) {}
 
     Code code_ = Code::ok;
