@@ -1,6 +1,8 @@
 // Parsing of the config file into the pipeline model (see config.hpp).
 #include "junction/core/config.hpp"
+
 #include <junction/sdk/json_types.hpp>
+#include "duplicate_keys.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -284,6 +286,7 @@ Config parse_config(std::string_view text, const fs::path& file, std::vector<Con
                                   ": invalid JSON: " + ec.message()});
         return cfg;
     }
+    find_duplicate_keys(text, opts, errors);
     json::value root = parser.release();
     if (!root.is_object()) {
         errors.push_back({"", file.string() + ": the top level must be an object with \"pipelines\""});

@@ -144,3 +144,19 @@ TEST_CASE("unknown plugins and wrong kinds are reported with paths when resolvin
     CHECK(text.find("pipelines[0].writer.options.file: expected a string, got integer") != std::string::npos);
     CHECK(text.find("pipelines[0].writer.options.bogus: unknown option") != std::string::npos);
 }
+
+TEST_CASE("a key given twice in one object is an error with its path, not last-wins") {
+    std::vector<ConfigError> errors;
+    parse_config(R"({"pipelines": [
+        {"name": "a", "reader": {"plugin": "r"}, "writer": {"plugin": "w", "options": {"password": "x", "password": "y"}},
+         "writer": {"plugin": "w2"}}
+    ]})",
+                 "c.json", errors, env_of({}));
+    const auto text = all(errors);
+    CHECK(text.find("pipelines[0].writer.options.password: duplicate key") != std::string::npos);
+    CHECK(text.find("pipelines[0].writer: duplicate key") != std::string::npos);
+    CHECK(errors.size() == 2);
+    errors.clear();
+    parse_config(minimal, "c.json", errors, env_of({{"OUT", "o"}}));  // same names in different objects are fine
+    CHECK(errors.empty());
+}
