@@ -19,6 +19,7 @@
 #include "junction/core/logging.hpp"
 #include "junction/core/plugin_registry.hpp"
 #include "junction/core/state_store.hpp"
+#include "junction/core/time_text.hpp"
 
 namespace junction::host {
 namespace po = boost::program_options;
@@ -81,17 +82,6 @@ std::unique_ptr<StateStore> open_store(const Config& config) {
         log_error(std::string("cannot open the state store: ") + e.what());
         return nullptr;
     }
-}
-
-std::string iso(Clock::time_point t) {
-    const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
-    const std::time_t tt = Clock::to_time_t(secs);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    std::ostringstream os;
-    os << std::put_time(&tm, "%Y-%m-%dT%H:%M:%S") << '.' << std::setw(3) << std::setfill('0') << ms << 'Z';
-    return os.str();
 }
 
 // Parses "CONFIG [positional...] [options]"; returns false after printing on error.
@@ -334,8 +324,8 @@ int cmd_runs(const GlobalOptions& global, const std::vector<std::string>& args) 
                 columns.emplace_back(c);
             json::object o{{"id", r.id},
                            {"pipeline", r.pipeline},
-                           {"started", iso(r.started)},
-                           {"finished", r.finished ? json::value(iso(*r.finished)) : json::value(nullptr)},
+                           {"started", format_utc_ms(r.started)},
+                           {"finished", r.finished ? json::value(format_utc_ms(*r.finished)) : json::value(nullptr)},
                            {"outcome", r.outcome},
                            {"read", r.read},
                            {"written", r.written},
@@ -356,10 +346,10 @@ int cmd_runs(const GlobalOptions& global, const std::vector<std::string>& args) 
         std::string plugins;
         for (const auto& p : r.plugins)
             plugins += (plugins.empty() ? "" : " -> ") + p;
-        std::cout << std::left << std::setw(6) << r.id << std::setw(16) << r.pipeline << std::setw(26) << iso(r.started)
-                  << std::setw(9) << r.outcome << std::setw(9) << r.read << std::setw(9) << r.written << std::setw(9)
-                  << r.invalid << std::setw(8) << r.failed << plugins << (r.error.empty() ? "" : "  error: " + r.error)
-                  << "\n";
+        std::cout << std::left << std::setw(6) << r.id << std::setw(16) << r.pipeline << std::setw(26)
+                  << format_utc_ms(r.started) << std::setw(9) << r.outcome << std::setw(9) << r.read << std::setw(9)
+                  << r.written << std::setw(9) << r.invalid << std::setw(8) << r.failed << plugins
+                  << (r.error.empty() ? "" : "  error: " + r.error) << "\n";
     }
     if (runs.empty()) std::cout << "(no runs recorded yet)\n";
     return exit_ok;
@@ -421,7 +411,7 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
                            {"stage", d.stage},
                            {"plugin", d.plugin},
                            {"reason", d.reason},
-                           {"at", iso(d.at)},
+                           {"at", format_utc_ms(d.at)},
                            {"key", d.meta.key},
                            {"source", d.meta.source},
                            {"attempts", d.meta.attempts},
@@ -429,7 +419,7 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
                            {"payload", d.payload}};
             std::cout << json::serialize(o) << "\n";
         } else {
-            std::cout << "#" << d.id << " " << iso(d.at) << " " << d.stage << " " << d.plugin
+            std::cout << "#" << d.id << " " << format_utc_ms(d.at) << " " << d.stage << " " << d.plugin
                       << (d.meta.source.empty() ? "" : " " + d.meta.source)
                       << (d.meta.key.empty() ? "" : " key=" + d.meta.key) << (d.replayed ? " (done)" : "") << ": "
                       << d.reason << "\n";

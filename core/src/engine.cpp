@@ -4,14 +4,9 @@
 #include "junction/core/engine.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
-#include <deque>
-#include <map>
 #include <mutex>
 #include <random>
-#include <set>
-#include <thread>
 
 #include "engine_run.hpp"
 #include "junction/core/logging.hpp"

@@ -77,8 +77,6 @@ sdk::Status PipelineRun::with_retry(const char* stage, const std::string& plugin
 }
 
 bool PipelineRun::open_translators_and_writer() {
-    const std::size_t instances = 1;  // thread-safe translators are shared by all workers
-    (void)instances;
     for (const auto& t : p_.translators) {
         auto inst = t.plugin->create_translator();
         if (!inst) {
@@ -122,14 +120,14 @@ void PipelineRun::close_all() {
     if (writer_) report("writer", p_.writer.config->plugin, writer_->close());
 }
 
-bool PipelineRun::translate(Work& w, std::size_t first_translator_of_record_0) {
+bool PipelineRun::translate(Work& w, std::size_t first_translator) {
     for (std::size_t i = 0; i < w.records.size(); ++i) {
         auto& rec = w.records[i];
         if (!rec.meta.error.empty()) {
             w.rejects.push_back({i, "reader", p_.reader.config ? p_.reader.config->plugin : "", rec.meta.error});
             continue;
         }
-        for (std::size_t t = (i == 0 ? first_translator_of_record_0 : 0); t < translators_.size(); ++t) {
+        for (std::size_t t = first_translator; t < translators_.size(); ++t) {
             const auto& plugin = p_.translators[t].config->plugin;
             auto st = with_retry("translator", plugin, "translate", [&] { return translators_[t]->translate(rec); });
             if (st.code() == sdk::Code::reject) {
@@ -145,15 +143,11 @@ bool PipelineRun::translate(Work& w, std::size_t first_translator_of_record_0) {
     return true;
 }
 
-void PipelineRun::note_columns(const sdk::Batch& batch, std::size_t count) {
+void PipelineRun::note_columns(const sdk::Batch& batch) {
     // A sample is enough to name the columns; walking every record would cost throughput.
-    for (std::size_t i = 0; i < std::min<std::size_t>(count, 8); ++i)
+    for (std::size_t i = 0; i < std::min<std::size_t>(batch.size(), 8); ++i)
         for (const auto& kv : batch[i].payload)
             if (columns_.size() < 256) columns_.emplace(kv.key());
-}
-
-bool PipelineRun::write(Work& w, bool acknowledge) {
-    return write_group(std::span<Work>(&w, 1), acknowledge);
 }
 
 // Writes consecutive batches as one group: each batch is its own Writer::write call (so
@@ -260,7 +254,7 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
             ack.reason = rj.reason;
             letter((*part.to_write)[rj.index], "writer", wplugin, rj.reason);
         }
-        if (!part.to_write->empty()) note_columns(*part.to_write, part.to_write->size());
+        if (!part.to_write->empty()) note_columns(*part.to_write);
         written += part.to_write->size() - rejected.size();
     }
 

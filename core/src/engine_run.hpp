@@ -40,8 +40,9 @@ public:
 
     // Used by the dead-letter replay as well as by the run.
     bool open_translators_and_writer();
-    bool translate(Work& w, std::size_t first_translator_of_record_0 = 0);
-    bool write(Work& w, bool acknowledge);
+    // Runs every record of w through the translators from first_translator on (replays
+    // re-enter where a record was rejected).
+    bool translate(Work& w, std::size_t first_translator = 0);
     bool write_group(std::span<Work> group, bool acknowledge);
     void close_all();
     [[nodiscard]] bool failed() const;
@@ -60,7 +61,7 @@ private:
     void worker_loop();
     void translate_all();
     void writer_loop();
-    void note_columns(const sdk::Batch& batch, std::size_t count);
+    void note_columns(const sdk::Batch& batch);
 
     const ResolvedPipeline& p_;
     StateStore& store_;

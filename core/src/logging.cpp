@@ -1,6 +1,7 @@
 // The host's logging on Boost.Log: every event is one record carrying one attribute
 // (the whole event), rendered by our own sink backend as a text line or a JSON line.
 #include "junction/core/logging.hpp"
+#include "junction/core/time_text.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -70,23 +71,6 @@ const char* level_tag(sdk::LogLevel level) noexcept {
     return "INFO ";
 }
 
-// 2026-11-23T15:30:00.123Z: UTC with milliseconds, whatever the machine's zone.
-std::string format_time(std::chrono::system_clock::time_point t) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    auto millis = static_cast<int>(ms % 1000);
-    if (millis < 0) {
-        millis += 1000;
-        --secs;
-    }
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    const auto n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-    return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
-}
-
 // A line must stay one line, whatever a plugin or a file name puts in it.
 void append_escaped(std::string& out, std::string_view text) {
     for (const char c : text) {
@@ -125,7 +109,7 @@ void append_value(std::string& out, std::string_view value) {
 }
 
 std::string render_text(const LogEvent& e) {
-    std::string line = format_time(e.time);
+    std::string line = format_utc_ms(e.time);
     line += ' ';
     line += level_tag(e.level);
     line += ' ';
@@ -142,7 +126,7 @@ std::string render_text(const LogEvent& e) {
 
 std::string render_json(const LogEvent& e) {
     boost::json::object o;
-    o["ts"] = format_time(e.time);
+    o["ts"] = format_utc_ms(e.time);
     o["level"] = level_name(e.level);
     o["msg"] = e.message;
     for (const auto& [key, value] : e.fields) {

@@ -32,21 +32,16 @@ RunSummary replay_dead_letters(const ResolvedPipeline& pipeline, StateStore& sto
         for (std::size_t start = 0; start < todo.size() && !run.failed() && !stop.stop_requested(); start += batch) {
             const std::size_t end = std::min(todo.size(), start + batch);
             std::vector<std::int64_t> ids;
+            std::vector<Work> works;  // one record each: each re-enters at its own translator
             bool ok = true;
-            // Records re-enter at the translator that rejected them (translators leave a
-            // rejected record unchanged), or go straight to the writer.
             for (std::size_t i = start; i < end && ok && !stop.stop_requested(); ++i) {
                 auto& d = todo[i];
-                Work w;
-                sdk::Record r{std::move(d.payload), d.meta};
-                r.meta.attempts += 1;
-                r.meta.error.clear();
-                w.records.push_back(std::move(r));
+                // Re-enter at the translator that rejected it (translators leave a rejected
+                // record unchanged), or go straight to the writer. When the pipeline no
+                // longer has exactly one translator of that plugin, where to re-enter is
+                // unknown: leave the letter alone rather than write a half-translated record.
                 std::size_t first = pipeline.translators.size();
                 if (d.stage == "translator") {
-                    // Re-enter at the translator that rejected it. When the pipeline no longer
-                    // has exactly one translator of that plugin, where to re-enter is unknown:
-                    // leave the letter alone rather than write a half-translated record.
                     std::size_t matches = 0;
                     for (std::size_t t = 0; t < pipeline.translators.size(); ++t)
                         if (pipeline.translators[t].config->plugin == d.plugin) {
@@ -61,11 +56,19 @@ RunSummary replay_dead_letters(const ResolvedPipeline& pipeline, StateStore& sto
                         continue;
                     }
                 }
+                Work w;
+                sdk::Record r{std::move(d.payload), d.meta};
+                r.meta.attempts += 1;
+                r.meta.error.clear();
+                w.records.push_back(std::move(r));
                 run.add_read(1);
-                ok = run.translate(w, first) && run.write(w, false);
-                if (ok) ids.push_back(d.id);
+                ok = run.translate(w, first);
+                works.push_back(std::move(w));
+                ids.push_back(d.id);
             }
-            if (!ids.empty()) store.mark_replayed(ids);
+            // One write, flush and dead-letter commit for the page, as a run does for a group.
+            ok = ok && (works.empty() || run.write_group(std::span<Work>(works), false));
+            if (ok && !ids.empty()) store.mark_replayed(ids);
             if (!ok) break;
         }
     }

@@ -10,6 +10,7 @@
 // Listing order: dead letters and runs come newest first (an operator looks at what
 // just failed); a limit of 0 means no limit.
 #include "junction/core/state_store.hpp"
+#include "junction/core/time_text.hpp"
 
 #include <sqlite3.h>
 
@@ -30,19 +31,6 @@ namespace junction::core {
 namespace {
 
 using sqlite::Statement;
-
-// ISO 8601 UTC with milliseconds: sorts as text in time order.
-std::string format_time(Clock::time_point t) {
-    const auto ms = std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    const auto secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    const auto frac = static_cast<int>(ms - static_cast<long long>(secs) * 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-    return buf.data();
-}
 
 Clock::time_point parse_time(const std::string& text) {
     std::tm tm{};
@@ -179,7 +167,7 @@ public:
     void commit_position(std::string_view pipeline, std::string_view position) override {
         std::lock_guard lock(mutex_);
         sqlite::ResetGuard g(put_position_);
-        put_position_.bind(1, pipeline).bind(2, position).bind(3, format_time(Clock::now())).run();
+        put_position_.bind(1, pipeline).bind(2, position).bind(3, format_utc_ms(Clock::now())).run();
     }
     void reset_position(std::string_view pipeline) override {
         std::lock_guard lock(mutex_);
@@ -222,9 +210,9 @@ public:
                 .bind(7, l.meta.source)
                 .bind(8, l.meta.position)
                 .bind(9, static_cast<std::int64_t>(l.meta.attempts))
-                .bind(10, format_time(l.at == Clock::time_point{} ? Clock::now() : l.at))
+                .bind(10, format_utc_ms(l.at == Clock::time_point{} ? Clock::now() : l.at))
                 .bind(11, static_cast<std::int64_t>(l.replayed ? 1 : 0))
-                .bind(12, format_time(l.meta.received_at))
+                .bind(12, format_utc_ms(l.meta.received_at))
                 .bind(13, l.meta.error)
                 .run();
             ids.push_back(sqlite3_last_insert_rowid(db()));
@@ -280,7 +268,7 @@ public:
         if (run.started == Clock::time_point{}) run.started = Clock::now();
         sqlite::ResetGuard g(begin_run_);
         begin_run_.bind(1, run.pipeline)
-            .bind(2, format_time(run.started))
+            .bind(2, format_utc_ms(run.started))
             .bind(3, to_json(run.plugins))
             .bind(4, to_json(run.columns))
             .bind(5, run.outcome)
@@ -292,7 +280,7 @@ public:
     void finish_run(const RunRecord& run) override {
         std::lock_guard lock(mutex_);
         sqlite::ResetGuard g(finish_run_);
-        finish_run_.bind(1, format_time(run.finished.value_or(Clock::now())))
+        finish_run_.bind(1, format_utc_ms(run.finished.value_or(Clock::now())))
             .bind(2, to_json(run.plugins))
             .bind(3, static_cast<std::int64_t>(run.read))
             .bind(4, static_cast<std::int64_t>(run.written))
