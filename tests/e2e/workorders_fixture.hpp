@@ -756,7 +756,7 @@ inline void dates_are_normalized_to_utc(const Sync& s) {
 
 // `junction validate` on an example config, with the environment of the set-up.
 inline void validates(const Sync& s, const fs::path& config, const std::string& expected) {
-    auto r = s.junction("validate " + sh_quote(config.string()), "SEED_DIR=" + sh_quote(s.dir.path.string()));
+    auto r = s.junction("validate " + sh_quote(config.string()), "SEED_DIR=" + sh_quote(s.dir.path().string()));
     CHECK_MESSAGE(r.exit_code == 0, r.err);
     CHECK_MESSAGE(contains(r.out, expected), r.out);
 }

@@ -18,24 +18,9 @@
 #include <thread>
 #include <vector>
 
-namespace junction::test {
+#include "temp_dir.hpp"
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        std::random_device rd;
-        path = std::filesystem::temp_directory_path() /
-               ("junction-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::filesystem::path operator/(const std::string& name) const { return path / name; }
-};
+namespace junction::test {
 
 inline void write_file(const std::filesystem::path& p, const std::string& text) {
     std::filesystem::create_directories(p.parent_path());

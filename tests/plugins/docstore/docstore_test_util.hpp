@@ -14,24 +14,15 @@
 #include "docstore_config.hpp"
 #include "test_context.hpp"
 
+#include "temp_dir.hpp"
+
 namespace docstore_test {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::random_device rd;
-        path = fs::temp_directory_path() / ("junction-docstore-" + std::to_string(rd()) + std::to_string(rd()));
-        fs::create_directories(path);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    [[nodiscard]] std::string db() const { return (path / "docs.db").string(); }
+// The shared temporary folder, with the docstore file the tests use in it.
+struct TempDir : junction::test::TempDir {
+    [[nodiscard]] std::string db() const { return (path() / "docs.db").string(); }
 };
 
 inline junction::sdk::Record record(boost::json::object payload) {

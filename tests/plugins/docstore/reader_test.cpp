@@ -181,7 +181,8 @@ TEST_CASE("the reader refuses a corrupt database file with one fatal line") {
 
 TEST_CASE("the reader's default path is junction-docstore.db in the config's folder") {
     TempDir dir;
-    junction::test::TestContext ctx(junction::docstore::reader_schema(), {{"collection", "orders"}}, dir.path.string());
+    junction::test::TestContext ctx(junction::docstore::reader_schema(), {{"collection", "orders"}},
+                                    dir.path().string());
     DocstoreReader reader;
     REQUIRE(reader.open(ctx).is_ok());
     Batch b;
@@ -189,7 +190,7 @@ TEST_CASE("the reader's default path is junction-docstore.db in the config's fol
     REQUIRE(reader.read(b, 10, end).is_ok());
     CHECK(end);
     CHECK(b.empty());
-    CHECK(std::filesystem::exists(dir.path / "junction-docstore.db"));
+    CHECK(std::filesystem::exists(dir.path() / "junction-docstore.db"));
 }
 
 TEST_CASE("without ack_set a run resumes after the committed _id; with ack_set it starts over") {

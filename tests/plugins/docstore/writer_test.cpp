@@ -62,16 +62,16 @@ TEST_CASE("a record missing a key field is rejected with the field named, the ot
 
 TEST_CASE("the writer's relative path resolves against the config's folder") {
     TempDir dir;
-    auto ctx = writer_context("data/docs.db", "orders", dir.path.string());
-    std::filesystem::create_directories(dir.path / "data");
+    auto ctx = writer_context("data/docs.db", "orders", dir.path().string());
+    std::filesystem::create_directories(dir.path() / "data");
     DocstoreWriter writer;
     REQUIRE(writer.open(ctx).is_ok());
     auto batch = work_orders(1, 1);
     std::vector<junction::sdk::Rejection> rejected;
     REQUIRE(writer.write(batch, rejected).is_ok());
     writer.close();
-    CHECK(std::filesystem::exists(dir.path / "data" / "docs.db"));
-    DocStore check((dir.path / "data" / "docs.db").string(), "orders");
+    CHECK(std::filesystem::exists(dir.path() / "data" / "docs.db"));
+    DocStore check((dir.path() / "data" / "docs.db").string(), "orders");
     CHECK(check.count(compile_filter({})) == 1);
 }
 
@@ -88,7 +88,7 @@ TEST_CASE("a corrupt database file makes open() fatal with one line") {
 
 TEST_CASE("an unopenable path makes open() fatal naming it") {
     TempDir dir;
-    const auto path = (dir.path / "no-such-folder" / "docs.db").string();
+    const auto path = (dir.path() / "no-such-folder" / "docs.db").string();
     auto ctx = writer_context(path);
     DocstoreWriter writer;
     const auto s = writer.open(ctx);

@@ -16,30 +16,11 @@
 #include "reader.hpp"
 #include "test_context.hpp"
 
+#include "temp_dir.hpp"
+
 namespace junction::test {
 
 namespace fs = std::filesystem;
-
-// A fresh folder under the system temp folder, removed at the end of the test.
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "junction-files-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] const fs::path& path() const noexcept { return path_; }
-    [[nodiscard]] fs::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-    fs::path path_;
-};
 
 // How many lines of this level contain the text.
 inline std::size_t count_lines(const RecordingLogger& logger, sdk::LogLevel level, std::string_view text) {

@@ -13,6 +13,8 @@
 
 #include <junction/core/state_store.hpp>
 
+#include "temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using junction::core::Clock;
 using junction::core::DeadLetter;
@@ -21,20 +23,7 @@ using junction::core::StateStore;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::random_device rd;
-        path = fs::temp_directory_path() / ("junction-state-" + std::to_string(rd()) + std::to_string(rd()));
-        fs::create_directories(path);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using junction::test::TempDir;
 
 DeadLetter letter(std::string pipeline, std::string key, std::string reason) {
     DeadLetter d;
@@ -56,7 +45,7 @@ DeadLetter letter(std::string pipeline, std::string key, std::string reason) {
 
 TEST_CASE("positions survive closing and reopening the store") {
     TempDir dir;
-    const auto file = dir.path / "state.db";
+    const auto file = dir.path() / "state.db";
     {
         auto store = StateStore::open(file);
         CHECK_FALSE(store->position("inbound").has_value());
@@ -72,7 +61,7 @@ TEST_CASE("positions survive closing and reopening the store") {
 
 TEST_CASE("the schema version is recorded so later releases can migrate") {
     TempDir dir;
-    const auto file = dir.path / "state.db";
+    const auto file = dir.path() / "state.db";
     StateStore::open(file);
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
@@ -93,7 +82,7 @@ TEST_CASE("the schema version is recorded so later releases can migrate") {
 
 TEST_CASE("kv values are scoped: one scope never sees another's keys") {
     TempDir dir;
-    auto store = StateStore::open(dir.path / "state.db");
+    auto store = StateStore::open(dir.path() / "state.db");
     store->kv_put("p1/hubspot/reader", "cursor", "100");
     store->kv_put("p2/hubspot/reader", "cursor", "200");
     store->kv_put("p1/hubspot/reader", "cursor", "101");
@@ -107,7 +96,7 @@ TEST_CASE("kv values are scoped: one scope never sees another's keys") {
 
 TEST_CASE("dead letters round-trip payload and meta, newest first") {
     TempDir dir;
-    const auto file = dir.path / "state.db";
+    const auto file = dir.path() / "state.db";
     std::vector<DeadLetter> letters = {letter("inbound", "1", "bad date"), letter("inbound", "2", "no orderNo"),
                                        letter("other", "3", "x")};
     letters[1].meta.error = "unparsable JSON at line 3";
@@ -142,7 +131,7 @@ TEST_CASE("dead letters round-trip payload and meta, newest first") {
 
 TEST_CASE("replayed dead letters are hidden unless asked for") {
     TempDir dir;
-    auto store = StateStore::open(dir.path / "state.db");
+    auto store = StateStore::open(dir.path() / "state.db");
     std::vector<DeadLetter> letters = {letter("p", "1", "r"), letter("p", "2", "r"), letter("p", "3", "r")};
     store->add_dead_letters(letters);
     store->mark_replayed({letters[0].id, letters[2].id});
@@ -157,7 +146,7 @@ TEST_CASE("replayed dead letters are hidden unless asked for") {
 
 TEST_CASE("runs begin, finish and are listed newest first, by pipeline") {
     TempDir dir;
-    auto store = StateStore::open(dir.path / "state.db");
+    auto store = StateStore::open(dir.path() / "state.db");
     RunRecord a;
     a.pipeline = "github-to-databox";
     a.plugins = {"github", "databox"};
@@ -203,7 +192,7 @@ TEST_CASE("runs begin, finish and are listed newest first, by pipeline") {
 
 TEST_CASE("a corrupt state file is refused with one line naming the file and the reason") {
     TempDir dir;
-    const auto file = dir.path / "state.db";
+    const auto file = dir.path() / "state.db";
     {
         std::ofstream out(file, std::ios::binary);
         for (int i = 0; i < 512; ++i)
@@ -221,7 +210,7 @@ TEST_CASE("a corrupt state file is refused with one line naming the file and the
 
 TEST_CASE("an unwritable path is refused with one line naming it") {
     TempDir dir;
-    const auto file = dir.path / "missing-folder" / "state.db";
+    const auto file = dir.path() / "missing-folder" / "state.db";
     try {
         StateStore::open(file);
         FAIL("an unwritable path was opened");
@@ -235,7 +224,7 @@ TEST_CASE("an unwritable path is refused with one line naming it") {
 
 TEST_CASE("four threads sharing one store lose nothing") {
     TempDir dir;
-    auto store = StateStore::open(dir.path / "state.db");
+    auto store = StateStore::open(dir.path() / "state.db");
     constexpr int per_thread = 50;
     std::atomic<int> errors{0};
     std::vector<std::thread> threads;
