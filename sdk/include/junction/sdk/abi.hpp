@@ -7,13 +7,22 @@
 
 #include <boost/version.hpp>
 
-// Bump the major on any change to the virtual functions of an SDK interface or to
-// the layout of a type that crosses the boundary; bump the minor for additions a
-// newer host can take from an older plugin (e.g. a virtual appended to Context,
-// which only the host implements).
-#define JUNCTION_SDK_ABI_MAJOR 1
-#define JUNCTION_SDK_ABI_MINOR 0
-#define JUNCTION_SDK_VERSION "0.1.0"
+// The SDK's version is its ABI version: SDK 2.1.x builds plugins for ABI 2.1, and a host
+// of ABI 2.N loads plugins built for 2.0 up to 2.N.
+//   - Major: any change to the virtual functions of a plugin-implemented interface
+//     (PluginFactory, Component, Reader, Translator, Writer) or to the layout of a type
+//     that crosses the boundary. Plugins must be rebuilt.
+//   - Minor: additions a newer host can take from an older plugin: a virtual appended to
+//     a host-implemented class (Context, the services, Acknowledgements), a field
+//     appended to the manifest, a new Kind. An older plugin never calls what it did not
+//     know; a plugin built for a newer minor than the host is refused.
+// History: 1.0 was the pre-release SDK 0.1 (its plugins are refused: major 1).
+//   2.0: components created by kind, per-partition positions, acknowledgement of commits.
+//   2.1: host services on the Context (http, credentials, metrics, clock); the manifest's
+//        layout_flags.
+#define JUNCTION_SDK_ABI_MAJOR 2
+#define JUNCTION_SDK_ABI_MINOR 1
+#define JUNCTION_SDK_VERSION "2.1.0"
 
 #define JUNCTION_MANIFEST_MAGIC 0x4A4E4354u  // "JNCT"
 
@@ -41,6 +50,36 @@
 #define JUNCTION_CXX11_ABI 255  // not libstdc++
 #endif
 
+// Build settings that change the layout of standard-library types crossing the boundary
+// (std::string, std::vector, std::map, std::optional): _GLIBCXX_DEBUG swaps in the
+// checked containers, so plugin and host must agree on it. _GLIBCXX_ASSERTIONS adds
+// checks but no layout change: recorded, not compared.
+#define JUNCTION_LAYOUT_GLIBCXX_DEBUG 0x1u
+#define JUNCTION_LAYOUT_GLIBCXX_ASSERTIONS 0x2u
+#if defined(_GLIBCXX_DEBUG)
+#define JUNCTION_LAYOUT_DEBUG_BIT JUNCTION_LAYOUT_GLIBCXX_DEBUG
+#else
+#define JUNCTION_LAYOUT_DEBUG_BIT 0u
+#endif
+#if defined(_GLIBCXX_ASSERTIONS)
+#define JUNCTION_LAYOUT_ASSERTIONS_BIT JUNCTION_LAYOUT_GLIBCXX_ASSERTIONS
+#else
+#define JUNCTION_LAYOUT_ASSERTIONS_BIT 0u
+#endif
+#define JUNCTION_LAYOUT_FLAGS (JUNCTION_LAYOUT_DEBUG_BIT | JUNCTION_LAYOUT_ASSERTIONS_BIT)
+
+// Compilers. The types that cross the boundary are libstdc++'s std::string, vector,
+// map, optional, span and chrono types (C++11 ABI, layouts unchanged since GCC 5, span
+// and chrono header-only PODs) and Boost.JSON's (the Boost version is compared). No
+// std::stop_token, std::function or other C++20 library type whose libstdc++ ABI is not
+// frozen crosses it. So a plugin built by an older major of the host's compiler is
+// accepted (its libstdc++ symbols resolve against the host's newer, backward-compatible
+// library), from the first major with the C++20 support the SDK needs (GCC 11, Clang
+// 14); a newer major is refused (it may need symbols the host's libstdc++ lacks), and so
+// is another compiler family (not tested together).
+#define JUNCTION_MIN_GCC_MAJOR 11
+#define JUNCTION_MIN_CLANG_MAJOR 14
+
 #if defined(__linux__) && defined(__x86_64__)
 #define JUNCTION_PLATFORM "linux-x86_64"
 #elif defined(__linux__) && defined(__aarch64__)
@@ -55,8 +94,9 @@
 
 extern "C" {
 
-// Layout is frozen for ever: fields may only be appended (the host reads `size`
-// before anything past it). Strings are static, NUL-terminated, owned by the plugin.
+// Layout is frozen for ever: fields may only be appended (the host reads `size` before
+// anything past it, and defaults the fields a smaller manifest lacks). Strings are
+// static, NUL-terminated, owned by the plugin.
 struct junction_plugin_manifest {
     std::uint32_t magic;  // JUNCTION_MANIFEST_MAGIC
     std::uint32_t size;   // sizeof(junction_plugin_manifest) as the plugin saw it
@@ -71,7 +111,13 @@ struct junction_plugin_manifest {
     const char* sdk_version;
     const char* name;     // the plugin's registry name, e.g. "files"
     const char* version;  // the plugin's own version
+    // ---- since 2.1 (a 2.0 manifest ends above; the host reads these as 0)
+    std::uint32_t layout_flags;  // JUNCTION_LAYOUT_* of the plugin's build
+    std::uint32_t reserved;      // 0
 };
+
+// The size of the smallest manifest a host of this major accepts: the 2.0 layout.
+#define JUNCTION_MANIFEST_MIN_SIZE (offsetof(junction_plugin_manifest, layout_flags))
 
 }  // extern "C"
 
@@ -86,5 +132,5 @@ struct junction_plugin_manifest {
         JUNCTION_MANIFEST_MAGIC, static_cast<std::uint32_t>(sizeof(::junction_plugin_manifest)),                       \
             JUNCTION_SDK_ABI_MAJOR, JUNCTION_SDK_ABI_MINOR, JUNCTION_COMPILER_ID, JUNCTION_COMPILER_MAJOR,             \
             JUNCTION_COMPILER_MINOR, JUNCTION_CXX11_ABI, BOOST_VERSION, JUNCTION_PLATFORM, JUNCTION_SDK_VERSION, NAME, \
-            VERSION                                                                                                    \
+            VERSION, JUNCTION_LAYOUT_FLAGS, 0u                                                                         \
     }

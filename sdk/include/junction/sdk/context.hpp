@@ -1,17 +1,19 @@
-// What the host hands a plugin instance in open(): its validated options, a logger
-// tagged with pipeline/plugin/instance, a state store scoped to it, and the stop token.
-// The host implements these; plugins only call them. Appending a virtual at the end
-// is a minor ABI bump (plugins never derive from these classes).
+// What the host hands a component in open(): its validated options, a logger tagged with
+// pipeline/plugin/kind, a state store scoped to it, the stop signal, the committed
+// positions of a reader, and the host services (services.hpp). The host implements
+// these classes; plugins only call them, so appending a virtual at the end is a minor
+// ABI bump (a plugin built for an older minor never calls what it did not know).
 #pragma once
 
+#include <map>
 #include <optional>
-#include <stop_token>
 #include <string>
 #include <string_view>
 
 #include <boost/config.hpp>
 
 #include "options.hpp"
+#include "services.hpp"
 
 namespace junction::sdk {
 
@@ -31,8 +33,9 @@ public:
     void error(std::string_view m) noexcept { write(LogLevel::error, m); }
 };
 
-// Durable key/value state private to one plugin instance of one pipeline (cursors,
-// tokens' expiry, watermarks). Writes are durable when put() returns.
+// Durable key/value state private to one component of one pipeline (watermarks, a
+// token's expiry). Writes are durable when put() returns. Positions are not kept here:
+// the engine owns them (Context::committed()).
 class BOOST_SYMBOL_VISIBLE KeyValueStore {
 public:
     virtual ~KeyValueStore() = default;
@@ -41,20 +44,45 @@ public:
     virtual void erase(std::string_view key) = 0;
 };
 
+// A reader's committed positions: partition -> offset of the last record the engine
+// committed in it. The default partition is "".
+using Positions = std::map<std::string, std::string, std::less<>>;
+
 class BOOST_SYMBOL_VISIBLE Context {
 public:
     virtual ~Context() = default;
+
+    // ---- since ABI 2.0
     [[nodiscard]] virtual const Options& options() const noexcept = 0;
     [[nodiscard]] virtual Logger& log() noexcept = 0;
     [[nodiscard]] virtual KeyValueStore& state() noexcept = 0;
-    // Set when the host is stopping; long waits in a plugin should watch it.
-    [[nodiscard]] virtual std::stop_token stop_token() const noexcept = 0;
+    // The one stop signal: set when the host stops or the pipeline run fails elsewhere.
+    // A read() or a long wait checks it (Clock::sleep_for wakes on it) and returns soon.
+    [[nodiscard]] virtual bool stop_requested() const noexcept = 0;
     [[nodiscard]] virtual std::string_view pipeline() const noexcept = 0;
-    // Readers: the position of the last record the engine committed (after the writer
-    // acknowledged it), or nothing on a first run. Resume after it.
-    [[nodiscard]] virtual std::optional<std::string> committed_position() const = 0;
-    // The folder of the config file: relative paths in options resolve against it.
+    // The folder of the config file (path options already arrive resolved against it).
     [[nodiscard]] virtual std::string_view base_dir() const noexcept = 0;
+    // Readers: every partition's committed offset, as of open(). Resume after them.
+    [[nodiscard]] virtual const Positions& committed() const noexcept = 0;
+    // Readers: the source of this partition is gone for good (the file was moved or
+    // deleted, the stream closed): its position is dropped, so the positions kept stay
+    // as many as the live partitions. Call it only after the source was released and
+    // never for a partition with records in flight. Durable when it returns.
+    virtual void drop_position(std::string_view partition) = 0;
+
+    // ---- since ABI 2.1: the host services
+    [[nodiscard]] virtual HttpClient& http() noexcept = 0;
+    [[nodiscard]] virtual Credentials& credentials() noexcept = 0;
+    [[nodiscard]] virtual Metrics& metrics() noexcept = 0;
+    [[nodiscard]] virtual Clock& clock() noexcept = 0;
+
+    // The committed offset of one partition, or nothing on its first run.
+    [[nodiscard]] std::optional<std::string> committed_position(std::string_view partition = {}) const {
+        const auto& all = committed();
+        const auto it = all.find(partition);
+        if (it == all.end()) return std::nullopt;
+        return it->second;
+    }
 };
 
 }  // namespace junction::sdk

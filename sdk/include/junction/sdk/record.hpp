@@ -7,14 +7,19 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 
 namespace junction::sdk {
 
 struct RecordMeta {
     std::string key;             // the business key (e.g. an order number); translators keep order per key
     std::string source;          // where it came from, for people: a file name, a collection, a URL
+    // Positions are per partition (a file, a REST stream, a queue): the engine commits,
+    // for each partition, the position of its last record written. "" is the default.
+    std::string partition;
     std::string position;        // the reader's resume point after this record (opaque to the engine)
-    std::uint32_t attempts = 0;  // deliveries so far (replays from the dead-letter store count)
+    std::uint32_t attempts = 0;  // deliveries so far, this one included once read (a queue's delivery count;
+                                 // replays from the dead-letter store count); 0 when the source cannot tell
     std::chrono::system_clock::time_point received_at{};
     // Set by a reader for input it could not turn into a record (corrupt file, bad
     // NDJSON line): the engine dead-letters it untranslated, with this reason, and
@@ -31,6 +36,14 @@ struct Record {
     RecordMeta meta;
 };
 
-using Batch = std::vector<Record>;
+// The records of one read(), in read order. `storage` is the memory resource the engine
+// offers for this batch's payloads (the default heap when it offers none): a reader may
+// build payloads on it (boost::json::object(batch.storage)); every payload holds its own
+// reference, so the memory lives as long as the last record that uses it.
+class Batch : public std::vector<Record> {
+public:
+    using std::vector<Record>::vector;
+    boost::json::storage_ptr storage = {};
+};
 
 }  // namespace junction::sdk

@@ -8,4 +8,5 @@
 #include "options.hpp"
 #include "plugin.hpp"
 #include "record.hpp"
+#include "services.hpp"
 #include "status.hpp"
