@@ -178,7 +178,7 @@ bool daemon_loop(const ResolvedPipeline& p, StateStore& store, const RunOptions&
             wait = std::max(std::chrono::milliseconds(0),
                             sched.every - std::chrono::duration_cast<std::chrono::milliseconds>(
                                               std::chrono::steady_clock::now() - started));
-        else if (s.read > 0 && s.outcome == "ok")
+        else if (s.read > 0 && s.outcome == RunOutcome::ok)
             wait = std::chrono::milliseconds(0);
         if (!sleep_for(wait, stop)) return true;
     }
@@ -212,7 +212,9 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     po::options_description desc("run options");
     desc.add_options()("help,h", "show this help")("config", po::value<std::string>(), "the config file")(
         "once", "run every pipeline to the end of its input once, then exit")(
-        "pipeline", po::value<std::vector<std::string>>()->composing(), "run only this pipeline (repeatable)");
+        "pipeline", po::value<std::vector<std::string>>()->composing(), "run only this pipeline (repeatable)")(
+        "test-fault", po::value<std::string>()->value_name("POINT"),
+        "for tests: exit at exit_before_commit or exit_before_ack of the first group written");
     po::positional_options_description pos;
     pos.add("config", 1);
     po::variables_map vm;
@@ -229,13 +231,25 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
 
     std::stop_source stop;
     SignalWatcher signals(stop);
-    RunOptions opts{.base_dir = l.config.base_dir};
+    HostServices services;
+    RunOptions opts{.base_dir = l.config.base_dir, .services = &services};
+    if (vm.count("test-fault")) {
+        const auto point = vm["test-fault"].as<std::string>();
+        if (point == "exit_before_ack")
+            opts.fault = Fault::exit_before_ack;
+        else if (point == "exit_before_commit")
+            opts.fault = Fault::exit_before_commit;
+        else {
+            std::cerr << "junction run: --test-fault takes exit_before_commit or exit_before_ack\n";
+            return exit_usage;
+        }
+    }
     int rc = exit_ok;
     if (vm.count("once")) {
         for (const auto* p : chosen) {
             if (stop.stop_requested()) break;
             auto s = run_pipeline(*p, *store, opts, stop.get_token());
-            if (s.outcome == "failed") rc = exit_failure;
+            if (s.outcome == RunOutcome::failed) rc = exit_failure;
         }
         if (stop.stop_requested()) log_info("stopped; what was not committed is read again next time");
         return rc;
@@ -272,9 +286,9 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args)
     auto store = open_store(l.config);
     if (!store) return exit_failure;
     int rc = exit_ok;
-    std::stop_source stop;
+    HostServices services;
     for (const auto& p : l.pipelines) {
-        for (const auto& c : check_pipeline(p, *store, RunOptions{.base_dir = l.config.base_dir})) {
+        for (const auto& c : check_pipeline(p, *store, RunOptions{.base_dir = l.config.base_dir, .services = &services})) {
             std::cout << p.config->name << " " << c.kind << " " << c.plugin << ": "
                       << (c.status.is_ok()
                               ? std::string("ok")
@@ -401,7 +415,7 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
                                      stop.get_token());
         std::cout << "replayed " << s.read << ": written " << s.written << ", rejected again " << s.invalid
                   << ", failed " << s.failed << "\n";
-        return s.outcome == "failed" ? exit_failure : exit_ok;
+        return s.outcome == RunOutcome::failed ? exit_failure : exit_ok;
     }
     auto letters = store->dead_letters(name, vm.count("all") > 0, vm["limit"].as<std::size_t>());
     for (const auto& d : letters) {

@@ -120,7 +120,7 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
     const auto& o = v.get_object();
     check_keys(o,
                {"name", "description", "enabled", "reader", "translators", "writer", "batch_size", "workers",
-                "queue_depth", "retry", "schedule", "comment"},
+                "queue_depth", "retry", "max_deliveries", "schedule", "comment"},
                path, errors);
     static const std::regex name_re("^[A-Za-z0-9_.-]+$");
     if (const auto* n = o.if_contains("name"); n == nullptr)
@@ -166,14 +166,21 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
             errors.push_back({rp, "expected an object, got " + std::string(sdk::json_type_name(*r))});
         } else {
             const auto& ro = r->get_object();
-            check_keys(ro, {"max_attempts", "initial_backoff_ms", "max_backoff_ms"}, rp, errors);
+            check_keys(ro,
+                       {"max_attempts", "initial_backoff_ms", "max_backoff_ms", "max_elapsed_ms", "max_retry_after_ms"},
+                       rp, errors);
             p.retry.max_attempts = static_cast<int>(get_int(ro, "max_attempts", 5, 1, 1000, rp, errors));
             p.retry.initial_backoff =
                 std::chrono::milliseconds(get_int(ro, "initial_backoff_ms", 200, 0, 3600000, rp, errors));
             p.retry.max_backoff =
                 std::chrono::milliseconds(get_int(ro, "max_backoff_ms", 30000, 0, 86400000, rp, errors));
+            p.retry.max_elapsed =
+                std::chrono::milliseconds(get_int(ro, "max_elapsed_ms", 600000, 0, 7 * 86400000LL, rp, errors));
+            p.retry.max_retry_after =
+                std::chrono::milliseconds(get_int(ro, "max_retry_after_ms", 300000, 0, 86400000, rp, errors));
         }
     }
+    p.max_deliveries = static_cast<std::uint32_t>(get_int(o, "max_deliveries", 5, 1, 1000000, path, errors));
     if (const auto* s = o.if_contains("schedule")) {
         const std::string sp = path + ".schedule";
         if (!s->is_object()) {

@@ -42,20 +42,35 @@ RunSummary run_pipeline(const ResolvedPipeline& pipeline, StateStore& store, con
 }
 
 void log_summary(const RunSummary& s, bool quiet_if_empty) {
-    if (s.outcome == "failed") log_error("pipeline " + s.pipeline + " failed: " + s.error, {{"pipeline", s.pipeline}});
-    if (quiet_if_empty && s.outcome == "ok" && s.read == 0) {
-        log_debug("run finished", {{"pipeline", s.pipeline}, {"outcome", s.outcome}, {"read", "0"}});
+    if (s.outcome == RunOutcome::failed) log_error("pipeline " + s.pipeline + " failed: " + s.error, {{"pipeline", s.pipeline}});
+    if (quiet_if_empty && s.outcome == RunOutcome::ok && s.read == 0) {
+        log_debug("run finished", {{"pipeline", s.pipeline}, {"outcome", to_string(s.outcome)}, {"read", "0"}});
         return;
     }
     // A failed run's one error line is the one above; the summary stays a summary.
-    log(s.outcome == "failed" ? sdk::LogLevel::warning : sdk::LogLevel::info, "run finished",
-        {{"pipeline", s.pipeline},
-         {"outcome", s.outcome},
-         {"duration_ms", std::to_string(s.duration.count())},
-         {"read", std::to_string(s.read)},
-         {"written", std::to_string(s.written)},
-         {"invalid", std::to_string(s.invalid)},
-         {"failed", std::to_string(s.failed)}});
+    const auto level = s.outcome == RunOutcome::failed ? sdk::LogLevel::warning : sdk::LogLevel::info;
+    const std::string duration = std::to_string(s.duration.count()), read = std::to_string(s.read),
+                      written = std::to_string(s.written), invalid = std::to_string(s.invalid),
+                      failed = std::to_string(s.failed);
+    if (s.released == 0)
+        log(level, "run finished",
+            {{"pipeline", s.pipeline},
+             {"outcome", to_string(s.outcome)},
+             {"duration_ms", duration},
+             {"read", read},
+             {"written", written},
+             {"invalid", invalid},
+             {"failed", failed}});
+    else
+        log(level, "run finished",
+            {{"pipeline", s.pipeline},
+             {"outcome", to_string(s.outcome)},
+             {"duration_ms", duration},
+             {"read", read},
+             {"written", written},
+             {"invalid", invalid},
+             {"released", std::to_string(s.released)},
+             {"failed", failed}});
 }
 
 }  // namespace junction::core

@@ -2,7 +2,9 @@
 #include "engine_run.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "junction/core/logging.hpp"
@@ -10,10 +12,76 @@
 namespace junction::core {
 
 namespace {
+
 std::string ms_text(std::chrono::milliseconds d) {
     return std::to_string(d.count());
 }
+
+// The engine's own series, labelled by pipeline.
+constexpr double write_buckets[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30};
+
+// Acknowledgements handed to Reader::acknowledge (a view of the engine's vectors).
+class AckView final : public sdk::Acknowledgements {
+public:
+    AckView(std::span<const sdk::Acknowledgement> records, std::span<const sdk::Committed> committed)
+        : records_(records), committed_(committed) {}
+    std::span<const sdk::Acknowledgement> records() const noexcept override { return records_; }
+    std::span<const sdk::Committed> committed() const noexcept override { return committed_; }
+
+private:
+    std::span<const sdk::Acknowledgement> records_;
+    std::span<const sdk::Committed> committed_;
+};
+
+// Each partition's last position among the records, in the order the partitions appear.
+std::vector<sdk::Committed> last_positions(std::span<const sdk::Acknowledgement> acks) {
+    std::vector<sdk::Committed> out;
+    for (const auto& a : acks) {
+        if (a.meta.position.empty()) continue;
+        auto it = std::find_if(out.begin(), out.end(), [&](const auto& c) { return c.partition == a.meta.partition; });
+        if (it == out.end())
+            out.push_back({a.meta.partition, a.meta.position});
+        else
+            it->offset = a.meta.position;
+    }
+    return out;
+}
+
 }  // namespace
+
+const char* to_string(RunOutcome o) noexcept {
+    switch (o) {
+        case RunOutcome::ok:
+            return "ok";
+        case RunOutcome::failed:
+            return "failed";
+        case RunOutcome::stopped:
+            return "stopped";
+    }
+    return "unknown";
+}
+
+RetryBudget::RetryBudget(const RetryPolicy& policy) : policy_(policy), started_(std::chrono::steady_clock::now()) {}
+
+bool RetryBudget::next(const sdk::Status& status, std::chrono::milliseconds& delay) {
+    ++attempts_;
+    std::optional<std::chrono::milliseconds> hint = status.retry_after();
+    if (!hint) ++counted_;
+    if (counted_ >= policy_.max_attempts) return false;
+    if (hint && *hint > policy_.max_retry_after) hint = policy_.max_retry_after;
+    delay = backoff_delay(policy_, std::max(1, counted_), hint);
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+    return elapsed + delay <= policy_.max_elapsed;
+}
+
+std::string RetryBudget::spent() const {
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f", static_cast<double>(elapsed.count()) / 1000.0);
+    return std::to_string(attempts_) + " attempt" + (attempts_ == 1 ? "" : "s") + " in " + secs + " s";
+}
 
 PipelineRun::PipelineRun(const ResolvedPipeline& pipeline, StateStore& store, const RunOptions& options,
                          std::stop_token stop)
@@ -22,12 +90,27 @@ PipelineRun::PipelineRun(const ResolvedPipeline& pipeline, StateStore& store, co
       options_(options),
       stop_(std::move(stop)),
       name_(pipeline.config->name),
-      limit_(std::max(pipeline.config->queue_depth, pipeline.effective_workers() + 1)) {
-    const char* fault = std::getenv("JUNCTION_FAULT");
-    exit_before_ack_ = fault != nullptr && std::string_view(fault) == "exit_before_ack";
+      limit_(std::max(pipeline.config->queue_depth, pipeline.effective_workers() + 1)),
+      own_services_(options.services == nullptr ? std::make_unique<HostServices>() : nullptr),
+      services_(options.services != nullptr ? *options.services : *own_services_) {
+    on_host_stop_.emplace(stop_, std::function<void()>([this] {
+                              read_stop_.request_stop();
+                              { std::lock_guard lock(m_); }  // waiters re-check stop_requested() after this
+                              cv_.notify_all();
+                          }));
+    auto& m = services_.metrics();
+    const sdk::MetricLabels labels = {{"pipeline", name_}};
+    read_total_ = &m.counter("records_read_total", "Records read by the pipeline's reader", labels);
+    written_total_ = &m.counter("records_written_total", "Records the writer made durable", labels);
+    dead_lettered_total_ =
+        &m.counter("records_dead_lettered_total", "Records sent to the dead-letter store (any stage)", labels);
+    released_total_ = &m.counter("records_released_total", "Records given back to a queue for redelivery", labels);
+    write_seconds_ = &m.histogram("write_seconds", "Time to write and flush one group of batches", write_buckets, labels);
 }
 
-PipelineRun::~PipelineRun() = default;
+PipelineRun::~PipelineRun() {
+    on_host_stop_.reset();
+}
 
 bool PipelineRun::failed() const {
     std::lock_guard lock(m_);
@@ -46,32 +129,31 @@ void PipelineRun::fail(std::string message, bool fatal) {
         error_ = std::move(message);
     }
     cv_.notify_all();
-    if (reader_) reader_->request_stop();
+    run_stop_.request_stop();
+    read_stop_.request_stop();
 }
 
 std::unique_ptr<StageContext> PipelineRun::make_context(const ResolvedStage& s, const char* kind,
-                                                        std::optional<std::string> committed) {
-    return std::make_unique<StageContext>(s.options, name_, s.config->plugin, kind, store_, stop_, options_.base_dir,
-                                          std::move(committed));
+                                                        std::stop_token stop, sdk::Positions committed) {
+    return std::make_unique<StageContext>(s.options, StageIdentity{name_, s.config->plugin, kind}, store_, services_,
+                                          std::move(stop), options_.base_dir, std::move(committed));
 }
 
-// Calls `call` until it is not a retry, at most max_attempts times, backing off with
+// Calls `call` until it is not a retry or the retry budget is spent, backing off with
 // full jitter between attempts. A stop request ends the waiting (the last status stands).
 template <class Call>
 sdk::Status PipelineRun::with_retry(const char* stage, const std::string& plugin, const char* what, Call&& call) {
-    const auto& policy = p_.config->retry;
-    for (int attempt = 1;; ++attempt) {
+    RetryBudget budget(p_.config->retry);
+    for (;;) {
         sdk::Status st = call();
         if (st.code() != sdk::Code::retry) return st;
-        if (attempt >= policy.max_attempts || stop_.stop_requested() || failed())
+        std::chrono::milliseconds delay{0};
+        if (!budget.next(st, delay) || stop_.stop_requested() || failed())
             return sdk::Status::retry(std::string(stage) + " " + plugin + " " + what + ": gave up after " +
-                                      std::to_string(attempt) + " attempt" + (attempt == 1 ? "" : "s") + ": " +
-                                      st.message());
-        const auto delay = backoff_delay(policy, attempt, st.retry_after());
+                                          budget.spent() + ": " + st.message(),
+                                      st.retry_after());
         log_warn(std::string(stage) + " " + plugin + " " + what + " failed, will retry: " + st.message(),
-                 {{"pipeline", name_},
-                  {"attempt", std::to_string(attempt) + "/" + std::to_string(policy.max_attempts)},
-                  {"delay_ms", ms_text(delay)}});
+                 {{"pipeline", name_}, {"attempt", std::to_string(budget.attempts())}, {"delay_ms", ms_text(delay)}});
         if (!sleep_for(delay, stop_)) return st;
     }
 }
@@ -84,28 +166,26 @@ bool PipelineRun::open_translators_and_writer() {
             return false;
         }
         translators_.push_back(std::move(inst));
-        contexts_.push_back(make_context(t, "translator"));
+        contexts_.push_back(make_context(t, "translator", run_stop_.get_token()));
         auto st = with_retry("translator", t.config->plugin, "open",
                              [&] { return translators_.back()->open(*contexts_.back()); });
         if (!st.is_ok()) {
             fail("translator " + t.config->plugin + " could not open: " + st.message(), st.code() == sdk::Code::fatal);
             return false;
         }
-        ++translators_opened_;
     }
     writer_ = p_.writer.plugin->create_writer();
     if (!writer_) {
         fail("plugin " + p_.writer.config->plugin + " did not create a writer", true);
         return false;
     }
-    contexts_.push_back(make_context(p_.writer, "writer"));
+    contexts_.push_back(make_context(p_.writer, "writer", run_stop_.get_token()));
     auto& wctx = *contexts_.back();
     auto st = with_retry("writer", p_.writer.config->plugin, "open", [&] { return writer_->open(wctx); });
     if (!st.is_ok()) {
         fail("writer " + p_.writer.config->plugin + " could not open: " + st.message(), st.code() == sdk::Code::fatal);
         return false;
     }
-    writer_opened_ = true;
     return true;
 }
 
@@ -150,41 +230,40 @@ void PipelineRun::note_columns(const sdk::Batch& batch) {
             if (columns_.size() < 256) columns_.emplace(kv.key());
 }
 
-// Writes consecutive batches as one group: each batch is its own Writer::write call (so
-// a writer never sees more than batch_size records at once), then one flush, one
-// acknowledgement and one position commit for all of them. When the writer keeps up the
-// group is a single batch; when flush or commit is slow (an fsync each), the batches that
-// piled up behind it share one, so durability costs per group rather than per batch.
-bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
-    std::size_t total = 0;
-    for (const auto& w : group)
-        total += w.records.size();
-    std::vector<sdk::Acknowledgement> acks;
-    acks.reserve(total);
-    std::vector<DeadLetter> letters;
-    const auto now = Clock::now();
-    auto letter = [&](sdk::Record& r, const char* stage, const std::string& plugin, const std::string& reason) {
-        DeadLetter d;
-        d.pipeline = name_;
-        d.stage = stage;
-        d.plugin = plugin;
-        d.reason = reason;
-        d.payload = std::move(r.payload);
-        d.meta = r.meta;
-        d.at = now;
-        letters.push_back(std::move(d));
-    };
+void PipelineRun::dead_letter(const sdk::Record& r, const char* stage, const std::string& plugin,
+                              const std::string& reason) {
+    DeadLetter d;
+    d.pipeline = name_;
+    d.stage = stage;
+    d.plugin = plugin;
+    d.reason = reason;
+    d.payload = r.payload;
+    d.meta = r.meta;
+    d.at = group_time_;
+    letters_.push_back(std::move(d));
+}
 
-    // Per batch: the records to write (all of them, or the ones not rejected upstream),
-    // where each sits in the batch, and where the batch's acknowledgements start.
-    struct Part {
-        sdk::Batch compacted;
-        std::vector<std::size_t> position_of;  // index in the batch of each record written
-        sdk::Batch* to_write = nullptr;
-        std::vector<sdk::Rejection> rejected;
-        std::size_t first_ack = 0;
-    };
-    std::vector<Part> parts(group.size());
+// A record that could not be written now: a reader that redelivers takes it back for a
+// later delivery, unless it has been delivered max_deliveries times already, when it goes
+// to the dead letters like bad data.
+void PipelineRun::release_or_dead_letter(sdk::Acknowledgement& ack, const sdk::Record& record,
+                                         const std::string& reason, std::chrono::milliseconds delay) {
+    if (record.meta.attempts >= p_.config->max_deliveries) {
+        ack.outcome = sdk::Outcome::rejected;
+        ack.reason = "not written after " + std::to_string(record.meta.attempts) + " deliveries: " + reason;
+        dead_letter(record, "writer", p_.writer.config->plugin, ack.reason);
+        return;
+    }
+    ack.outcome = sdk::Outcome::released;
+    ack.reason = reason;
+    ack.redeliver_after = delay;
+    ++released_;
+}
+
+// Step 1: records rejected upstream (reader, translators) become dead letters; the rest
+// of each batch is what the writer gets.
+void PipelineRun::compact_upstream_rejects(std::span<Work> group, std::vector<GroupPart>& parts,
+                                           std::vector<sdk::Acknowledgement>& acks) {
     for (std::size_t g = 0; g < group.size(); ++g) {
         auto& w = group[g];
         auto& part = parts[g];
@@ -192,54 +271,57 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
         part.first_ack = acks.size();
         acks.resize(acks.size() + n);  // metadata moved in once the records are written
         part.to_write = &w.records;
-        if (!w.rejects.empty()) {
-            std::size_t ri = 0;
-            for (std::size_t i = 0; i < n; ++i) {
-                if (ri < w.rejects.size() && w.rejects[ri].index == i) {
-                    const auto& rj = w.rejects[ri++];
-                    auto& ack = acks[part.first_ack + i];
-                    ack.outcome = sdk::Outcome::rejected;
-                    ack.reason = rj.reason;
-                    letter(w.records[i], rj.stage, rj.plugin, rj.reason);
-                } else {
-                    part.position_of.push_back(i);
-                    part.compacted.push_back(std::move(w.records[i]));
-                }
+        if (w.rejects.empty()) continue;
+        std::size_t ri = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (ri < w.rejects.size() && w.rejects[ri].index == i) {
+                const auto& rj = w.rejects[ri++];
+                auto& ack = acks[part.first_ack + i];
+                ack.outcome = sdk::Outcome::rejected;
+                ack.reason = rj.reason;
+                dead_letter(w.records[i], rj.stage, rj.plugin, rj.reason);
+            } else {
+                part.position_of.push_back(i);
+                part.compacted.push_back(std::move(w.records[i]));
             }
-            part.to_write = &part.compacted;
         }
+        part.to_write = &part.compacted;
     }
+}
 
-    const auto& wplugin = p_.writer.config->plugin;
-    bool any = false;
-    for (const auto& part : parts)
-        any = any || !part.to_write->empty();
-    if (any) {
-        // A retry sends the whole group again (writes are idempotent), then flushes.
-        auto st = with_retry("writer", wplugin, "write", [&] {
-            for (auto& part : parts) {
+// Step 2: every batch of the group is its own write() (a writer never sees more than
+// batch_size records at once), then one flush; a retry sends the whole group again
+// (writes are idempotent). A record the writer wants retried later (Rejection with
+// retry_after) makes the group a retry when the reader cannot take it back.
+sdk::Status PipelineRun::deliver(std::vector<GroupPart>& parts) {
+    const auto started = std::chrono::steady_clock::now();
+    auto st = with_retry("writer", p_.writer.config->plugin, "write", [&] {
+        for (auto& part : parts) {
+            part.rejected.clear();
+            if (part.to_write->empty()) continue;
+            auto s = writer_->write(std::span<const sdk::Record>(*part.to_write), part.rejected);
+            if (s.code() == sdk::Code::reject) {  // the whole batch refused for its content
                 part.rejected.clear();
-                if (part.to_write->empty()) continue;
-                auto s = writer_->write(std::span<sdk::Record>(*part.to_write), part.rejected);
-                if (s.code() == sdk::Code::reject) {  // the whole batch refused for its content
-                    part.rejected.clear();
-                    for (std::size_t i = 0; i < part.to_write->size(); ++i)
-                        part.rejected.push_back({i, s.message()});
-                    continue;
-                }
-                if (!s.is_ok()) return s;
+                for (std::size_t i = 0; i < part.to_write->size(); ++i)
+                    part.rejected.push_back({i, s.message(), std::nullopt});
+                continue;
             }
-            return writer_->flush();
-        });
-        if (!st.is_ok()) {
-            fail("writer " + wplugin + ": " + st.message(), st.code() != sdk::Code::retry);
-            return false;
+            if (!s.is_ok()) return s;
+            if (!redelivers_)
+                for (const auto& r : part.rejected)
+                    if (r.retry_after) return sdk::Status::retry(r.reason, r.retry_after);
         }
-    }
-    std::size_t written = 0;
+        return writer_->flush();
+    });
+    write_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return st;
+}
+
+// Step 3: the writer's rejections, trusted for nothing (out-of-range and repeated indexes
+// are dropped), become dead letters or releases.
+void PipelineRun::settle_writer_rejections(std::vector<GroupPart>& parts, std::vector<sdk::Acknowledgement>& acks) {
     for (auto& part : parts) {
         auto& rejected = part.rejected;
-        // A writer's list is trusted for nothing: out-of-range and repeated indexes are dropped.
         std::sort(rejected.begin(), rejected.end(), [](auto& a, auto& b) { return a.index < b.index; });
         rejected.erase(std::remove_if(rejected.begin(), rejected.end(),
                                       [&](const sdk::Rejection& r) { return r.index >= part.to_write->size(); }),
@@ -250,15 +332,37 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
         for (const auto& rj : rejected) {
             const std::size_t i = part.position_of.empty() ? rj.index : part.position_of[rj.index];
             auto& ack = acks[part.first_ack + i];
+            const auto& record = (*part.to_write)[rj.index];
+            if (rj.retry_after && redelivers_) {
+                release_or_dead_letter(ack, record, rj.reason, *rj.retry_after);
+                continue;
+            }
             ack.outcome = sdk::Outcome::rejected;
             ack.reason = rj.reason;
-            letter((*part.to_write)[rj.index], "writer", wplugin, rj.reason);
+            dead_letter(record, "writer", p_.writer.config->plugin, rj.reason);
         }
         if (!part.to_write->empty()) note_columns(*part.to_write);
-        written += part.to_write->size() - rejected.size();
     }
+}
 
-    // The records are done with: their metadata moves into the acknowledgements (no copies).
+// The writer gave up on the whole group, and the reader can take records back: give
+// every record back (or dead-letter it after max_deliveries) and go on with the next.
+void PipelineRun::release_all(std::span<Work> group, std::vector<GroupPart>& parts,
+                              std::vector<sdk::Acknowledgement>& acks, const sdk::Status& why) {
+    const auto delay = backoff_delay(p_.config->retry, p_.config->retry.max_attempts, why.retry_after());
+    for (std::size_t g = 0; g < group.size(); ++g) {
+        auto& part = parts[g];
+        part.rejected.clear();
+        for (std::size_t k = 0; k < part.to_write->size(); ++k) {
+            const std::size_t i = part.position_of.empty() ? k : part.position_of[k];
+            release_or_dead_letter(acks[part.first_ack + i], (*part.to_write)[k], why.message(), delay);
+        }
+    }
+}
+
+// Step 4: the records are done with: their metadata moves into the acknowledgements.
+void PipelineRun::move_meta_into_acks(std::span<Work> group, std::vector<GroupPart>& parts,
+                                      std::vector<sdk::Acknowledgement>& acks) {
     for (std::size_t g = 0; g < group.size(); ++g) {
         auto& w = group[g];
         auto& part = parts[g];
@@ -266,95 +370,195 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
         if (part.to_write == &w.records) {
             for (std::size_t i = 0; i < w.records.size(); ++i)
                 ack[i].meta = std::move(w.records[i].meta);
-        } else {
-            for (std::size_t i = 0; i < w.records.size(); ++i)  // rejected upstream: only the payload left
-                if (ack[i].outcome == sdk::Outcome::rejected) ack[i].meta = std::move(w.records[i].meta);
-            for (std::size_t k = 0; k < part.compacted.size(); ++k)
-                ack[part.position_of[k]].meta = std::move(part.compacted[k].meta);
+            continue;
+        }
+        std::size_t k = 0;  // position_of is ascending: every other index was rejected upstream
+        for (std::size_t i = 0; i < w.records.size(); ++i) {
+            if (k < part.position_of.size() && part.position_of[k] == i)
+                ack[i].meta = std::move(part.compacted[k++].meta);
+            else
+                ack[i].meta = std::move(w.records[i].meta);
         }
     }
+}
 
-    if (!letters.empty()) {
-        try {
-            store_.add_dead_letters(letters);
-        } catch (const std::exception& e) {
-            fail(std::string("state store: cannot keep dead letters: ") + e.what(), false);
-            return false;
-        }
-        for (const auto& d : letters)
-            log_warn("record rejected: " + d.reason,
-                     {{"pipeline", name_}, {"stage", d.stage}, {"plugin", d.plugin}, {"source", d.meta.source}});
+// Step 5: the dead letters of the group are durable before anything is committed.
+bool PipelineRun::keep_dead_letters() {
+    if (letters_.empty()) return true;
+    try {
+        store_.add_dead_letters(letters_);
+    } catch (const std::exception& e) {
+        fail(std::string("state store: cannot keep dead letters: ") + e.what(), false);
+        return false;
     }
-
-    if (acknowledge && reader_) {
-        if (exit_before_ack_) std::_Exit(86);
-        const auto& plugin = p_.reader.config->plugin;
-        auto st = with_retry("reader", plugin, "acknowledge", [&] {
-            // Tell the reader thread to let us in before its next read(): std::mutex is not
-            // fair, and a reader that reads back to back would otherwise starve the commit.
-            {
-                std::lock_guard lock(m_);
-                ack_waiting_ = true;
-            }
-            std::lock_guard lock(reader_mutex_);
-            auto result = reader_->acknowledge(std::span<const sdk::Acknowledgement>(acks));
-            {
-                std::lock_guard state(m_);
-                ack_waiting_ = false;
-            }
-            cv_.notify_all();
-            return result;
-        });
-        if (!st.is_ok()) {
-            fail("reader " + plugin + ": " + st.message(), st.code() != sdk::Code::retry);
-            return false;
-        }
-        for (auto it = acks.rbegin(); it != acks.rend(); ++it) {
-            if (it->meta.position.empty()) continue;
-            try {
-                store_.commit_position(name_, it->meta.position);
-            } catch (const std::exception& e) {
-                fail(std::string("state store: cannot commit the position: ") + e.what(), false);
-                return false;
-            }
-            break;
-        }
-    }
-    written_ += written;
-    invalid_ += letters.size();
+    for (const auto& d : letters_)
+        log_warn("record rejected: " + d.reason,
+                 {{"pipeline", name_}, {"stage", d.stage}, {"plugin", d.plugin}, {"source", d.meta.source}});
     return true;
+}
+
+// Step 6: each partition's last position is committed, then the reader is told what
+// was settled and committed, and lets go of its sources.
+bool PipelineRun::commit_and_acknowledge(std::vector<sdk::Acknowledgement>& acks) {
+    if (options_.fault == Fault::exit_before_commit) std::_Exit(86);
+    const auto committed = last_positions(acks);
+    try {
+        store_.commit_positions(name_, committed);
+    } catch (const std::exception& e) {
+        fail(std::string("state store: cannot commit the position: ") + e.what(), false);
+        return false;
+    }
+    if (options_.fault == Fault::exit_before_ack) std::_Exit(86);
+    const auto& plugin = p_.reader.config->plugin;
+    const AckView view(acks, committed);
+    auto st = with_retry("reader", plugin, "acknowledge", [&] {
+        // Tell the reader thread to let us in before its next read(): std::mutex is not
+        // fair, and a reader that reads back to back would otherwise starve the commit.
+        {
+            std::lock_guard lock(m_);
+            ack_waiting_ = true;
+        }
+        std::lock_guard lock(reader_mutex_);
+        auto result = reader_->acknowledge(view);
+        {
+            std::lock_guard state(m_);
+            ack_waiting_ = false;
+        }
+        cv_.notify_all();
+        return result;
+    });
+    if (!st.is_ok()) {
+        fail("reader " + plugin + ": " + st.message(), st.code() != sdk::Code::retry);
+        return false;
+    }
+    return true;
+}
+
+// Writes consecutive batches as one group: each batch its own Writer::write, then one
+// flush, one set of dead letters, one position commit and one acknowledgement for all of
+// them. When the writer keeps up the group is a single batch; when flush or commit is
+// slow (an fsync each), the batches that piled up behind it share one, so durability
+// costs per group rather than per batch.
+bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
+    std::size_t total = 0;
+    for (const auto& w : group)
+        total += w.records.size();
+    std::vector<sdk::Acknowledgement> acks;
+    acks.reserve(total);
+    letters_.clear();
+    group_time_ = Clock::now();
+    std::vector<GroupPart> parts(group.size());
+
+    compact_upstream_rejects(group, parts, acks);
+    const bool any = std::any_of(parts.begin(), parts.end(), [](const auto& p) { return !p.to_write->empty(); });
+    if (any) {
+        auto st = deliver(parts);
+        if (st.code() == sdk::Code::retry && redelivers_ && acknowledge && !stop_.stop_requested()) {
+            log_warn("writer " + p_.writer.config->plugin + ": " + st.message() + "; records released for redelivery",
+                     {{"pipeline", name_}});
+            release_all(group, parts, acks, st);
+        } else if (!st.is_ok()) {
+            fail("writer " + p_.writer.config->plugin + ": " + st.message(), st.code() != sdk::Code::retry);
+            return false;
+        } else {
+            settle_writer_rejections(parts, acks);
+        }
+    }
+    std::size_t written = 0;
+    for (const auto& a : acks)
+        written += a.outcome == sdk::Outcome::written ? 1 : 0;
+    move_meta_into_acks(group, parts, acks);
+    if (!keep_dead_letters()) return false;
+    if (acknowledge && reader_ && !commit_and_acknowledge(acks)) return false;
+
+    const auto settled_released = static_cast<std::uint64_t>(
+        std::count_if(acks.begin(), acks.end(), [](const auto& a) { return a.outcome == sdk::Outcome::released; }));
+    written_ += written;
+    invalid_ += letters_.size();
+    written_total_->add(static_cast<double>(written));
+    dead_lettered_total_->add(static_cast<double>(letters_.size()));
+    released_total_->add(static_cast<double>(settled_released));
+    return true;
+}
+
+bool PipelineRun::keep_alive_if_due(std::chrono::steady_clock::time_point& last) {
+    if (keep_alive_every_.count() <= 0) return true;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < keep_alive_every_) return true;
+    last = now;
+    {
+        std::lock_guard lock(m_);
+        if (in_flight_ == 0) return true;
+    }
+    sdk::Status st;
+    {
+        std::lock_guard lock(reader_mutex_);
+        st = reader_->keep_alive();
+    }
+    if (st.is_ok() || st.code() == sdk::Code::retry) {
+        if (!st.is_ok()) log_warn("reader " + p_.reader.config->plugin + " keep_alive failed: " + st.message());
+        return true;
+    }
+    fail("reader " + p_.reader.config->plugin + ": " + st.message(), true);
+    return false;
 }
 
 void PipelineRun::reader_loop() {
     try {
         read_all();
+        keep_alive_until_settled();
     } catch (const std::exception& e) {  // a plugin export without the SDK's guards, or bad_alloc
         fail(std::string("internal error in the reader thread: ") + e.what(), true);
     } catch (...) {
         fail("internal error in the reader thread", true);
     }
+}
+
+// After the last read, leases of records still in flight are kept alive until the
+// writer settles them.
+void PipelineRun::keep_alive_until_settled() {
     {
         std::lock_guard lock(m_);
         reading_done_ = true;
     }
     cv_.notify_all();
+    if (keep_alive_every_.count() <= 0) return;
+    auto last = std::chrono::steady_clock::now();
+    while (true) {
+        {
+            std::unique_lock lock(m_);
+            cv_.wait_for(lock, keep_alive_every_, [&] { return in_flight_ == 0 || failed_; });
+            if (in_flight_ == 0 || failed_) return;
+        }
+        if (!keep_alive_if_due(last)) return;
+    }
 }
 
 void PipelineRun::read_all() {
     std::uint64_t seq = 0;
-    int attempt = 0, empty_reads = 0;
+    int empty_reads = 0;
     const auto& plugin = p_.reader.config->plugin;
     const std::size_t batch = p_.config->batch_size;
+    std::optional<RetryBudget> budget;
+    auto last_keep_alive = std::chrono::steady_clock::now();
+    const auto wait_step = keep_alive_every_.count() > 0 ? keep_alive_every_ : std::chrono::milliseconds(3600000);
     while (true) {
+        bool may_read = false;
         {
             std::unique_lock lock(m_);
-            cv_.wait(lock, [&] { return (in_flight_ < limit_ && !ack_waiting_) || failed_ || stop_.stop_requested(); });
+            may_read = cv_.wait_for(lock, wait_step, [&] {
+                return (in_flight_ < limit_ && !ack_waiting_) || failed_ || stop_.stop_requested();
+            });
             if (failed_) break;
             if (stop_.stop_requested()) {
                 stopped_early_ = true;
                 break;
             }
-            ++in_flight_;
+            if (may_read) ++in_flight_;
+        }
+        if (!may_read) {  // waiting behind the writer: keep the leases of what is in flight
+            if (!keep_alive_if_due(last_keep_alive)) break;
+            continue;
         }
         auto release = [&] {
             {
@@ -363,6 +567,10 @@ void PipelineRun::read_all() {
             }
             cv_.notify_all();
         };
+        if (!keep_alive_if_due(last_keep_alive)) {
+            release();
+            break;
+        }
         sdk::Batch records;
         records.reserve(std::min<std::size_t>(batch, 4096));
         bool end = false;
@@ -373,22 +581,22 @@ void PipelineRun::read_all() {
         }
         if (!st.is_ok()) {
             release();
-            if (st.code() == sdk::Code::retry && ++attempt < p_.config->retry.max_attempts && !stop_.stop_requested()) {
-                const auto delay = backoff_delay(p_.config->retry, attempt, st.retry_after());
+            std::chrono::milliseconds delay{0};
+            if (!budget) budget.emplace(p_.config->retry);
+            if (st.code() == sdk::Code::retry && budget->next(st, delay) && !stop_.stop_requested()) {
                 log_warn("reader " + plugin + " read failed, will retry: " + st.message(),
                          {{"pipeline", name_},
-                          {"attempt", std::to_string(attempt) + "/" + std::to_string(p_.config->retry.max_attempts)},
+                          {"attempt", std::to_string(budget->attempts())},
                           {"delay_ms", ms_text(delay)}});
                 if (sleep_for(delay, stop_)) continue;
             }
             // A reject from read() breaks the contract (bad input is a record with meta.error): fatal.
             fail("reader " + plugin + ": " +
-                     (st.code() == sdk::Code::retry ? "gave up after " + std::to_string(attempt) + " attempts: " : "") +
-                     st.message(),
+                     (st.code() == sdk::Code::retry ? "gave up after " + budget->spent() + ": " : "") + st.message(),
                  st.code() != sdk::Code::retry);
             break;
         }
-        attempt = 0;
+        budget.reset();
         if (records.empty()) {
             release();
             if (end) break;
@@ -401,6 +609,7 @@ void PipelineRun::read_all() {
         for (auto& r : records)
             if (r.meta.received_at == std::chrono::system_clock::time_point{}) r.meta.received_at = now;
         read_ += records.size();
+        read_total_->add(static_cast<double>(records.size()));
         {
             std::lock_guard lock(m_);
             pending_.push_back(Work{seq++, std::move(records), {}});
@@ -482,12 +691,16 @@ RunSummary PipelineRun::summary(std::chrono::steady_clock::time_point started) {
     s.read = read_;
     s.written = written_;
     s.invalid = invalid_;
-    s.failed = s.read > s.written + s.invalid ? s.read - s.written - s.invalid : 0;
+    s.released = released_;
+    const auto settled = s.written + s.invalid + s.released;
+    s.failed = s.read > settled ? s.read - settled : 0;
     s.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     std::lock_guard lock(m_);
     s.fatal = fatal_;
     s.error = error_;
-    s.outcome = failed_ && !interrupted_ ? "failed" : (stopped_early_ || interrupted_ ? "stopped" : "ok");
+    s.outcome = failed_ && !interrupted_                 ? RunOutcome::failed
+                : (stopped_early_ || interrupted_) ? RunOutcome::stopped
+                                                   : RunOutcome::ok;
     return s;
 }
 
@@ -508,9 +721,9 @@ RunSummary PipelineRun::execute() {
         }
     }
 
-    std::optional<std::string> committed;
+    sdk::Positions committed;
     try {
-        committed = store_.position(name_);
+        committed = store_.positions(name_);
     } catch (const std::exception& e) {
         fail(std::string("state store: ") + e.what(), false);
     }
@@ -519,7 +732,9 @@ RunSummary PipelineRun::execute() {
         if (!reader_) {
             fail("plugin " + p_.reader.config->plugin + " did not create a reader", true);
         } else {
-            contexts_.push_back(make_context(p_.reader, "reader", committed));
+            redelivers_ = p_.reader.component != nullptr && p_.reader.component->redelivers;
+            keep_alive_every_ = reader_->keep_alive_interval();
+            contexts_.push_back(make_context(p_.reader, "reader", read_stop_.get_token(), std::move(committed)));
             auto& rctx = *contexts_.back();
             auto st = with_retry("reader", p_.reader.config->plugin, "open", [&] { return reader_->open(rctx); });
             if (!st.is_ok())
@@ -528,11 +743,6 @@ RunSummary PipelineRun::execute() {
         }
     }
     if (!failed()) {
-        std::stop_callback wake(stop_, [this] {
-            { std::lock_guard lock(m_); }  // waiters re-check stop_requested() after this
-            cv_.notify_all();
-            if (reader_) reader_->request_stop();
-        });
         std::jthread reader([this] { reader_loop(); });
         std::vector<std::jthread> workers;
         for (std::size_t i = 0; i < p_.effective_workers(); ++i)
@@ -552,14 +762,14 @@ RunSummary PipelineRun::execute() {
     close_all();
 
     auto s = summary(started);
-    if (options_.record_empty_runs || s.read > 0 || s.outcome == "failed") {
+    if (options_.record_empty_runs || s.read > 0 || s.outcome == RunOutcome::failed) {
         rec.finished = Clock::now();
         rec.read = s.read;
         rec.written = s.written;
         rec.invalid = s.invalid;
         rec.failed = s.failed;
         rec.columns.assign(columns_.begin(), columns_.end());
-        rec.outcome = s.outcome;
+        rec.outcome = to_string(s.outcome);
         rec.error = s.error;
         try {
             if (rec.id == 0) store_.begin_run(rec);

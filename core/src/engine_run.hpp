@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <stop_token>
@@ -32,6 +33,32 @@ struct Work {
     std::vector<RejectInfo> rejects;  // ascending index
 };
 
+// How long one call may keep failing transiently (see RetryPolicy).
+class RetryBudget {
+public:
+    explicit RetryBudget(const RetryPolicy& policy);
+    // After a retry status: false when the budget is spent, else the delay before the
+    // next attempt in `delay`.
+    bool next(const sdk::Status& status, std::chrono::milliseconds& delay);
+    [[nodiscard]] int attempts() const noexcept { return attempts_; }
+    [[nodiscard]] std::string spent() const;  // "3 attempts in 1.2 s", for the give-up line
+
+private:
+    const RetryPolicy& policy_;
+    std::chrono::steady_clock::time_point started_;
+    int attempts_ = 0;  // made so far
+    int counted_ = 0;   // of which count against max_attempts (no Retry-After)
+};
+
+// One group of batches on its way through the writer (see write_group).
+struct GroupPart {
+    sdk::Batch compacted;                  // the records left after upstream rejects (when any)
+    std::vector<std::size_t> position_of;  // index in the batch of each compacted record
+    sdk::Batch* to_write = nullptr;
+    std::vector<sdk::Rejection> rejected;
+    std::size_t first_ack = 0;
+};
+
 class PipelineRun {
 public:
     PipelineRun(const ResolvedPipeline& pipeline, StateStore& store, const RunOptions& options, std::stop_token stop);
@@ -48,27 +75,50 @@ public:
     [[nodiscard]] bool failed() const;
     void fail(std::string message, bool fatal);
     RunSummary summary(std::chrono::steady_clock::time_point started);
-    std::uint64_t read_count() const { return read_; }
     void add_read(std::uint64_t n) { read_ += n; }
 
 private:
     template <class Call>
     sdk::Status with_retry(const char* stage, const std::string& plugin, const char* what, Call&& call);
-    std::unique_ptr<StageContext> make_context(const ResolvedStage& s, const char* kind,
-                                               std::optional<std::string> committed = std::nullopt);
+    std::unique_ptr<StageContext> make_context(const ResolvedStage& s, const char* kind, std::stop_token stop,
+                                               sdk::Positions committed = {});
     void reader_loop();
     void read_all();
+    void keep_alive_until_settled();
+    bool keep_alive_if_due(std::chrono::steady_clock::time_point& last);
     void worker_loop();
     void translate_all();
     void writer_loop();
     void note_columns(const sdk::Batch& batch);
 
+    // The steps of write_group, in order.
+    void compact_upstream_rejects(std::span<Work> group, std::vector<GroupPart>& parts,
+                                  std::vector<sdk::Acknowledgement>& acks);
+    sdk::Status deliver(std::vector<GroupPart>& parts);
+    void settle_writer_rejections(std::vector<GroupPart>& parts, std::vector<sdk::Acknowledgement>& acks);
+    void release_all(std::span<Work> group, std::vector<GroupPart>& parts, std::vector<sdk::Acknowledgement>& acks,
+                     const sdk::Status& why);
+    void move_meta_into_acks(std::span<Work> group, std::vector<GroupPart>& parts,
+                             std::vector<sdk::Acknowledgement>& acks);
+    bool keep_dead_letters();
+    bool commit_and_acknowledge(std::vector<sdk::Acknowledgement>& acks);
+    void dead_letter(const sdk::Record& record, const char* stage, const std::string& plugin,
+                     const std::string& reason);
+    void release_or_dead_letter(sdk::Acknowledgement& ack, const sdk::Record& record, const std::string& reason,
+                                std::chrono::milliseconds delay);
+
     const ResolvedPipeline& p_;
     StateStore& store_;
     RunOptions options_;
-    std::stop_token stop_;
+    std::stop_token stop_;  // the host's: drain (stop reading) when it is set
     std::string name_;
     std::size_t limit_;
+    std::unique_ptr<HostServices> own_services_;  // when the caller gave none
+    HostServices& services_;
+    // Plugins' stop signals: readers see the host's stop and a failure of the run;
+    // translators and writers only a failure, so a drain finishes the writes in flight.
+    std::stop_source read_stop_, run_stop_;
+    std::optional<std::stop_callback<std::function<void()>>> on_host_stop_;
 
     // Contexts first: members are destroyed in reverse, so every instance (which may log
     // from its destructor) goes before the context it was opened with.
@@ -76,10 +126,10 @@ private:
     std::shared_ptr<sdk::Reader> reader_;
     std::vector<std::shared_ptr<sdk::Translator>> translators_;
     std::shared_ptr<sdk::Writer> writer_;
-    bool reader_opened_ = false, writer_opened_ = false;
-    std::size_t translators_opened_ = 0;
+    bool redelivers_ = false;
+    std::chrono::milliseconds keep_alive_every_{0};
 
-    std::mutex reader_mutex_;  // read() and acknowledge() never overlap
+    std::mutex reader_mutex_;  // read(), keep_alive() and acknowledge() never overlap
     mutable std::mutex m_;
     std::condition_variable cv_;
     std::deque<Work> pending_;
@@ -94,11 +144,15 @@ private:
     bool ack_waiting_ = false;  // the writer waits to acknowledge: the reader holds off its next read
     std::string error_;
 
-    std::atomic<std::uint64_t> read_{0}, written_{0}, invalid_{0};
-    // Fault injection for the tests (JUNCTION_FAULT=exit_before_ack): the process exits
-    // between the writer's flush and the reader's acknowledgement, the window that
-    // at-least-once delivery must cover.
-    bool exit_before_ack_ = false;
+    std::vector<DeadLetter> letters_;  // of the group being written
+    Clock::time_point group_time_{};
+
+    std::atomic<std::uint64_t> read_{0}, written_{0}, invalid_{0}, released_{0};
+    sdk::Counter* read_total_ = nullptr;
+    sdk::Counter* written_total_ = nullptr;
+    sdk::Counter* dead_lettered_total_ = nullptr;
+    sdk::Counter* released_total_ = nullptr;
+    sdk::Histogram* write_seconds_ = nullptr;
     std::set<std::string> columns_;
 };
 

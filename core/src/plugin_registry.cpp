@@ -86,9 +86,7 @@ public:
     const fs::path& file() const noexcept override { return file_; }
     const junction_plugin_manifest& manifest() const noexcept override { return manifest_; }
 
-    std::shared_ptr<sdk::Reader> create_reader() const override { return hold(factory_->create_reader()); }
-    std::shared_ptr<sdk::Translator> create_translator() const override { return hold(factory_->create_translator()); }
-    std::shared_ptr<sdk::Writer> create_writer() const override { return hold(factory_->create_writer()); }
+    std::shared_ptr<sdk::Component> create(sdk::Kind kind) const override { return hold(factory_->create(kind)); }
     sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const override {
         return factory_->check_options(kind, options);
     }
@@ -122,18 +120,31 @@ std::optional<std::string> check_manifest(const junction_plugin_manifest& plugin
     const std::string prefix = who(plugin.name, file) + ": ";
     const std::string plugin_abi = std::to_string(plugin.abi_major) + "." + std::to_string(plugin.abi_minor);
     const std::string host_abi = std::to_string(host.abi_major) + "." + std::to_string(host.abi_minor);
+    const std::string host_major = std::to_string(host.abi_major);
 
-    if (plugin.abi_major != host.abi_major || plugin.abi_minor > host.abi_minor)
+    if (plugin.abi_major != host.abi_major)
         return prefix + "built for SDK ABI " + plugin_abi + " with " + compiler_of(plugin) + ", host is " + host_abi +
-               " with " + compiler_of(host) + ": rebuild it against SDK " + std::to_string(host.abi_major) + ".x";
-    if (plugin.compiler_id != host.compiler_id || plugin.compiler_major > host.compiler_major)
+               " with " + compiler_of(host) + ": rebuild it against SDK " + host_major + ".x (" + host_major + ".0 to " +
+               host_abi + ")";
+    if (plugin.abi_minor > host.abi_minor)
+        return prefix + "built for SDK ABI " + plugin_abi + ", newer than this host's " + host_abi +
+               ": upgrade the host to " + host_major + "." + std::to_string(plugin.abi_minor) +
+               " or later, or rebuild the plugin against SDK " + host_abi;
+    const unsigned min_major = host.compiler_id == 2 ? JUNCTION_MIN_CLANG_MAJOR : JUNCTION_MIN_GCC_MAJOR;
+    if (plugin.compiler_id != host.compiler_id || plugin.compiler_major > host.compiler_major ||
+        plugin.compiler_major < min_major)
         return prefix + "built with " + compiler_of(plugin) + " (SDK ABI " + plugin_abi + "), host is built with " +
                compiler_of(host) + ": rebuild it with " + compiler_name(host.compiler_id) + " " +
-               std::to_string(host.compiler_major) + " or older";
+               std::to_string(min_major) + " to " + std::to_string(host.compiler_major);
     if (plugin.cxx11_abi != host.cxx11_abi)
         return prefix + "built with _GLIBCXX_USE_CXX11_ABI=" + std::to_string(plugin.cxx11_abi) + ", host uses " +
                std::to_string(host.cxx11_abi) +
                ": rebuild it with _GLIBCXX_USE_CXX11_ABI=" + std::to_string(host.cxx11_abi);
+    if ((plugin.layout_flags & JUNCTION_LAYOUT_GLIBCXX_DEBUG) != (host.layout_flags & JUNCTION_LAYOUT_GLIBCXX_DEBUG)) {
+        const bool debug = (plugin.layout_flags & JUNCTION_LAYOUT_GLIBCXX_DEBUG) != 0;
+        return prefix + "built " + (debug ? "with" : "without") + " _GLIBCXX_DEBUG, host " + (debug ? "without" : "with") +
+               " (the standard containers differ in layout): rebuild it " + (debug ? "without" : "with") + " it";
+    }
     if (plugin.boost_version / 100 != host.boost_version / 100)
         return prefix + "built against Boost " + boost_of(plugin.boost_version) + ", host uses Boost " +
                boost_of(host.boost_version) + ": rebuild it against Boost " + boost_of(host.boost_version);
@@ -188,13 +199,17 @@ void PluginRegistry::Impl::load(const fs::path& file) {
                          "rebuild it with the Junction SDK");
         return;
     }
-    if (raw->size < sizeof(junction_plugin_manifest)) {
-        refuse(file, file.string() + ": its manifest is " + std::to_string(raw->size) + " bytes, host reads " +
-                         std::to_string(sizeof(junction_plugin_manifest)) + ": rebuild it against SDK " +
+    // Append-only growth: a manifest from an older minor is smaller, and the fields it
+    // lacks read as zero. One smaller than the oldest layout of this major is not ours.
+    if (raw->size < JUNCTION_MANIFEST_MIN_SIZE) {
+        refuse(file, file.string() + ": its manifest is " + std::to_string(raw->size) + " bytes, the smallest SDK " +
+                         std::to_string(JUNCTION_SDK_ABI_MAJOR) + ".x manifest is " +
+                         std::to_string(JUNCTION_MANIFEST_MIN_SIZE) + ": rebuild it against SDK " +
                          std::to_string(JUNCTION_SDK_ABI_MAJOR) + ".x");
         return;
     }
-    const junction_plugin_manifest manifest = *raw;
+    junction_plugin_manifest manifest{};
+    std::memcpy(&manifest, raw, std::min<std::size_t>(raw->size, sizeof manifest));
     if (auto why = check_manifest(manifest, file)) {
         refuse(file, std::move(*why));
         return;

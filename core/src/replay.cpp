@@ -22,8 +22,8 @@ RunSummary replay_dead_letters(const ResolvedPipeline& pipeline, StateStore& sto
     }
     if (skipped > 0)
         log_warn(std::to_string(skipped) + (skipped == 1 ? " dead letter comes" : " dead letters come") +
-                     " from unreadable input and cannot be replayed: fix the input (see the "
-                     "quarantine folder) and feed it to the reader again",
+                     " from unreadable input and cannot be replayed: fix the input where the reader set it "
+                     "aside and feed it to the reader again",
                  {{"pipeline", pipeline.config->name}});
 
     PipelineRun run(pipeline, store, options, stop);

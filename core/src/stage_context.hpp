@@ -1,15 +1,19 @@
-// The sdk::Context the engine hands each plugin instance (private to core).
+// The sdk::Context the engine hands each component (private to core).
 #pragma once
 
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
 
 #include <junction/sdk/context.hpp>
 
+#include "junction/core/host_services.hpp"
 #include "junction/core/logging.hpp"
+#include "junction/core/metrics.hpp"
 #include "junction/core/state_store.hpp"
 
 namespace junction::core {
@@ -26,35 +30,78 @@ private:
     std::string scope_;
 };
 
+// The system clock, whose sleeps end early when the run is asked to stop.
+class RunClock final : public sdk::Clock {
+public:
+    explicit RunClock(std::stop_token stop) : stop_(std::move(stop)) {}
+    std::chrono::system_clock::time_point now() const noexcept override { return std::chrono::system_clock::now(); }
+    std::chrono::steady_clock::time_point monotonic() const noexcept override {
+        return std::chrono::steady_clock::now();
+    }
+    bool sleep_for(std::chrono::milliseconds d) noexcept override {
+        try {
+            std::mutex m;
+            std::condition_variable_any cv;
+            std::unique_lock lock(m);
+            cv.wait_for(lock, stop_, d, [] { return false; });
+        } catch (...) {  // a failed wait is a short sleep
+        }
+        return !stop_.stop_requested();
+    }
+
+private:
+    std::stop_token stop_;
+};
+
+struct StageIdentity {
+    std::string pipeline;
+    std::string plugin;
+    std::string kind;
+};
+
 class StageContext final : public sdk::Context {
 public:
-    StageContext(const sdk::Options& options, std::string pipeline, std::string plugin, std::string kind,
-                 StateStore& store, std::stop_token stop, std::filesystem::path base_dir,
-                 std::optional<std::string> committed)
+    StageContext(const sdk::Options& options, StageIdentity id, StateStore& store, HostServices& services,
+                 std::stop_token stop, std::filesystem::path base_dir, sdk::Positions committed)
         : options_(options),
-          log_(make_plugin_logger(pipeline, plugin, kind)),
-          kv_(store, pipeline + "/" + plugin + "/" + kind),
-          stop_(std::move(stop)),
-          pipeline_(std::move(pipeline)),
+          log_(make_plugin_logger(id.pipeline, id.plugin, id.kind)),
+          kv_(store, id.pipeline + "/" + id.plugin + "/" + id.kind),
+          store_(store),
+          stop_(stop),
+          clock_(std::move(stop)),
+          metrics_(services.metrics(), {{"pipeline", id.pipeline}, {"plugin", id.plugin}, {"kind", id.kind}}),
+          http_(services.http_for(clock_, stop_)),
+          credentials_(services.credentials()),
+          pipeline_(std::move(id.pipeline)),
           base_dir_(base_dir.string()),
           committed_(std::move(committed)) {}
 
     const sdk::Options& options() const noexcept override { return options_; }
     sdk::Logger& log() noexcept override { return *log_; }
     sdk::KeyValueStore& state() noexcept override { return kv_; }
-    std::stop_token stop_token() const noexcept override { return stop_; }
+    bool stop_requested() const noexcept override { return stop_.stop_requested(); }
     std::string_view pipeline() const noexcept override { return pipeline_; }
-    std::optional<std::string> committed_position() const override { return committed_; }
     std::string_view base_dir() const noexcept override { return base_dir_; }
+    const sdk::Positions& committed() const noexcept override { return committed_; }
+    void drop_position(std::string_view partition) override { store_.drop_position(pipeline_, partition); }
+    sdk::HttpClient& http() noexcept override { return *http_; }
+    sdk::Credentials& credentials() noexcept override { return credentials_; }
+    sdk::Metrics& metrics() noexcept override { return metrics_; }
+    sdk::Clock& clock() noexcept override { return clock_; }
 
 private:
     const sdk::Options& options_;
     std::unique_ptr<sdk::Logger> log_;
     ScopedStore kv_;
+    StateStore& store_;
     std::stop_token stop_;
+    RunClock clock_;
+    ScopedMetrics metrics_;
+    std::unique_ptr<sdk::HttpClient> http_;
+    sdk::Credentials& credentials_;
     std::string pipeline_;
     std::string base_dir_;
-    std::optional<std::string> committed_;
+    sdk::Positions committed_;
 };
 
 }  // namespace junction::core

@@ -73,7 +73,7 @@ std::int64_t sql_limit(std::size_t limit) {
 }
 
 // Each entry moves the schema from version i to i+1; append, never edit.
-constexpr std::array<const char*, 1> migrations = {
+constexpr std::array<const char*, 2> migrations = {
     R"sql(
 CREATE TABLE positions(
   pipeline   TEXT PRIMARY KEY,
@@ -114,6 +114,19 @@ CREATE TABLE runs(
   outcome  TEXT NOT NULL,
   error    TEXT NOT NULL DEFAULT '');
 CREATE INDEX runs_by_pipeline ON runs(pipeline, id);
+)sql",
+    // SDK 2: positions per partition of a reader; a pipeline's one position becomes its
+    // default partition "".
+    R"sql(
+CREATE TABLE partition_positions(
+  pipeline   TEXT NOT NULL,
+  partition  TEXT NOT NULL,
+  position   TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY(pipeline, partition)) WITHOUT ROWID;
+INSERT INTO partition_positions(pipeline, partition, position, updated_at)
+  SELECT pipeline, '', position, updated_at FROM positions;
+DROP TABLE positions;
 )sql",
 };
 
@@ -157,22 +170,35 @@ public:
         prepare();
     }
 
-    std::optional<std::string> position(std::string_view pipeline) override {
+    sdk::Positions positions(std::string_view pipeline) override {
         std::lock_guard lock(mutex_);
-        sqlite::ResetGuard g(get_position_);
-        get_position_.bind(1, pipeline);
-        if (!get_position_.step()) return std::nullopt;
-        return get_position_.text(0);
+        sqlite::ResetGuard g(get_positions_);
+        get_positions_.bind(1, pipeline);
+        sdk::Positions out;
+        while (get_positions_.step())
+            out.emplace(get_positions_.text(0), get_positions_.text(1));
+        return out;
     }
-    void commit_position(std::string_view pipeline, std::string_view position) override {
+    void commit_positions(std::string_view pipeline, std::span<const sdk::Committed> positions) override {
+        if (positions.empty()) return;
         std::lock_guard lock(mutex_);
-        sqlite::ResetGuard g(put_position_);
-        put_position_.bind(1, pipeline).bind(2, position).bind(3, format_utc_ms(Clock::now())).run();
+        const auto now = format_utc_ms(Clock::now());
+        sqlite::Transaction tx(db(), conn_.path());
+        for (const auto& c : positions) {
+            sqlite::ResetGuard g(put_position_);
+            put_position_.bind(1, pipeline).bind(2, c.partition).bind(3, c.offset).bind(4, now).run();
+        }
+        tx.commit();
     }
-    void reset_position(std::string_view pipeline) override {
+    void drop_position(std::string_view pipeline, std::string_view partition) override {
         std::lock_guard lock(mutex_);
-        sqlite::ResetGuard g(erase_position_);
-        erase_position_.bind(1, pipeline).run();
+        sqlite::ResetGuard g(drop_position_);
+        drop_position_.bind(1, pipeline).bind(2, partition).run();
+    }
+    void reset_positions(std::string_view pipeline) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(erase_positions_);
+        erase_positions_.bind(1, pipeline).run();
     }
 
     std::optional<std::string> kv_get(std::string_view scope, std::string_view key) override {
@@ -353,13 +379,15 @@ private:
 
     void prepare() {
         const auto& p = conn_.path();
-        get_position_ = Statement(db(), "SELECT position FROM positions WHERE pipeline = ?1", p);
+        get_positions_ =
+            Statement(db(), "SELECT partition, position FROM partition_positions WHERE pipeline = ?1", p);
         put_position_ = Statement(db(),
-                                  "INSERT INTO positions(pipeline, position, updated_at) VALUES(?1, ?2, ?3) "
-                                  "ON CONFLICT(pipeline) DO UPDATE SET position = excluded.position, "
-                                  "updated_at = excluded.updated_at",
+                                  "INSERT INTO partition_positions(pipeline, partition, position, updated_at) "
+                                  "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(pipeline, partition) DO UPDATE SET "
+                                  "position = excluded.position, updated_at = excluded.updated_at",
                                   p);
-        erase_position_ = Statement(db(), "DELETE FROM positions WHERE pipeline = ?1", p);
+        drop_position_ = Statement(db(), "DELETE FROM partition_positions WHERE pipeline = ?1 AND partition = ?2", p);
+        erase_positions_ = Statement(db(), "DELETE FROM partition_positions WHERE pipeline = ?1", p);
         kv_get_ = Statement(db(), "SELECT value FROM kv WHERE scope = ?1 AND key = ?2", p);
         kv_put_ = Statement(db(),
                             "INSERT INTO kv(scope, key, value) VALUES(?1, ?2, ?3) "
@@ -392,7 +420,7 @@ private:
 
     Connection conn_;
     std::mutex mutex_;
-    Statement get_position_, put_position_, erase_position_;
+    Statement get_positions_, put_position_, drop_position_, erase_positions_;
     Statement kv_get_, kv_put_, kv_erase_;
     Statement add_dead_letter_, list_dead_letters_, mark_replayed_;
     Statement begin_run_, finish_run_, list_runs_, list_runs_of_;

@@ -24,8 +24,11 @@ public:
                                    .options = writer_schema()});
         return info;
     }
-    std::unique_ptr<sdk::Reader> create_reader() override { return std::make_unique<DocstoreReader>(); }
-    std::unique_ptr<sdk::Writer> create_writer() override { return std::make_unique<DocstoreWriter>(); }
+    std::unique_ptr<sdk::Component> create(sdk::Kind kind) override {
+        if (kind == sdk::Kind::reader) return std::make_unique<DocstoreReader>();
+        if (kind == sdk::Kind::writer) return std::make_unique<DocstoreWriter>();
+        return nullptr;
+    }
 };
 
 }  // namespace junction::docstore

@@ -80,12 +80,13 @@ sdk::Status DocstoreReader::read(sdk::Batch& out, std::size_t max_records, bool&
     return sdk::Status::ok();
 }
 
-sdk::Status DocstoreReader::acknowledge(std::span<const sdk::Acknowledgement> acks) {
+sdk::Status DocstoreReader::acknowledge(const sdk::Acknowledgements& acks) {
     if (!store_) return sdk::Status::fatal("docstore: acknowledge() before a successful open()");
     if (config_.ack_set.empty() && config_.reject_set.empty()) return sdk::Status::ok();
     const auto now = now_iso8601();
     std::vector<std::pair<std::string, boost::json::object>> updates;
-    for (const auto& a : acks) {
+    for (const auto& a : acks.records()) {
+        if (a.outcome == sdk::Outcome::released) continue;  // not a redelivering reader: never happens
         const auto& set = a.outcome == sdk::Outcome::written ? config_.ack_set : config_.reject_set;
         if (!set.empty()) updates.emplace_back(a.meta.position, substitute(set, now, a.reason));
     }

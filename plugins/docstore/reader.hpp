@@ -18,7 +18,7 @@ class DocstoreReader final : public sdk::Reader {
 public:
     sdk::Status open(sdk::Context& context) override;
     sdk::Status read(sdk::Batch& out, std::size_t max_records, bool& end_of_input) override;
-    sdk::Status acknowledge(std::span<const sdk::Acknowledgement> acks) override;
+    sdk::Status acknowledge(const sdk::Acknowledgements& acks) override;
     sdk::Status close() override;
 
 private:

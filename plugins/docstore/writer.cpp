@@ -17,7 +17,7 @@ sdk::Status DocstoreWriter::open(sdk::Context& context) {
     return sdk::Status::ok();
 }
 
-sdk::Status DocstoreWriter::write(std::span<sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {
+sdk::Status DocstoreWriter::write(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {
     if (!store_) return sdk::Status::fatal("docstore: write() before a successful open()");
     std::vector<UpsertOutcome> outcomes;
     try {

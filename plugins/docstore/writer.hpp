@@ -15,7 +15,7 @@ public:
     sdk::Status open(sdk::Context& context) override;
     // Each batch commits (synchronous=FULL) before write() returns, so flush() has
     // nothing left to do.
-    sdk::Status write(std::span<sdk::Record> batch, std::vector<sdk::Rejection>& rejected) override;
+    sdk::Status write(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) override;
     sdk::Status close() override;
 
 private:

@@ -22,10 +22,13 @@ public:
                                    .options = writer_options()});
         return info;
     }
-    std::unique_ptr<sdk::Reader> create_reader() override { return std::make_unique<FilesReader>(); }
-    std::unique_ptr<sdk::Writer> create_writer() override { return std::make_unique<FilesWriter>(); }
     // The typed config's own checks (file_name needed for format object, ...), so that
     // `junction validate` reports them before anything runs.
+    std::unique_ptr<sdk::Component> create(sdk::Kind kind) override {
+        if (kind == sdk::Kind::reader) return std::make_unique<FilesReader>();
+        if (kind == sdk::Kind::writer) return std::make_unique<FilesWriter>();
+        return nullptr;
+    }
     [[nodiscard]] sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const override {
         if (kind == sdk::Kind::reader) {
             ReaderConfig config;

@@ -7,6 +7,8 @@
 #include <optional>
 #include <set>
 
+#include <sys/stat.h>
+
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -25,9 +27,6 @@ namespace {
 // How long read() may work before handing back what it has, so the engine can stop.
 constexpr auto read_budget = std::chrono::milliseconds(500);
 
-// State key: the position of the last record of the last file that left the folder.
-constexpr std::string_view gone_key = "gone_position";
-
 std::string now_iso() {
     const auto now =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
@@ -36,15 +35,28 @@ std::string now_iso() {
 
 }  // namespace
 
-bool parse_position(std::string_view position, std::string& name, std::uint64_t& offset) {
-    const auto colon = position.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return false;
-    const auto digits = position.substr(colon + 1);
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), offset);
-    if (ec != std::errc{} || end != digits.data() + digits.size() || digits.empty()) return false;
-    name = position.substr(0, colon);
-    return true;
+std::string make_position(std::uint64_t inode, std::uint64_t offset) {
+    return std::to_string(inode) + ":" + std::to_string(offset);
 }
+
+bool parse_position(std::string_view position, std::uint64_t& inode, std::uint64_t& offset) {
+    const auto colon = position.find(':');
+    if (colon == std::string_view::npos) return false;
+    auto number = [](std::string_view digits, std::uint64_t& out) {
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+        return ec == std::errc{} && end == digits.data() + digits.size() && !digits.empty();
+    };
+    return number(position.substr(0, colon), inode) && number(position.substr(colon + 1), offset);
+}
+
+namespace {
+
+std::uint64_t inode_of(const fs::path& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+}
+
+}  // namespace
 
 sdk::Status FilesReader::open(sdk::Context& context) {
     context_ = &context;
@@ -57,34 +69,27 @@ sdk::Status FilesReader::open(sdk::Context& context) {
         return sdk::Status::fatal("files: " + config_.dir.string() + " is not a folder and cannot be created" +
                                   (ec ? ": " + ec.message() : ""));
     files_ = list_files();
-
-    if (const auto committed = context.committed_position()) {
-        std::string name;
-        std::uint64_t offset = 0;
-        if (!parse_position(*committed, name, offset)) {
-            context.log().warn("ignoring committed position \"" + *committed + "\": not <file>:<offset>");
-        } else {
-            // With after=keep every file sorting before the committed one is done; with
-            // move/delete those are gone, and one still here arrived later: read it.
-            if (config_.after == AfterRead::keep) std::erase_if(files_, [&](const std::string& f) { return f < name; });
-            // The committed file itself is resumed after the offset, unless this reader saw
-            // it leave the folder (processed, quarantined or deleted): a file there now under
-            // that name is a new one (an update, a corrected file) and is read whole.
-            std::optional<std::string> gone;
-            try {
-                gone = context.state().get(gone_key);
-            } catch (const std::exception& e) {
-                context.log().warn(std::string("cannot read the reader's state: ") + e.what());
-            }
-            if (gone != committed) {
-                resume_file_ = name;
-                resume_offset_ = offset;
-            }
-        }
-    }
+    // Positions of files no longer in the folder (moved, deleted, or a crash between the
+    // release and its drop) are dropped: nothing is in flight yet, and a file arriving
+    // under that name later is a new one.
+    for (const auto& [partition, offset] : context.committed())
+        if (!std::binary_search(files_.begin(), files_.end(), partition)) context.drop_position(partition);
     context.log().debug("found " + std::to_string(files_.size()) + " file(s) matching " + config_.pattern + " in " +
                         config_.dir.string());
     return sdk::Status::ok();
+}
+
+// Where to start reading a file: after its committed position when it is the same file
+// (same inode) and still as long; else (a new file under an old name, or one rewritten
+// shorter) from the start.
+std::uint64_t FilesReader::resume_offset(const std::string& name, std::uint64_t inode) const {
+    const auto committed = context_->committed_position(name);
+    if (!committed) return 0;
+    std::uint64_t was_inode = 0, offset = 0;
+    if (!parse_position(*committed, was_inode, offset) || was_inode != inode) return 0;
+    std::error_code ec;
+    const auto size = fs::file_size(config_.dir / name, ec);
+    return !ec && size >= offset ? offset : 0;
 }
 
 std::vector<std::string> FilesReader::list_files() const {
@@ -121,7 +126,7 @@ sdk::Status FilesReader::read(sdk::Batch& out, std::size_t max_records, bool& en
     end_of_input = false;
     const auto started = std::chrono::steady_clock::now();
     while (out.size() < max_records) {
-        if (stop_.load() || context_->stop_token().stop_requested()) return sdk::Status::ok();
+        if (context_->stop_requested()) return sdk::Status::ok();
         if (std::chrono::steady_clock::now() - started > read_budget) return sdk::Status::ok();
         if (!current_) {
             if (next_file_ >= files_.size()) {
@@ -131,8 +136,9 @@ sdk::Status FilesReader::read(sdk::Batch& out, std::size_t max_records, bool& en
             current_name_ = files_[next_file_++];
             const fs::path path = config_.dir / current_name_;
             if (!settled(path, current_name_)) continue;
-            const std::uint64_t resume = current_name_ == resume_file_ ? resume_offset_ : 0;
-            current_ = std::make_unique<RecordSource>(path, current_name_, config_.format, resume);
+            current_inode_ = inode_of(path);
+            current_ = std::make_unique<RecordSource>(path, current_name_, config_.format,
+                                                      resume_offset(current_name_, current_inode_));
             pending_[current_name_] = Pending{};
         }
 
@@ -141,10 +147,10 @@ sdk::Status FilesReader::read(sdk::Batch& out, std::size_t max_records, bool& en
         if (!current_->next(item)) {
             pending.read_done = true;
             current_.reset();
-            if (pending.acknowledged >= pending.emitted) {
+            // Every record settled already (or none was left after the committed position:
+            // a crash came between the commit and the release): let go of it now.
+            if (pending.settled >= pending.emitted) {
                 finish(current_name_, pending);
-                // Nothing read: done in an earlier run up to the committed position.
-                if (current_name_ == resume_file_) remember_gone(resume_file_ + ":" + std::to_string(resume_offset_));
                 pending_.erase(current_name_);
             }
             continue;
@@ -152,7 +158,8 @@ sdk::Status FilesReader::read(sdk::Batch& out, std::size_t max_records, bool& en
 
         sdk::Record record;
         record.meta.source = item.number > 0 ? current_name_ + "#" + std::to_string(item.number) : current_name_;
-        record.meta.position = current_name_ + ":" + std::to_string(item.end_offset);
+        record.meta.partition = current_name_;
+        record.meta.position = make_position(current_inode_, item.end_offset);
         record.meta.received_at = std::chrono::system_clock::now();
         if (item.error.empty()) {
             record.payload = std::move(item.payload);
@@ -174,82 +181,67 @@ sdk::Status FilesReader::read(sdk::Batch& out, std::size_t max_records, bool& en
     return sdk::Status::ok();
 }
 
-sdk::Status FilesReader::acknowledge(std::span<const sdk::Acknowledgement> acks) {
+sdk::Status FilesReader::acknowledge(const sdk::Acknowledgements& acks) {
     std::set<std::string> touched;
-    for (const auto& ack : acks) {
-        std::string name;
-        std::uint64_t offset = 0;
-        if (!parse_position(ack.meta.position, name, offset)) continue;
-        auto it = pending_.find(name);
+    for (const auto& ack : acks.records()) {
+        auto it = pending_.find(ack.meta.partition);
         if (it == pending_.end()) continue;
-        ++it->second.acknowledged;
-        it->second.last_position = ack.meta.position;
-        if (ack.outcome == sdk::Outcome::rejected) {
+        ++it->second.settled;
+        if (ack.outcome != sdk::Outcome::written) {
             std::string reason = !ack.reason.empty() ? ack.reason : ack.meta.error;
             it->second.rejected.push_back({ack.meta.source, reason.empty() ? "rejected" : std::move(reason)});
         }
-        touched.insert(name);
+        touched.insert(ack.meta.partition);
     }
-    // The engine commits the position of the last acknowledgement.
-    std::string committed;
-    for (auto it = acks.rbegin(); it != acks.rend() && committed.empty(); ++it)
-        committed = it->meta.position;
     for (const auto& name : touched) {
         auto it = pending_.find(name);
-        if (it == pending_.end() || !it->second.read_done || it->second.acknowledged < it->second.emitted) continue;
+        if (it == pending_.end() || !it->second.read_done || it->second.settled < it->second.emitted) continue;
         finish(name, it->second);
-        if (it->second.last_position == committed) remember_gone(committed);
         pending_.erase(it);
     }
     return sdk::Status::ok();
 }
 
-void FilesReader::remember_gone(const std::string& position) {
-    if (!gone_) return;
-    gone_ = false;
+// Lets go of a file whose records are all settled: quarantine, processed/, delete or
+// keep; a file that left the folder has its position dropped (a kept one keeps it, so
+// the next run reads only what was appended).
+void FilesReader::finish(const std::string& name, const Pending& pending) {
+    const bool gone = pending.single && !pending.rejected.empty() ? quarantine(name, pending.rejected.front().reason)
+                                                                  : after_read(name, pending);
+    if (!gone) return;
     try {
-        context_->state().put(gone_key, position);
-    } catch (const std::exception& e) {
-        context_->log().warn("cannot keep the reader's state: " + std::string(e.what()) +
-                             "; a new file named like the last one may be taken for it");
+        context_->drop_position(name);
+    } catch (const std::exception& e) {  // kept, and dropped at the next open
+        context_->log().warn("cannot drop the position of " + name + ": " + e.what());
     }
 }
 
-void FilesReader::finish(const std::string& name, const Pending& pending) {
-    gone_ = false;
-    if (pending.single && !pending.rejected.empty())
-        quarantine(name, pending.rejected.front().reason);
-    else
-        after_read(name, pending);
-}
-
-void FilesReader::quarantine(const std::string& name, const std::string& reason) {
+bool FilesReader::quarantine(const std::string& name, const std::string& reason) {
     const auto moved = move_into(config_.dir / name, config_.quarantine_dir);
     if (!moved.ok()) {
         // Left in place and not retried in this run (its state is dropped by the caller).
         context_->log().error("cannot quarantine " + name + " (" + reason + "): " + moved.error);
-        return;
+        return false;
     }
-    gone_ = true;
     const json::object sidecar{{"file", name}, {"reason", reason}, {"time", now_iso()}};
     const auto sidecar_path = moved.to.string() + ".error.json";
     if (auto error = write_file_atomic(sidecar_path, json::serialize(sidecar) + "\n", true); !error.empty())
         context_->log().error("cannot write " + sidecar_path + ": " + error);
     // The engine already logged the rejection (file and reason) as the one warning line.
     context_->log().debug("quarantined " + name + ": " + reason);
+    return true;
 }
 
-void FilesReader::after_read(const std::string& name, const Pending& pending) {
+bool FilesReader::after_read(const std::string& name, const Pending& pending) {
     const fs::path path = config_.dir / name;
     switch (config_.after) {
         case AfterRead::keep:
-            return;
+            return false;
         case AfterRead::remove: {
             std::error_code ec;
             fs::remove(path, ec);
             if (ec) context_->log().error("cannot delete " + name + ": " + ec.message());
-            gone_ = !ec;
-            return;
+            return !ec;
         }
         case AfterRead::move:
             break;
@@ -257,10 +249,9 @@ void FilesReader::after_read(const std::string& name, const Pending& pending) {
     const auto moved = move_into(path, config_.processed_dir);
     if (!moved.ok()) {
         context_->log().error("cannot move " + name + " to " + config_.processed_dir.string() + ": " + moved.error);
-        return;
+        return false;
     }
-    gone_ = true;
-    if (pending.rejected.empty()) return;
+    if (pending.rejected.empty()) return true;
     // The rejected records are in the dead-letter store; the sidecar says which, beside the file.
     json::array rejected;
     for (const auto& r : pending.rejected)
@@ -272,6 +263,7 @@ void FilesReader::after_read(const std::string& name, const Pending& pending) {
     context_->log().warn("processed " + name + " with " + std::to_string(pending.rejected.size()) + " of " +
                          std::to_string(pending.emitted) + " records rejected (listed in " +
                          moved.to.filename().string() + ".rejected.json)");
+    return true;
 }
 
 }  // namespace junction::files

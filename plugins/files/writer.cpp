@@ -60,11 +60,11 @@ sdk::Status FilesWriter::open(sdk::Context& context) {
     return sdk::Status::ok();
 }
 
-sdk::Status FilesWriter::write(std::span<sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {
+sdk::Status FilesWriter::write(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {
     return config_.format == WriteFormat::object ? write_objects(batch, rejected) : append_lines(batch);
 }
 
-sdk::Status FilesWriter::write_objects(std::span<sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {
+sdk::Status FilesWriter::write_objects(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {
     const std::size_t pending_before = pending_.size();
     for (std::size_t i = 0; i < batch.size(); ++i) {
         std::string name, error;
@@ -101,7 +101,7 @@ sdk::Status FilesWriter::write_objects(std::span<sdk::Record> batch, std::vector
     return sdk::Status::ok();
 }
 
-sdk::Status FilesWriter::append_lines(std::span<sdk::Record> batch) {
+sdk::Status FilesWriter::append_lines(std::span<const sdk::Record> batch) {
     std::string lines;
     lines.reserve(batch.size() * 384);  // a typical record's line; grows if bigger
     for (const auto& record : batch) {

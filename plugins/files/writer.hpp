@@ -19,7 +19,7 @@ class FilesWriter final : public sdk::Writer {
 public:
     ~FilesWriter() override;
     sdk::Status open(sdk::Context& context) override;
-    sdk::Status write(std::span<sdk::Record> batch, std::vector<sdk::Rejection>& rejected) override;
+    sdk::Status write(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) override;
     sdk::Status flush() override;
     sdk::Status close() override;
 
@@ -29,8 +29,8 @@ private:
         std::filesystem::path final;
     };
 
-    sdk::Status write_objects(std::span<sdk::Record> batch, std::vector<sdk::Rejection>& rejected);
-    sdk::Status append_lines(std::span<sdk::Record> batch);
+    sdk::Status write_objects(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected);
+    sdk::Status append_lines(std::span<const sdk::Record> batch);
     sdk::Status flush_objects();
     void discard_pending() noexcept;
 

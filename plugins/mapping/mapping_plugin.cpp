@@ -19,7 +19,10 @@ public:
              .thread_safe = true});
         return info;
     }
-    std::unique_ptr<sdk::Translator> create_translator() override { return std::make_unique<MappingTranslator>(); }
+    std::unique_ptr<sdk::Component> create(sdk::Kind kind) override {
+        if (kind == sdk::Kind::translator) return std::make_unique<MappingTranslator>();
+        return nullptr;
+    }
 };
 
 }  // namespace junction::mapping

@@ -25,8 +25,11 @@ public:
                             .options = writer_options()}},
         };
     }
-    std::unique_ptr<sdk::Reader> create_reader() override { return std::make_unique<MongoReader>(); }
-    std::unique_ptr<sdk::Writer> create_writer() override { return std::make_unique<MongoWriter>(); }
+    std::unique_ptr<sdk::Component> create(sdk::Kind kind) override {
+        if (kind == sdk::Kind::reader) return std::make_unique<MongoReader>();
+        if (kind == sdk::Kind::writer) return std::make_unique<MongoWriter>();
+        return nullptr;
+    }
 };
 
 }  // namespace junction::mongodb

@@ -53,6 +53,7 @@ MongoReader::~MongoReader() {
 }
 
 sdk::Status MongoReader::open(sdk::Context& context) {
+    context_ = &context;
     if (auto s = parse_reader_config(context.options(), config_); !s.is_ok()) return s;
     bson_destroy(&filter_);
     if (auto err = extended_json_to_bson(config_.filter, &filter_))
@@ -128,7 +129,7 @@ void MongoReader::build_query(bson_t* query) const {
 sdk::Status MongoReader::read(sdk::Batch& out, std::size_t max_records, bool& end_of_input) {
     end_of_input = false;
     if (!client_) return sdk::Status::fatal("mongodb reader: read() before a successful open()");
-    if (stop_.load() || max_records == 0) return sdk::Status::ok();
+    if (context_->stop_requested() || max_records == 0) return sdk::Status::ok();
     const auto limit = static_cast<std::int64_t>(std::min<std::size_t>(max_records, 100000));
 
     bson_t query;
@@ -186,7 +187,7 @@ sdk::Status MongoReader::read(sdk::Batch& out, std::size_t max_records, bool& en
     return sdk::Status::ok();
 }
 
-sdk::Status MongoReader::acknowledge(std::span<const sdk::Acknowledgement> acks) {
+sdk::Status MongoReader::acknowledge(const sdk::Acknowledgements& acks) {
     if (config_.ack_set.empty() && config_.reject_set.empty()) return sdk::Status::ok();
     if (!client_) return sdk::Status::fatal("mongodb reader: acknowledge() before a successful open()");
     const std::int64_t now = now_ms();
@@ -196,7 +197,8 @@ sdk::Status MongoReader::acknowledge(std::span<const sdk::Acknowledgement> acks)
     BulkGuard bulk{mongoc_collection_create_bulk_operation_with_opts(lease.collection(), &bulk_opts)};
     bson_destroy(&bulk_opts);
     std::size_t queued = 0;
-    for (const auto& ack : acks) {
+    for (const auto& ack : acks.records()) {
+        if (ack.outcome == sdk::Outcome::released) continue;  // not a redelivering reader: never happens
         const auto& set = ack.outcome == sdk::Outcome::written ? config_.ack_set : config_.reject_set;
         if (set.empty() || ack.meta.position.empty()) continue;
         bson_t selector = BSON_INITIALIZER;

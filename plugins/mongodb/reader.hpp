@@ -23,8 +23,7 @@ public:
 
     sdk::Status open(sdk::Context& context) override;
     sdk::Status read(sdk::Batch& out, std::size_t max_records, bool& end_of_input) override;
-    sdk::Status acknowledge(std::span<const sdk::Acknowledgement> acks) override;
-    void request_stop() noexcept override { stop_.store(true); }
+    sdk::Status acknowledge(const sdk::Acknowledgements& acks) override;
     sdk::Status close() override;
 
 private:
@@ -35,7 +34,7 @@ private:
     bson_t filter_;
     bson_t last_;  // {"sort": <value>, "_id": <value>} of the last document read; empty at the start
     std::string source_;
-    std::atomic<bool> stop_{false};
+    sdk::Context* context_ = nullptr;
 };
 
 }  // namespace junction::mongodb

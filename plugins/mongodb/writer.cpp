@@ -77,7 +77,7 @@ sdk::Status MongoWriter::ensure_unique_index() {
     return client_->status_of(error, "create index " + name);
 }
 
-sdk::Status MongoWriter::write(std::span<sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {
+sdk::Status MongoWriter::write(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {
     if (!client_) return sdk::Status::fatal("mongodb writer: write() before a successful open()");
     Client::Lease lease(*client_);
     bson_t bulk_opts = BSON_INITIALIZER;

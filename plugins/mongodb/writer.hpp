@@ -15,7 +15,7 @@ namespace junction::mongodb {
 class MongoWriter final : public sdk::Writer {
 public:
     sdk::Status open(sdk::Context& context) override;
-    sdk::Status write(std::span<sdk::Record> batch, std::vector<sdk::Rejection>& rejected) override;
+    sdk::Status write(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) override;
     sdk::Status close() override;
 
 private:

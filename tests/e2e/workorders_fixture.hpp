@@ -217,10 +217,10 @@ public:
     }
 
     // `junction run CONFIG --once [--pipeline NAME]`.
-    Result run_once(const std::string& pipeline = "", const std::string& extra_env = "") const {
-        return junction(
-            "run " + sh_quote(config.string()) + " --once" + (pipeline.empty() ? "" : " --pipeline " + pipeline),
-            extra_env);
+    Result run_once(const std::string& pipeline = "", const std::string& extra_args = "") const {
+        return junction("run " + sh_quote(config.string()) + " --once" +
+                        (pipeline.empty() ? "" : " --pipeline " + pipeline) +
+                        (extra_args.empty() ? "" : " " + extra_args));
     }
 
     // The newest run of a pipeline, from `junction runs --json`.
@@ -457,7 +457,7 @@ inline void inbound_crash_before_ack_replays_without_duplicates(const Sync& s) {
         const auto name = std::to_string(n) + ".json";
         s.drop(name, read_file(examples / "seed" / "customer" / name));
     }
-    auto r = s.run_once("inbound", "JUNCTION_FAULT=exit_before_ack");
+    auto r = s.run_once("inbound", "--test-fault exit_before_ack");
     CHECK_MESSAGE(r.exit_code == 86, r.err);
     CHECK(json_files(s.inbound).size() == 3);  // not moved: not acknowledged
     CHECK(json_files(s.processed()).empty());
@@ -548,7 +548,7 @@ inline void outbound_writes_each_unsynced_order_once(const Sync& s) {
 inline void outbound_crash_before_mark_resends(const Sync& s) {
     auto r = s.seed(s.copy_tracos_seed());
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    r = s.run_once("outbound", "JUNCTION_FAULT=exit_before_ack");
+    r = s.run_once("outbound", "--test-fault exit_before_ack");
     CHECK_MESSAGE(r.exit_code == 86, r.err);
     const auto files = json_files(s.outbound);
     REQUIRE(files.size() == 5);

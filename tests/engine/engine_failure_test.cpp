@@ -8,7 +8,7 @@ using namespace junction::test;
 TEST_CASE("invalid records go to the dead-letter store with their reason and the batch goes on") {
     EngineFixture f(one_pipeline(R"({"count": 100})", R"({"reject_every": 10})", R"({"file": "out.ndjson"})"));
     auto s = f.run("p");
-    CHECK(s.outcome == "ok");
+    CHECK(s.outcome == core::RunOutcome::ok);
     CHECK(s.written == 90);
     CHECK(s.invalid == 10);
     CHECK(f.output("out.ndjson").size() == 90);
@@ -21,7 +21,7 @@ TEST_CASE("invalid records go to the dead-letter store with their reason and the
         CHECK(d.payload.at("n").as_int64() % 10 == 0);
     }
     CHECK(f.kv("p", "acked_rejected") == "10");
-    CHECK(f.store->position("p").value_or("") == "100");
+    CHECK(f.position("p") == "100");
 }
 
 TEST_CASE("unreadable input from the reader is dead-lettered untranslated") {
@@ -53,7 +53,7 @@ TEST_CASE("a retryable writer error is retried with backoff, honouring retry-aft
     const auto t0 = std::chrono::steady_clock::now();
     auto s = f.run("p");
     const auto took = std::chrono::steady_clock::now() - t0;
-    CHECK(s.outcome == "ok");
+    CHECK(s.outcome == core::RunOutcome::ok);
     CHECK(s.written == 10);
     CHECK(took >= std::chrono::milliseconds(300));  // two waits of at least the retry-after
     CHECK(f.output("out.ndjson").size() == 10);
@@ -63,12 +63,12 @@ TEST_CASE("the retry cap fails the run and commits nothing of the failed batch")
     EngineFixture f(one_pipeline(R"({"count": 10})", "{}", R"({"file": "out.ndjson", "fail_first": 100})",
                                  R"("retry": {"max_attempts": 3, "initial_backoff_ms": 1, "max_backoff_ms": 2},)"));
     auto s = f.run("p");
-    CHECK(s.outcome == "failed");
+    CHECK(s.outcome == core::RunOutcome::failed);
     CHECK_FALSE(s.fatal);
     CHECK(s.error.find("gave up after 3 attempts") != std::string::npos);
     CHECK(s.error.find("simulated outage") != std::string::npos);
     CHECK(s.failed == 10);
-    CHECK_FALSE(f.store->position("p").has_value());
+    CHECK(f.store->positions("p").empty());
     auto runs = f.store->runs(std::string_view("p"), 1);
     REQUIRE(runs.size() == 1);
     CHECK(runs[0].outcome == "failed");
@@ -79,7 +79,7 @@ TEST_CASE("a writer that cannot open is retried, then the run fails with one err
     EngineFixture f(one_pipeline(R"({"count": 10})", "{}", R"({"file": "out.ndjson", "fail_open": true})",
                                  R"("retry": {"max_attempts": 2, "initial_backoff_ms": 1, "max_backoff_ms": 2},)"));
     auto s = f.run("p");
-    CHECK(s.outcome == "failed");
+    CHECK(s.outcome == core::RunOutcome::failed);
     CHECK(s.error.find("could not open") != std::string::npos);
     CHECK(s.read == 0);
 }
@@ -88,12 +88,12 @@ TEST_CASE("a fatal error stops the pipeline at once, keeping what was committed 
     EngineFixture f(one_pipeline(R"({"count": 1000})", "{}", R"({"file": "out.ndjson", "fatal_at": 555})",
                                  R"("batch_size": 100,)"));
     auto s = f.run("p");
-    CHECK(s.outcome == "failed");
+    CHECK(s.outcome == core::RunOutcome::failed);
     CHECK(s.fatal);
     CHECK(s.error.find("bad credentials") != std::string::npos);
     // Batches that piled up behind a flush are committed together, so the last commit
     // before the failing batch (500..599) is a batch boundary at or before 500.
-    const auto committed = std::stoll(f.store->position("p").value_or("0"));
+    const auto committed = std::stoll("0" + f.position("p"));
     CHECK(committed <= 500);
     CHECK(committed % 100 == 0);
     CHECK(s.written == static_cast<std::uint64_t>(committed));

@@ -51,10 +51,17 @@ struct EngineFixture {
         return core::run_pipeline(pipeline(name), *store, core::RunOptions{.base_dir = config.base_dir}, stop);
     }
 
+    // A partition's committed position ("" when none).
+    std::string position(const std::string& pipeline, const std::string& partition = "") const {
+        const auto all = store->positions(pipeline);
+        const auto it = all.find(partition);
+        return it == all.end() ? "" : it->second;
+    }
+
     std::vector<boost::json::object> output(const std::string& file) const { return read_ndjson(dir / file); }
 
-    std::string kv(const std::string& pipeline, const std::string& key) const {
-        return store->kv_get(pipeline + "/testkit/reader", key).value_or("");
+    std::string kv(const std::string& pipeline, const std::string& key, const std::string& plugin = "testkit") const {
+        return store->kv_get(pipeline + "/" + plugin + "/reader", key).value_or("");
     }
 };
 

@@ -7,7 +7,7 @@ using namespace junction::test;
 TEST_CASE("records flow reader -> translator -> writer and the last position is committed") {
     EngineFixture f(one_pipeline(R"({"count": 1234})", "{}", R"({"file": "out.ndjson"})", R"("batch_size": 100,)"));
     auto s = f.run("p");
-    CHECK(s.outcome == "ok");
+    CHECK(s.outcome == core::RunOutcome::ok);
     CHECK(s.read == 1234);
     CHECK(s.written == 1234);
     CHECK(s.invalid == 0);
@@ -15,7 +15,7 @@ TEST_CASE("records flow reader -> translator -> writer and the last position is 
     auto out = f.output("out.ndjson");
     REQUIRE(out.size() == 1234);
     CHECK(out.front().at("checked").as_bool());
-    CHECK(f.store->position("p").value_or("") == "1234");
+    CHECK(f.position("p") == "1234");
     auto runs = f.store->runs(std::string_view("p"), 10);
     REQUIRE(runs.size() == 1);
     CHECK(runs[0].outcome == "ok");
@@ -26,7 +26,8 @@ TEST_CASE("records flow reader -> translator -> writer and the last position is 
 
 TEST_CASE("a second run resumes after the committed position") {
     EngineFixture f(one_pipeline(R"({"count": 300})", "{}", R"({"file": "out.ndjson"})", R"("batch_size": 64,)"));
-    f.store->commit_position("p", "250");
+    const sdk::Committed at250{"", "250"};
+    f.store->commit_positions("p", std::span(&at250, 1));
     auto s = f.run("p");
     CHECK(s.read == 50);
     auto out = f.output("out.ndjson");
@@ -75,10 +76,10 @@ TEST_CASE("a stop request drains the work in flight and commits it") {
         stop.request_stop();
     });
     auto s = f.run("p", stop.get_token());
-    CHECK(s.outcome == "stopped");
+    CHECK(s.outcome == core::RunOutcome::stopped);
     CHECK(s.read > 0);
     CHECK(s.read < 1000000);
     CHECK(s.written == s.read);
     CHECK(f.output("out.ndjson").size() == s.read);
-    CHECK(f.store->position("p").value_or("") == std::to_string(s.read));
+    CHECK(f.position("p") == std::to_string(s.read));
 }

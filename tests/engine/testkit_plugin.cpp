@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -25,15 +26,31 @@ public:
         const auto& o = c.options();
         next_ = o.get_int("start");
         end_ = next_ + o.get_int("count");
-        if (auto pos = c.committed_position()) next_ = std::stoll(*pos);
+        partitions_ = o.get_int("partitions");
+        // Each partition resumes after its own committed record: start at the earliest.
+        if (partitions_ <= 1) {
+            if (auto pos = c.committed_position()) next_ = std::stoll(*pos);
+        } else {
+            std::int64_t earliest = end_;
+            for (std::int64_t p = 0; p < partitions_; ++p) {
+                const auto pos = c.committed_position(partition_name(p));
+                resume_.push_back(pos ? std::stoll(*pos) : next_);
+                earliest = std::min(earliest, resume_.back());
+            }
+            next_ = std::max(next_, earliest);
+        }
         delay_ = std::chrono::milliseconds(o.get_int("delay_ms"));
         error_every_ = o.get_int("error_every");
         return sdk::Status::ok();
     }
     sdk::Status read(sdk::Batch& out, std::size_t max, bool& end) override {
         if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
-        for (std::size_t i = 0; i < max && next_ < end_ && !stop_; ++i, ++next_) {
+        for (std::size_t i = 0; i < max && next_ < end_ && !ctx_->stop_requested(); ++next_) {
+            const std::int64_t part = partitions_ > 1 ? next_ % partitions_ : 0;
+            if (partitions_ > 1 && next_ < resume_[static_cast<std::size_t>(part)]) continue;  // committed already
+            ++i;
             sdk::Record r;
+            r.meta.partition = partitions_ > 1 ? partition_name(part) : "";
             r.payload = {
                 {"n", next_}, {"key", std::to_string(next_ % 10)}, {"text", "record " + std::to_string(next_)}};
             r.meta.key = std::to_string(next_ % 10);
@@ -48,18 +65,25 @@ public:
         end = next_ >= end_;
         return sdk::Status::ok();
     }
-    sdk::Status acknowledge(std::span<const sdk::Acknowledgement> acks) override {
-        acked_ += acks.size();
-        for (const auto& a : acks)
+    sdk::Status acknowledge(const sdk::Acknowledgements& acks) override {
+        acked_ += acks.records().size();
+        for (const auto& a : acks.records())
             if (a.outcome == sdk::Outcome::rejected) ++rejected_;
+        // What the engine says it committed must be the last position of each partition.
+        for (const auto& c : acks.committed()) {
+            std::string last;
+            for (const auto& a : acks.records())
+                if (a.meta.partition == c.partition) last = a.meta.position;
+            if (last != c.offset) ++commit_mismatches_;
+        }
         return sdk::Status::ok();
     }
-    void request_stop() noexcept override { stop_ = true; }
     sdk::Status close() override {
         if (ctx_ != nullptr) {
             ctx_->state().put("max_in_flight", std::to_string(max_in_flight_));
             ctx_->state().put("acked", std::to_string(acked_));
             ctx_->state().put("acked_rejected", std::to_string(rejected_));
+            ctx_->state().put("commit_mismatches", std::to_string(commit_mismatches_));
         }
         return sdk::Status::ok();
     }
@@ -67,9 +91,12 @@ public:
 private:
     sdk::Context* ctx_ = nullptr;
     std::int64_t next_ = 0, end_ = 0, error_every_ = 0;
-    std::uint64_t read_ = 0, acked_ = 0, rejected_ = 0, max_in_flight_ = 0;
+    std::uint64_t read_ = 0, acked_ = 0, rejected_ = 0, max_in_flight_ = 0, commit_mismatches_ = 0;
+    std::int64_t partitions_ = 1;
+    std::vector<std::int64_t> resume_;
     std::chrono::milliseconds delay_{0};
-    std::atomic<bool> stop_{false};
+
+    static std::string partition_name(std::int64_t p) { return "p" + std::to_string(p); }
 };
 
 class CheckTranslator final : public sdk::Translator {
@@ -109,11 +136,12 @@ public:
         retry_after_ = o.get_int("retry_after_ms");
         fatal_at_ = o.get_int("fatal_at", -1);
         reject_every_ = o.get_int("reject_every");
+        release_every_ = o.get_int("release_every");
         delay_ = std::chrono::milliseconds(o.get_int("delay_ms"));
         if (o.get_bool("fail_open")) return sdk::Status::retry("testkit: open refused (fail_open)");
         return sdk::Status::ok();
     }
-    sdk::Status write(std::span<sdk::Record> batch, std::vector<sdk::Rejection>& rejected) override {
+    sdk::Status write(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) override {
         if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
         if (calls_++ < fail_first_)
             return sdk::Status::retry(
@@ -126,6 +154,10 @@ public:
                 return sdk::Status::fatal("testkit: bad credentials (fatal_at " + std::to_string(n) + ")");
             if (reject_every_ > 0 && n % reject_every_ == 0) {
                 rejected.push_back({i, "writer refuses n=" + std::to_string(n)});
+                continue;
+            }
+            if (release_every_ > 0 && n % release_every_ == 0 && released_.insert(n).second) {
+                rejected.push_back({i, "writer busy with n=" + std::to_string(n), std::chrono::milliseconds(1)});
                 continue;
             }
             buf += boost::json::serialize(batch[i].payload);
@@ -144,7 +176,8 @@ public:
 
 private:
     int fd_ = -1;
-    std::int64_t calls_ = 0, fail_first_ = 0, retry_after_ = 0, fatal_at_ = -1, reject_every_ = 0;
+    std::int64_t calls_ = 0, fail_first_ = 0, retry_after_ = 0, fatal_at_ = -1, reject_every_ = 0, release_every_ = 0;
+    std::set<std::int64_t> released_;  // each record is released once, then written
     std::chrono::milliseconds delay_{0};
 };
 
@@ -160,7 +193,8 @@ public:
              .options = {{.name = "count", .type = OptionType::integer, .default_value = 100, .min = 0},
                          {.name = "start", .type = OptionType::integer, .default_value = 0},
                          {.name = "delay_ms", .type = OptionType::integer, .default_value = 0, .min = 0},
-                         {.name = "error_every", .type = OptionType::integer, .default_value = 0, .min = 0}}},
+                         {.name = "error_every", .type = OptionType::integer, .default_value = 0, .min = 0},
+                         {.name = "partitions", .type = OptionType::integer, .default_value = 1, .min = 1}}},
             {.kind = sdk::Kind::translator,
              .description = "rejects multiples, jitters, can fail",
              .options = {{.name = "reject_every", .type = OptionType::integer, .default_value = 0, .min = 0},
@@ -174,14 +208,23 @@ public:
                          {.name = "retry_after_ms", .type = OptionType::integer, .default_value = 0, .min = 0},
                          {.name = "fatal_at", .type = OptionType::integer, .default_value = -1},
                          {.name = "reject_every", .type = OptionType::integer, .default_value = 0, .min = 0},
+                         {.name = "release_every", .type = OptionType::integer, .default_value = 0, .min = 0},
                          {.name = "delay_ms", .type = OptionType::integer, .default_value = 0, .min = 0},
                          {.name = "fail_open", .type = OptionType::boolean, .default_value = false},
                          {.name = "token", .type = OptionType::string, .secret = true}}}};
         return i;
     }
-    std::unique_ptr<sdk::Reader> create_reader() override { return std::make_unique<GenerateReader>(); }
-    std::unique_ptr<sdk::Translator> create_translator() override { return std::make_unique<CheckTranslator>(); }
-    std::unique_ptr<sdk::Writer> create_writer() override { return std::make_unique<NdjsonWriter>(); }
+    std::unique_ptr<sdk::Component> create(sdk::Kind kind) override {
+        switch (kind) {
+            case sdk::Kind::reader:
+                return std::make_unique<GenerateReader>();
+            case sdk::Kind::translator:
+                return std::make_unique<CheckTranslator>();
+            case sdk::Kind::writer:
+                return std::make_unique<NdjsonWriter>();
+        }
+        return nullptr;
+    }
 };
 
 }  // namespace

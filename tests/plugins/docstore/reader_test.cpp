@@ -107,7 +107,7 @@ TEST_CASE("ack_set with $now marks written documents so isSynced $ne true no lon
     CHECK(end);
     REQUIRE(batch.size() == 4);
     batch.pop_back();  // the engine has not acknowledged this one yet
-    REQUIRE(reader.acknowledge(acks_for(batch, Outcome::written)).is_ok());
+    REQUIRE(reader.acknowledge(junction::test::Acks(acks_for(batch, Outcome::written))).is_ok());
     reader.close();
 
     DocStore check(dir.db(), "orders");
@@ -143,7 +143,7 @@ TEST_CASE("reject_set records the reason on documents rejected downstream, ack_s
     REQUIRE(batch.size() == 2);
     std::vector<Acknowledgement> acks = {{.meta = batch[0].meta, .outcome = Outcome::written, .reason = {}},
                                          {.meta = batch[1].meta, .outcome = Outcome::rejected, .reason = "bad status"}};
-    REQUIRE(reader.acknowledge(acks).is_ok());
+    REQUIRE(reader.acknowledge(junction::test::Acks(std::move(acks))).is_ok());
 
     DocStore check(dir.db(), "orders");
     Cursor c;

@@ -83,7 +83,7 @@ void acknowledge(files::FilesReader& reader, const sdk::Batch& batch, Reject&& r
         a.reason = !r.meta.error.empty() ? r.meta.error : (rejected ? "orderNo: expected integer, got string" : "");
         acks.push_back(std::move(a));
     }
-    REQUIRE(reader.acknowledge(acks).is_ok());
+    REQUIRE(reader.acknowledge(Acks(std::move(acks))).is_ok());
 }
 
 inline void acknowledge_all(files::FilesReader& reader, const sdk::Batch& batch) {

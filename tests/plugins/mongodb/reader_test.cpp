@@ -87,7 +87,7 @@ TEST_CASE("reader acknowledge sets isSynced and a BSON date syncedAt; rejected r
     std::vector<sdk::Acknowledgement> acks;
     acks.push_back({batch[0].meta, sdk::Outcome::written, {}});
     acks.push_back({batch[1].meta, sdk::Outcome::rejected, "status missing"});
-    REQUIRE(r.acknowledge(acks).is_ok());
+    REQUIRE(r.acknowledge(test::Acks(std::move(acks))).is_ok());
     CHECK(direct.count(R"({"number": 1, "isSynced": true, "syncedAt": {"$type": "date"}})") == 1);
     CHECK(direct.count(R"({"number": 2, "isSynced": true, "syncError": "status missing"})") == 1);
     CHECK(direct.count(R"({"number": 2, "syncedAt": {"$exists": true}})") == 0);

@@ -9,6 +9,8 @@
 
 #include <junction/core/plugin_registry.hpp>
 
+#include "test_context.hpp"
+
 namespace fs = std::filesystem;
 using namespace junction;
 using core::PluginRegistry;
@@ -23,32 +25,7 @@ bool contains(const std::string& text, std::string_view part) {
     return text.find(part) != std::string::npos;
 }
 
-// The one thing a plugin instance needs from the host to open.
-class TestContext final : public sdk::Context {
-public:
-    explicit TestContext(boost::json::object options = {}) : options_(std::move(options)) {}
-    const sdk::Options& options() const noexcept override { return options_; }
-    sdk::Logger& log() noexcept override { return logger_; }
-    sdk::KeyValueStore& state() noexcept override { return store_; }
-    std::stop_token stop_token() const noexcept override { return {}; }
-    std::string_view pipeline() const noexcept override { return "test"; }
-    std::optional<std::string> committed_position() const override { return std::nullopt; }
-    std::string_view base_dir() const noexcept override { return "."; }
-
-private:
-    struct NullLogger final : sdk::Logger {
-        void write(sdk::LogLevel, std::string_view) noexcept override {}
-        bool enabled(sdk::LogLevel) const noexcept override { return false; }
-    };
-    struct NullStore final : sdk::KeyValueStore {
-        std::optional<std::string> get(std::string_view) override { return std::nullopt; }
-        void put(std::string_view, std::string_view) override {}
-        void erase(std::string_view) override {}
-    };
-    sdk::Options options_;
-    NullLogger logger_;
-    NullStore store_;
-};
+using junction::test::TestContext;
 
 const core::LoadProblem& only_problem(const PluginRegistry& r) {
     REQUIRE(r.problems().size() == 1);

@@ -43,20 +43,66 @@ DeadLetter letter(std::string pipeline, std::string key, std::string reason) {
 
 }  // namespace
 
+namespace {
+std::optional<std::string> position(StateStore& store, const std::string& pipeline, const std::string& partition = "") {
+    const auto all = store.positions(pipeline);
+    const auto it = all.find(partition);
+    if (it == all.end()) return std::nullopt;
+    return it->second;
+}
+void commit(StateStore& store, const std::string& pipeline, const std::string& offset,
+            const std::string& partition = "") {
+    const junction::sdk::Committed c{partition, offset};
+    store.commit_positions(pipeline, std::span(&c, 1));
+}
+}  // namespace
+
 TEST_CASE("positions survive closing and reopening the store") {
     TempDir dir;
     const auto file = dir.path() / "state.db";
     {
         auto store = StateStore::open(file);
-        CHECK_FALSE(store->position("inbound").has_value());
-        store->commit_position("inbound", "a");
-        store->commit_position("inbound", "b");
-        store->commit_position("outbound", "x");
-        store->reset_position("outbound");
+        CHECK_FALSE(position(*store, "inbound").has_value());
+        commit(*store, "inbound", "a");
+        commit(*store, "inbound", "b");
+        commit(*store, "outbound", "x");
+        store->reset_positions("outbound");
     }
     auto store = StateStore::open(file);
-    CHECK(store->position("inbound") == std::optional<std::string>("b"));
-    CHECK_FALSE(store->position("outbound").has_value());
+    CHECK(position(*store, "inbound") == std::optional<std::string>("b"));
+    CHECK_FALSE(position(*store, "outbound").has_value());
+}
+
+TEST_CASE("each partition keeps its own position, committed together, dropped alone") {
+    TempDir dir;
+    auto store = StateStore::open(dir.path() / "state.db");
+    const std::vector<junction::sdk::Committed> both = {{"a.json", "1:10"}, {"b.json", "2:20"}};
+    store->commit_positions("inbound", both);
+    commit(*store, "inbound", "2:25", "b.json");
+    CHECK(position(*store, "inbound", "a.json") == std::optional<std::string>("1:10"));  // not lost by b's commit
+    CHECK(position(*store, "inbound", "b.json") == std::optional<std::string>("2:25"));
+    store->drop_position("inbound", "a.json");
+    CHECK(store->positions("inbound") == junction::sdk::Positions{{"b.json", "2:25"}});
+    CHECK(store->positions("outbound").empty());
+}
+
+TEST_CASE("a state store from before partitions keeps its position, as the default partition") {
+    TempDir dir;
+    const auto file = dir.path() / "state.db";
+    StateStore::open(file);  // then taken back to version 1: one position per pipeline
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(db,
+                             "DROP TABLE partition_positions; CREATE TABLE positions(pipeline TEXT PRIMARY KEY, "
+                             "position TEXT NOT NULL, updated_at TEXT NOT NULL); "
+                             "INSERT INTO positions VALUES('inbound', 'x', '2026-01-01T00:00:00.000Z'); "
+                             "PRAGMA user_version=1;",
+                             nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    auto store = StateStore::open(file);
+    CHECK(store->positions("inbound") == junction::sdk::Positions{{"", "x"}});
 }
 
 TEST_CASE("the schema version is recorded so later releases can migrate") {
@@ -233,7 +279,7 @@ TEST_CASE("four threads sharing one store lose nothing") {
             try {
                 const std::string p = "p" + std::to_string(t);
                 for (int i = 0; i < per_thread; ++i) {
-                    store->commit_position(p, std::to_string(i));
+                    commit(*store, p, std::to_string(i));
                     store->kv_put(p, "k" + std::to_string(i), std::to_string(i));
                     std::vector<DeadLetter> ls = {letter(p, std::to_string(i), "r")};
                     store->add_dead_letters(ls);
@@ -242,7 +288,7 @@ TEST_CASE("four threads sharing one store lose nothing") {
                     store->begin_run(r);
                     r.outcome = "ok";
                     store->finish_run(r);
-                    if (store->position(p) != std::optional<std::string>(std::to_string(i))) ++errors;
+                    if (position(*store, p) != std::optional<std::string>(std::to_string(i))) ++errors;
                 }
             } catch (...) {
                 ++errors;
@@ -254,7 +300,7 @@ TEST_CASE("four threads sharing one store lose nothing") {
     CHECK(errors == 0);
     for (int t = 0; t < 4; ++t) {
         const std::string p = "p" + std::to_string(t);
-        CHECK(store->position(p) == std::optional<std::string>(std::to_string(per_thread - 1)));
+        CHECK(position(*store, p) == std::optional<std::string>(std::to_string(per_thread - 1)));
         CHECK(store->dead_letters(p, true, 0).size() == per_thread);
         CHECK(store->runs(p, 0).size() == per_thread);
         CHECK(store->kv_get(p, "k7") == std::optional<std::string>("7"));

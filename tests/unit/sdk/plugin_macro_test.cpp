@@ -8,6 +8,8 @@
 
 #include <junction/sdk/sdk.hpp>
 
+#include "test_context.hpp"
+
 namespace {
 
 using namespace junction::sdk;
@@ -36,25 +38,21 @@ public:
         i.components = {{.kind = Kind::translator}, {.kind = Kind::reader}};
         return i;
     }
-    std::unique_ptr<Reader> create_reader() override { return std::make_unique<ExplodingReader>(); }
-    std::unique_ptr<Translator> create_translator() override { return std::make_unique<ExplodingTranslator>(); }
-    std::unique_ptr<Writer> create_writer() override { throw std::runtime_error("no writer here"); }
+    std::unique_ptr<Component> create(Kind kind) override {
+        if (kind == Kind::reader) return std::make_unique<ExplodingReader>();
+        if (kind == Kind::translator) return std::make_unique<ExplodingTranslator>();
+        throw std::runtime_error("no writer here");
+    }
 };
 
-// Never opened by the guards under test; only here to satisfy the interface.
-class NullContext final : public Context {
+// A translator asked for, a reader made: the glue must not hand it out as a translator.
+class ConfusedFactory final : public PluginFactory {
 public:
-    const Options& options() const noexcept override { return options_; }
-    Logger& log() noexcept override { std::abort(); }
-    KeyValueStore& state() noexcept override { std::abort(); }
-    std::stop_token stop_token() const noexcept override { return {}; }
-    std::string_view pipeline() const noexcept override { return "p"; }
-    std::optional<std::string> committed_position() const override { return std::nullopt; }
-    std::string_view base_dir() const noexcept override { return "."; }
-
-private:
-    Options options_;
+    PluginInfo info() const override { return {}; }
+    std::unique_ptr<Component> create(Kind) override { return std::make_unique<ExplodingReader>(); }
 };
+
+using junction::test::TestContext;
 
 }  // namespace
 
@@ -94,11 +92,12 @@ TEST_CASE("an exception thrown by translate becomes a fatal status naming the pl
     std::string error;
     std::unique_ptr<PluginFactory> f(junction_plugin_export::create_factory(&error));
     REQUIRE(f != nullptr);
-    auto t = f->create_translator();
+    auto t = f->create(Kind::translator);
     REQUIRE(t != nullptr);
     Record r;
     Status s = Status::ok();
-    CHECK_NOTHROW(s = t->translate(r));
+    REQUIRE(t->kind() == Kind::translator);
+    CHECK_NOTHROW(s = static_cast<Translator&>(*t).translate(r));
     CHECK(s.code() == Code::fatal);
     CHECK(s.message() == "plugin macro_test threw in translate: boom");
 }
@@ -106,21 +105,21 @@ TEST_CASE("an exception thrown by translate becomes a fatal status naming the pl
 TEST_CASE("a non-standard exception in open becomes a fatal status") {
     std::string error;
     std::unique_ptr<PluginFactory> f(junction_plugin_export::create_factory(&error));
-    auto r = f->create_reader();
+    auto r = f->create(Kind::reader);
     REQUIRE(r != nullptr);
-    NullContext ctx;
+    TestContext ctx;
     const Status s = r->open(ctx);
     CHECK(s.code() == Code::fatal);
     CHECK(s.message().find("macro_test") != std::string::npos);
     CHECK(s.message().find("non-standard exception in open") != std::string::npos);
 }
 
-TEST_CASE("a create_* that throws yields an instance that fails fatally on open with the reason") {
+TEST_CASE("a create that throws yields an instance that fails fatally on open with the reason") {
     std::string error;
     std::unique_ptr<PluginFactory> f(junction_plugin_export::create_factory(&error));
-    auto w = f->create_writer();
+    auto w = f->create(Kind::writer);
     REQUIRE(w != nullptr);
-    NullContext ctx;
+    TestContext ctx;
     const Status s = w->open(ctx);
     CHECK(s.code() == Code::fatal);
     CHECK(s.message() == "plugin macro_test failed to create its writer: no writer here");
@@ -133,4 +132,17 @@ TEST_CASE("each call of the exported function builds a new factory") {
     std::unique_ptr<PluginFactory> b(junction_plugin_export::create_factory(&error));
     CHECK(factories_built == before + 2);
     CHECK(a.get() != b.get());
+}
+
+TEST_CASE("an instance of another kind than asked for is refused by the glue, not handed out") {
+    std::string error;
+    std::unique_ptr<PluginFactory> f(detail::make_factory<ConfusedFactory>("confused", "1.0.0", &error));
+    REQUIRE(f != nullptr);
+    auto t = f->create(Kind::translator);
+    REQUIRE(t != nullptr);
+    CHECK(t->kind() == Kind::translator);  // a stand-in that fails, never the reader
+    TestContext ctx;
+    const Status s = t->open(ctx);
+    CHECK(s.code() == Code::fatal);
+    CHECK(s.message() == "plugin confused made a reader when asked for a translator");
 }

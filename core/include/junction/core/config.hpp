@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -28,10 +29,17 @@ struct StageConfig {
     std::string path;             // "pipelines[0].reader"
 };
 
+// How long a transient failure is retried. A call gives up once it has made
+// max_attempts attempts or retried for max_elapsed, whichever comes first; except that
+// attempts the server answered with a Retry-After (a rate limit: it asked us to wait, it
+// is not broken) count against max_elapsed only, so one 429 storm does not fail a
+// pipeline that patience would carry. A Retry-After is honoured up to max_retry_after.
 struct RetryPolicy {
     int max_attempts = 5;  // attempts in all, the first included
     std::chrono::milliseconds initial_backoff{200};
     std::chrono::milliseconds max_backoff{30000};
+    std::chrono::milliseconds max_elapsed{600000};
+    std::chrono::milliseconds max_retry_after{300000};
 };
 
 // When the daemon runs a pipeline: every interval (start to start), or continuously,
@@ -52,6 +60,9 @@ struct PipelineConfig {
     std::size_t workers = 1;      // translator workers (used in parallel only for thread-safe translators)
     std::size_t queue_depth = 4;  // batches in flight between stages: the memory bound
     RetryPolicy retry;
+    // Readers that redeliver (queues): a record delivered this many times and still not
+    // written goes to the dead-letter store instead of back to the queue.
+    std::uint32_t max_deliveries = 5;
     Schedule schedule;
     std::string path;  // "pipelines[0]"
 };

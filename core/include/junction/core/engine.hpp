@@ -13,6 +13,7 @@
 #include <junction/sdk/sdk.hpp>
 
 #include "config.hpp"
+#include "host_services.hpp"
 #include "plugin_registry.hpp"
 #include "state_store.hpp"
 
@@ -40,18 +41,31 @@ struct ResolvedPipeline {
 std::vector<ResolvedPipeline> resolve_pipelines(const Config& config, const PluginRegistry& registry,
                                                 std::vector<ConfigError>& errors);
 
+enum class RunOutcome : unsigned char { ok, failed, stopped };
+const char* to_string(RunOutcome o) noexcept;
+
 struct RunSummary {
     std::string pipeline;
-    std::string outcome = "ok";  // ok | failed | stopped
+    RunOutcome outcome = RunOutcome::ok;
     bool fatal = false;          // a fatal error (bad config, credentials, plugin bug): do not retry on schedule
     std::uint64_t read = 0, written = 0, invalid = 0, failed = 0;
+    std::uint64_t released = 0;  // given back to a queue for redelivery
     std::chrono::milliseconds duration{0};
     std::string error;
 };
 
+// Failures a test can inject to prove what a crash at that point does.
+enum class Fault : unsigned char {
+    none,
+    exit_before_ack,  // the process exits after the flush and the commit, before acknowledge()
+    exit_before_commit,  // the process exits after the flush and the dead letters, before the commit
+};
+
 struct RunOptions {
-    std::filesystem::path base_dir;  // for Context::base_dir()
-    bool record_empty_runs = true;   // continuous polling skips history rows for runs that read nothing
+    std::filesystem::path base_dir;   // for Context::base_dir()
+    bool record_empty_runs = true;    // continuous polling skips history rows for runs that read nothing
+    HostServices* services = nullptr;  // the process's services; nullptr: the run makes its own
+    Fault fault = Fault::none;
 };
 
 // Runs one pipeline until its reader reports end of input, a failure, or `stop`.

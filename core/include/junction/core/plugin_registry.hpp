@@ -60,11 +60,23 @@ public:
     [[nodiscard]] virtual const junction_plugin_manifest& manifest() const noexcept = 0;
     // Each instance holds the library: it stays loaded until the last instance is gone.
     // nullptr when the plugin does not provide that kind.
-    [[nodiscard]] virtual std::shared_ptr<sdk::Reader> create_reader() const = 0;
-    [[nodiscard]] virtual std::shared_ptr<sdk::Translator> create_translator() const = 0;
-    [[nodiscard]] virtual std::shared_ptr<sdk::Writer> create_writer() const = 0;
+    [[nodiscard]] virtual std::shared_ptr<sdk::Component> create(sdk::Kind kind) const = 0;
+    [[nodiscard]] std::shared_ptr<sdk::Reader> create_reader() const { return make<sdk::Reader>(sdk::Kind::reader); }
+    [[nodiscard]] std::shared_ptr<sdk::Translator> create_translator() const {
+        return make<sdk::Translator>(sdk::Kind::translator);
+    }
+    [[nodiscard]] std::shared_ptr<sdk::Writer> create_writer() const { return make<sdk::Writer>(sdk::Kind::writer); }
     // The plugin's own checks beyond its schema (see sdk::PluginFactory::check_options).
     [[nodiscard]] virtual sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const = 0;
+
+private:
+    // The SDK's glue checked that the instance is of the kind asked for.
+    template <class T>
+    std::shared_ptr<T> make(sdk::Kind kind) const {
+        auto c = create(kind);
+        if (!c || c->kind() != kind) return nullptr;
+        return std::static_pointer_cast<T>(std::move(c));
+    }
 };
 
 }  // namespace junction::core

@@ -7,11 +7,14 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
+#include <junction/sdk/components.hpp>
+#include <junction/sdk/context.hpp>
 #include <junction/sdk/record.hpp>
 
 namespace junction::core {
@@ -49,10 +52,12 @@ public:
     static std::unique_ptr<StateStore> open(const std::filesystem::path& file);
     virtual ~StateStore() = default;
 
-    // Positions: durable when the call returns.
-    virtual std::optional<std::string> position(std::string_view pipeline) = 0;
-    virtual void commit_position(std::string_view pipeline, std::string_view position) = 0;
-    virtual void reset_position(std::string_view pipeline) = 0;
+    // Positions, per partition of a pipeline's reader: durable when the call returns.
+    virtual sdk::Positions positions(std::string_view pipeline) = 0;
+    // All in one transaction.
+    virtual void commit_positions(std::string_view pipeline, std::span<const sdk::Committed> positions) = 0;
+    virtual void drop_position(std::string_view pipeline, std::string_view partition) = 0;
+    virtual void reset_positions(std::string_view pipeline) = 0;
 
     // Plugin state, scoped (the engine uses "pipeline/plugin/kind").
     virtual std::optional<std::string> kv_get(std::string_view scope, std::string_view key) = 0;
