@@ -61,7 +61,10 @@ public:
                                    .thread_safe = true});
         return info;
     }
-    std::unique_ptr<Translator> create_translator() override { return std::make_unique<UppercaseTranslator>(); }
+    std::unique_ptr<Component> create(Kind kind) override {
+        if (kind == Kind::translator) return std::make_unique<UppercaseTranslator>();
+        return nullptr;  // a kind this plugin does not provide
+    }
 };
 
 }  // namespace

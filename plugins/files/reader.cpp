@@ -72,8 +72,11 @@ sdk::Status FilesReader::open(sdk::Context& context) {
     // Positions of files no longer in the folder (moved, deleted, or a crash between the
     // release and its drop) are dropped: nothing is in flight yet, and a file arriving
     // under that name later is a new one.
+    std::vector<std::string> stale;
     for (const auto& [partition, offset] : context.committed())
-        if (!std::binary_search(files_.begin(), files_.end(), partition)) context.drop_position(partition);
+        if (!std::binary_search(files_.begin(), files_.end(), partition)) stale.push_back(partition);
+    for (const auto& partition : stale)
+        context.drop_position(partition);
     context.log().debug("found " + std::to_string(files_.size()) + " file(s) matching " + config_.pattern + " in " +
                         config_.dir.string());
     return sdk::Status::ok();

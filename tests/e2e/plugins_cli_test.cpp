@@ -89,7 +89,7 @@ TEST_CASE("plugins list shows the good plugin and one stderr line per broken fil
     CHECK(lines_naming(r, "libjunction_garbage.so") == 1);
     CHECK(lines_naming(r, "libjunction_test_abi_mismatch.so") == 1);
     CHECK(lines_naming(r, "mixed/") == 2);  // and nothing else about that folder
-    CHECK(contains(r.err, "rebuild it against SDK 1.x"));
+    CHECK(contains(r.err, "rebuild it against SDK 2.x"));
 }
 
 TEST_CASE("global options work after the command too, and JUNCTION_PLUGIN_PATH is searched") {

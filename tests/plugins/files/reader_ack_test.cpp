@@ -2,6 +2,8 @@
 // resuming from a committed position.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <boost/json.hpp>
 
 #include "files_test_util.hpp"
@@ -14,6 +16,13 @@ using junction::sdk::Record;
 using namespace junction::test;
 
 namespace {
+
+// The position a files reader gives a record ending at `offset` of that file.
+std::string at(const std::filesystem::path& file, std::uint64_t offset) {
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    return junction::files::make_position(static_cast<std::uint64_t>(st.st_ino), offset);
+}
 
 json::object options(const TempDir& dir, std::string_view extra = "{}") {
     auto o = json::parse(extra).as_object();
@@ -170,7 +179,7 @@ TEST_CASE("resume: a committed position in the middle of an NDJSON file resumes 
         committed = records[2].meta.position;  // the engine committed up to line 3, then crashed
     }
     TestContext ctx(options(dir, R"({"pattern": "*.ndjson"})"));
-    ctx.set_committed_position(committed);
+    ctx.set_committed_position(committed, "l.ndjson");
     FilesReader reader;
     REQUIRE(reader.open(ctx).is_ok());
     auto records = read_all(reader, 10, [&](Batch& b) { acknowledge_all(reader, b); });
@@ -184,7 +193,7 @@ TEST_CASE("resume: a committed position in the middle of an array resumes after 
     TempDir dir;
     write_text(dir / "a.json", R"([{"n": 1}, {"n": 2}, {"n": 3}])");
     TestContext ctx(options(dir));
-    ctx.set_committed_position("a.json:19");  // just after element 2
+    ctx.set_committed_position(at(dir / "a.json", 19), "a.json");  // just after element 2
     FilesReader reader;
     REQUIRE(reader.open(ctx).is_ok());
     auto records = read_all(reader);
@@ -193,12 +202,12 @@ TEST_CASE("resume: a committed position in the middle of an array resumes after 
     CHECK(records[0].meta.source == "a.json#3");
 }
 
-TEST_CASE("resume: with after=keep, files before the committed one are done") {
+TEST_CASE("resume: with after=keep, files committed to their end are not read again") {
     TempDir dir;
     for (const char* n : {"1.json", "2.json", "3.json"})
         write_text(dir / n, "{}");
     TestContext ctx(options(dir, R"({"after": "keep"})"));
-    ctx.set_committed_position("2.json:2");
+    ctx.set_committed({{"1.json", at(dir / "1.json", 2)}, {"2.json", at(dir / "2.json", 2)}});
     FilesReader reader;
     REQUIRE(reader.open(ctx).is_ok());
     auto records = read_all(reader);
@@ -211,7 +220,7 @@ TEST_CASE("resume: with after=move, a fully committed file still present is move
     write_text(dir / "1.json", "{}");
     write_text(dir / "0.json", "{}");  // arrived after the crash, sorts before: still read
     TestContext ctx(options(dir));
-    ctx.set_committed_position("1.json:2");
+    ctx.set_committed_position(at(dir / "1.json", 2), "1.json");
     FilesReader reader;
     REQUIRE(reader.open(ctx).is_ok());
     auto records = read_all(reader, 10, [&](Batch& b) { acknowledge_all(reader, b); });
@@ -219,6 +228,40 @@ TEST_CASE("resume: with after=move, a fully committed file still present is move
     CHECK(records[0].meta.source == "0.json");
     CHECK(fs::exists(dir / "processed" / "1.json"));
     CHECK(fs::exists(dir / "processed" / "0.json"));
+    CHECK(ctx.dropped() == std::vector<std::string>{"1.json", "0.json"});  // released: positions dropped
+}
+
+TEST_CASE("resume: a new file under the name of a committed one (another inode) is read whole") {
+    TempDir dir;
+    write_text(dir / "5.json", R"([{"n": 1}, {"n": 2}])");
+    const auto old_position = at(dir / "5.json", 10);
+    write_text(dir / "5.json.new", R"([{"n": 3}, {"n": 4}])");
+    fs::rename(dir / "5.json.new", dir / "5.json");  // a corrected file, delivered whole
+    TestContext ctx(options(dir));
+    ctx.set_committed_position(old_position, "5.json");
+    FilesReader reader;
+    REQUIRE(reader.open(ctx).is_ok());
+    auto records = read_all(reader);
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].payload.at("n").as_int64() == 3);
+}
+
+TEST_CASE("resume: each file resumes at its own position, and positions of files gone are dropped") {
+    TempDir dir;
+    write_text(dir / "a.ndjson", "{\"n\": 1}\n{\"n\": 2}\n");
+    write_text(dir / "b.ndjson", "{\"n\": 3}\n{\"n\": 4}\n");
+    TestContext ctx(options(dir, R"({"pattern": "*.ndjson"})"));
+    ctx.set_committed({{"a.ndjson", at(dir / "a.ndjson", 9)}, {"b.ndjson", at(dir / "b.ndjson", 9)},
+                       {"gone.ndjson", "1:9"}});
+    FilesReader reader;
+    REQUIRE(reader.open(ctx).is_ok());
+    CHECK(ctx.dropped() == std::vector<std::string>{"gone.ndjson"});
+    auto records = read_all(reader);
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].payload.at("n").as_int64() == 2);
+    CHECK(records[0].meta.partition == "a.ndjson");
+    CHECK(records[1].payload.at("n").as_int64() == 4);
+    CHECK(records[1].meta.partition == "b.ndjson");
 }
 
 TEST_CASE("reader: 3,000 files are read in order and all moved to processed/") {

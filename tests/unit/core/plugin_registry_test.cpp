@@ -121,7 +121,38 @@ TEST_CASE("an ABI mismatch is refused before the factory is touched, naming both
     const std::string host_compiler =
         std::string(JUNCTION_COMPILER_ID == 2 ? "Clang " : "GCC ") + std::to_string(JUNCTION_COMPILER_MAJOR);
     CHECK(p.message == "plugin test_abi_future (" + p.file.string() + "): built for SDK ABI 99.1 with " +
-                           host_compiler + ", host is 1.0 with " + host_compiler + ": rebuild it against SDK 1.x");
+                           host_compiler + ", host is 2.1 with " + host_compiler + ": rebuild it against SDK 2.x (2.0 to 2.1)");
+    CHECK(r.plugins().empty());
+}
+
+TEST_CASE("a plugin built for an older minor (a smaller manifest) loads, runs, and its missing fields read as 0") {
+    PluginRegistry r;
+    r.load_directories({case_dir("older_minor")});
+    CHECK(r.problems().empty());
+    const auto* p = r.find("test_older");
+    REQUIRE(p != nullptr);
+    CHECK(p->manifest().abi_minor == 0);
+    CHECK(p->manifest().layout_flags == 0);
+    auto reader = p->create_reader();
+    REQUIRE(reader != nullptr);
+    TestContext ctx;
+    REQUIRE(reader->open(ctx).is_ok());
+    sdk::Batch batch;
+    bool end = false;
+    REQUIRE(reader->read(batch, 10, end).is_ok());
+    CHECK(batch.size() == 2);
+    CHECK(end);
+}
+
+TEST_CASE("a plugin built for a newer minor is refused with the upgrade advice, its factory untouched") {
+    PluginRegistry r;
+    r.load_directories({case_dir("newer_minor")});  // its factory would abort() this test
+    const auto& p = only_problem(r);
+    const auto newer = "2." + std::to_string(JUNCTION_SDK_ABI_MINOR + 1);
+    CHECK(p.message == "plugin test_newer (" + p.file.string() + "): built for SDK ABI " + newer +
+                           ", newer than this host's 2." + std::to_string(JUNCTION_SDK_ABI_MINOR) +
+                           ": upgrade the host to " + newer + " or later, or rebuild the plugin against SDK 2." +
+                           std::to_string(JUNCTION_SDK_ABI_MINOR));
     CHECK(r.plugins().empty());
 }
 
@@ -198,7 +229,25 @@ TEST_CASE("check_manifest accepts this host's own manifest and refuses each kind
     auto newer_minor = same;
     newer_minor.abi_minor = JUNCTION_SDK_ABI_MINOR + 1;
     REQUIRE(core::check_manifest(newer_minor, file));
-    CHECK(contains(*core::check_manifest(newer_minor, file), "rebuild it against SDK 1.x"));
+    CHECK(contains(*core::check_manifest(newer_minor, file),
+                   "upgrade the host to 2." + std::to_string(JUNCTION_SDK_ABI_MINOR + 1) +
+                       " or later, or rebuild the plugin against SDK 2." + std::to_string(JUNCTION_SDK_ABI_MINOR)));
+
+    auto older_minor = same;
+    older_minor.abi_minor = 0;
+    CHECK_FALSE(core::check_manifest(older_minor, file).has_value());
+
+    auto debug_containers = same;
+    debug_containers.layout_flags ^= JUNCTION_LAYOUT_GLIBCXX_DEBUG;
+    REQUIRE(core::check_manifest(debug_containers, file));
+    CHECK(contains(*core::check_manifest(debug_containers, file), "_GLIBCXX_DEBUG"));
+    auto assertions = same;
+    assertions.layout_flags ^= JUNCTION_LAYOUT_GLIBCXX_ASSERTIONS;  // checks, no layout change
+    CHECK_FALSE(core::check_manifest(assertions, file).has_value());
+
+    auto too_old_compiler = same;
+    too_old_compiler.compiler_major = JUNCTION_COMPILER_ID == 2 ? JUNCTION_MIN_CLANG_MAJOR - 1 : JUNCTION_MIN_GCC_MAJOR - 1;
+    REQUIRE(core::check_manifest(too_old_compiler, file));
 
     auto newer_compiler = same;
     newer_compiler.compiler_major = JUNCTION_COMPILER_MAJOR + 1;

@@ -114,7 +114,7 @@ TEST_CASE("the schema version is recorded so later releases can migrate") {
     sqlite3_stmt* stmt = nullptr;
     REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-    CHECK(sqlite3_column_int(stmt, 0) == 1);
+    CHECK(sqlite3_column_int(stmt, 0) == 2);
     sqlite3_finalize(stmt);
     REQUIRE(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
