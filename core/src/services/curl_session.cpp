@@ -205,7 +205,11 @@ TransferResult CurlSession::perform(const TransferSpec& spec) {
     } else if (!done) {
         result.code = CURLE_GOT_NOTHING;
     }
-    if (result.too_large) result.code = CURLE_FILESIZE_EXCEEDED;
+    // Either our write callback or curl itself (a Content-Length above the maximum).
+    if (result.too_large || result.code == CURLE_FILESIZE_EXCEEDED) {
+        result.too_large = true;
+        result.code = CURLE_FILESIZE_EXCEEDED;
+    }
     curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &result.status);
     if (char* location = nullptr; curl_easy_getinfo(easy_, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)
         result.redirect_url = location;
