@@ -231,7 +231,7 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
 
     std::stop_source stop;
     SignalWatcher signals(stop);
-    HostServices services;
+    HostServices services(l.config.connections, store.get(), stop.get_token());
     RunOptions opts{.base_dir = l.config.base_dir, .services = &services};
     if (vm.count("test-fault")) {
         const auto point = vm["test-fault"].as<std::string>();
@@ -286,7 +286,7 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args)
     auto store = open_store(l.config);
     if (!store) return exit_failure;
     int rc = exit_ok;
-    HostServices services;
+    HostServices services(l.config.connections, store.get(), {});
     for (const auto& p : l.pipelines) {
         for (const auto& c : check_pipeline(p, *store, RunOptions{.base_dir = l.config.base_dir, .services = &services})) {
             std::cout << p.config->name << " " << c.kind << " " << c.plugin << ": "
@@ -411,7 +411,9 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
         std::stop_source stop;
         SignalWatcher signals(stop);
         auto ids = vm.count("id") ? vm["id"].as<std::vector<std::int64_t>>() : std::vector<std::int64_t>{};
-        auto s = replay_dead_letters(*chosen.front(), *store, RunOptions{.base_dir = l.config.base_dir}, ids,
+        HostServices services(l.config.connections, store.get(), stop.get_token());
+        auto s = replay_dead_letters(*chosen.front(), *store,
+                                     RunOptions{.base_dir = l.config.base_dir, .services = &services}, ids,
                                      stop.get_token());
         std::cout << "replayed " << s.read << ": written " << s.written << ", rejected again " << s.invalid
                   << ", failed " << s.failed << "\n";

@@ -3,6 +3,7 @@
 
 #include <junction/sdk/json_types.hpp>
 #include "duplicate_keys.hpp"
+#include "junction/core/option_validation.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -202,6 +203,48 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
     return p;
 }
 
+// `connections: {name: {type, ...}}`: each entry validated against its type's schema
+// (secrets never echoed), then read into typed settings for the credentials service.
+void parse_connections(const json::value& v, Config& cfg, std::vector<ConfigError>& errors) {
+    if (!v.is_object()) {
+        errors.push_back({"connections", "expected an object of named connections, got " +
+                                             std::string(sdk::json_type_name(v))});
+        return;
+    }
+    static const std::regex name_re("^[A-Za-z0-9_.-]+$");
+    std::string types;
+    for (const auto& t : services::connection_types())
+        types += (types.empty() ? "" : ", ") + t;
+    for (const auto& [key, entry] : v.get_object()) {
+        const std::string name(key);
+        const std::string path = "connections." + name;
+        if (!std::regex_match(name, name_re)) {
+            errors.push_back({path, "a connection name is letters, digits, '_', '.', '-'"});
+            continue;
+        }
+        if (!entry.is_object()) {
+            errors.push_back({path, "expected an object with a type (" + types + "), got " +
+                                        std::string(sdk::json_type_name(entry))});
+            continue;
+        }
+        const auto* type = entry.get_object().if_contains("type");
+        const auto schema = type != nullptr && type->is_string() ? services::connection_schema(type->get_string())
+                                                                  : std::nullopt;
+        if (!schema) {
+            errors.push_back({path + ".type", "expected one of: " + types});
+            continue;
+        }
+        const auto before = errors.size();
+        const auto options = validate_options(*schema, entry.get_object(), path, errors);
+        if (errors.size() != before) continue;
+        services::ConnectionConfig connection;
+        if (auto st = services::parse_connection(name, options, connection); !st.is_ok())
+            errors.push_back({path, st.message()});
+        else
+            cfg.connections.push_back(std::move(connection));
+    }
+}
+
 // Line and column (1-based) of a byte offset, for parse errors.
 std::pair<std::size_t, std::size_t> line_col(std::string_view text, std::size_t offset) {
     std::size_t line = 1, col = 1;
@@ -301,7 +344,8 @@ Config parse_config(std::string_view text, const fs::path& file, std::vector<Con
     }
     substitute_env(root, "", env, errors);
     auto& o = root.get_object();
-    check_keys(o, {"plugin_dirs", "state", "pipelines", "comment", "$schema"}, "", errors);
+    check_keys(o, {"plugin_dirs", "state", "connections", "pipelines", "comment", "$schema"}, "", errors);
+    if (const auto* c = o.if_contains("connections")) parse_connections(*c, cfg, errors);
 
     if (const auto* d = o.if_contains("plugin_dirs")) {
         if (!d->is_array()) {

@@ -70,7 +70,7 @@ public:
           stop_(stop),
           clock_(std::move(stop)),
           metrics_(services.metrics(), {{"pipeline", id.pipeline}, {"plugin", id.plugin}, {"kind", id.kind}}),
-          http_(services.http_for(clock_, stop_)),
+          http_(services.http_for(clock_, stop_, *log_)),
           credentials_(services.credentials()),
           pipeline_(std::move(id.pipeline)),
           base_dir_(base_dir.string()),

@@ -13,6 +13,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <junction/services/connection_config.hpp>
 
 namespace junction::core {
 
@@ -72,6 +73,9 @@ struct Config {
     std::filesystem::path base_dir;  // the config's folder: relative paths resolve against it
     std::vector<std::filesystem::path> plugin_dirs;
     std::filesystem::path state;  // the SQLite state store
+    // Named credentials (api_key, bearer, basic, oauth2) shared by every pipeline that
+    // names them; validated, secrets included (never logged).
+    std::vector<services::ConnectionConfig> connections;
     std::vector<PipelineConfig> pipelines;
 
     [[nodiscard]] const PipelineConfig* find(std::string_view name) const;

@@ -5,24 +5,34 @@
 
 #include <memory>
 #include <stop_token>
+#include <vector>
 
+#include <junction/sdk/context.hpp>
 #include <junction/sdk/services.hpp>
+#include <junction/services/connection_config.hpp>
 
 #include "metrics.hpp"
 
 namespace junction::core {
 
+class StateStore;
+
 class HostServices {
 public:
+    // No connections: every connection name is unknown to the credentials.
     HostServices();
+    // `store` keeps rotated OAuth2 refresh tokens (nullptr: memory only) and must outlive
+    // this; `stop` is the host's (token requests serve every pipeline).
+    HostServices(std::vector<services::ConnectionConfig> connections, StateStore* store, std::stop_token stop);
     ~HostServices();
     HostServices(const HostServices&) = delete;
     HostServices& operator=(const HostServices&) = delete;
 
     MetricRegistry& metrics() noexcept { return metrics_; }
     sdk::Credentials& credentials() noexcept;
-    // An HTTP client for one component: its clock (backoff sleeps) and stop signal.
-    std::unique_ptr<sdk::HttpClient> http_for(sdk::Clock& clock, std::stop_token stop);
+    // An HTTP client for one component: its clock (backoff sleeps), stop signal and
+    // logger (its "will retry" lines). All three must outlive the client.
+    std::unique_ptr<sdk::HttpClient> http_for(sdk::Clock& clock, std::stop_token stop, sdk::Logger& log);
 
 private:
     MetricRegistry metrics_;
