@@ -2,10 +2,10 @@
 // escapes them, compact or indented.
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -34,7 +34,7 @@ double read_exactly(const std::string& text) {
 }
 
 bool same_bits(double a, double b) {
-    return std::memcmp(&a, &b, sizeof a) == 0;
+    return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
 }
 
 std::string random_string(std::mt19937_64& rng) {
@@ -131,8 +131,7 @@ TEST_CASE("doubles read back exactly, over many random values") {
     for (int i = 0; i < 200000; ++i) {
         double d = 0;
         if (i % 2 == 0) {
-            const std::uint64_t bits = rng();  // every exponent, subnormals too
-            std::memcpy(&d, &bits, sizeof d);
+            d = std::bit_cast<double>(rng());  // every exponent, subnormals too
             if (!std::isfinite(d)) continue;
         } else {
             d = unit(rng);

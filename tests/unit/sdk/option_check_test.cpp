@@ -28,13 +28,19 @@ using junction::sdk::detail::OptionError;
 
 namespace {
 
-const std::string base = "pipelines[0].translators[0].options";
+constexpr std::string_view base = "pipelines[0].translators[0].options";
+
+// An error line below the base path.
+std::string at(std::string_view rest) {
+    return std::string(base) + std::string(rest);
+}
 
 std::vector<std::string> errors_of(const OptionSchema& schema, const json::object& input,
                                    std::string_view base_dir = "/etc/junction") {
     std::vector<OptionError> errors;
-    (void)detail::validate_options(schema, input, base, base_dir, errors);
+    (void)detail::validate_options(schema, input, std::string(base), base_dir, errors);
     std::vector<std::string> out;
+    out.reserve(errors.size());
     for (const auto& e : errors)
         out.push_back(e.path + ": " + e.message);
     return out;
@@ -42,7 +48,7 @@ std::vector<std::string> errors_of(const OptionSchema& schema, const json::objec
 
 Options valid(const OptionSchema& schema, const json::object& input, std::string_view base_dir = "/etc/junction") {
     std::vector<OptionError> errors;
-    auto options = detail::validate_options(schema, input, base, base_dir, errors);
+    auto options = detail::validate_options(schema, input, std::string(base), base_dir, errors);
     INFO(detail::format_option_errors(errors));
     REQUIRE(errors.empty());
     return options;
@@ -107,14 +113,14 @@ TEST_CASE("an optional object left out without a default stays out") {
 
 TEST_CASE("an unknown key in a nested object lists the valid keys") {
     const auto e = errors_of(paginator_schema(), parse(R"({"paginator": {"size": 5}})"));
-    CHECK(e == std::vector<std::string>{base + ".paginator.size: unknown key; valid keys: limit, type"});
+    CHECK(e == std::vector<std::string>{at(".paginator.size: unknown key; valid keys: limit, type")});
 }
 
 TEST_CASE("an unknown option lists the valid options; a component without options says so") {
     CHECK(errors_of(paginator_schema(), parse(R"({"pagniator": {}})")) ==
-          std::vector<std::string>{base + ".pagniator: unknown option; valid options: paginator"});
+          std::vector<std::string>{at(".pagniator: unknown option; valid options: paginator")});
     CHECK(errors_of({}, parse(R"({"x": 1})")) ==
-          std::vector<std::string>{base + ".x: unknown option; this component takes no options"});
+          std::vector<std::string>{at(".x: unknown option; this component takes no options")});
 }
 
 TEST_CASE("an object without declared fields takes any keys") {
@@ -148,15 +154,15 @@ TEST_CASE("a type error names the expected type with its article") {
     const auto e = errors_of(schema, parse(R"({"obj": [], "str": 5, "arr": {}, "map": "x", "dir": 1,
                                               "list": 2, "flag": "yes", "ratio": "fast", "count": 2.5})"));
     CHECK(e == std::vector<std::string>{
-                   base + ".obj: expected an object, got array",
-                   base + ".str: expected a string, got integer",
-                   base + ".arr: expected an array, got object",
-                   base + ".map: expected an object, got string",
-                   base + ".dir: expected a string, got integer",
-                   base + ".list: expected a list of strings, got integer",
-                   base + ".flag: expected a boolean, got string",
-                   base + ".ratio: expected a number, got string",
-                   base + ".count: expected an integer, got number",
+                   at(".obj: expected an object, got array"),
+                   at(".str: expected a string, got integer"),
+                   at(".arr: expected an array, got object"),
+                   at(".map: expected an object, got string"),
+                   at(".dir: expected a string, got integer"),
+                   at(".list: expected a list of strings, got integer"),
+                   at(".flag: expected a boolean, got string"),
+                   at(".ratio: expected a number, got string"),
+                   at(".count: expected an integer, got number"),
                });
 }
 
@@ -195,12 +201,12 @@ TEST_CASE("a string that is no number is refused, never half read") {
     const auto e = errors_of(schema, parse(R"({"a": "12a", "b": "", "c": "99999999999999999999", "d": "nan",
                                               "e": "1.5x", "f": "True"})"));
     CHECK(e == std::vector<std::string>{
-                   base + ".a: expected an integer, got string",
-                   base + ".b: expected an integer, got string",
-                   base + ".c: expected an integer, got string",
-                   base + ".d: expected a number, got string",
-                   base + ".e: expected a number, got string",
-                   base + ".f: expected a boolean, got string",
+                   at(".a: expected an integer, got string"),
+                   at(".b: expected an integer, got string"),
+                   at(".c: expected an integer, got string"),
+                   at(".d: expected a number, got string"),
+                   at(".e: expected a number, got string"),
+                   at(".f: expected a boolean, got string"),
                });
 }
 
@@ -208,7 +214,7 @@ TEST_CASE("an integer beyond 64 signed bits is refused with the bound, not a typ
     json::object input;
     input["n"] = std::numeric_limits<std::uint64_t>::max();
     CHECK(errors_of({{.name = "n", .type = OptionType::integer}}, input) ==
-          std::vector<std::string>{base + ".n: must be at most 9223372036854775807, got 18446744073709551615"});
+          std::vector<std::string>{at(".n: must be at most 9223372036854775807, got 18446744073709551615")});
 }
 
 TEST_CASE("allowed values, ranges and patterns are checked") {
@@ -223,11 +229,11 @@ TEST_CASE("allowed values, ranges and patterns are checked") {
     const auto e = errors_of(schema, parse(R"({"mode": "slow", "size": 1000, "low": 0, "ratio": 0.75,
                                               "name": "ABC", "ok": "abc"})"));
     CHECK(e == std::vector<std::string>{
-                   base + ".mode: \"slow\" is not one of: fast, safe",
-                   base + ".size: must be between 1 and 100, got 1000",
-                   base + ".low: must be at least 1, got 0",
-                   base + ".ratio: must be at most 0.5, got 0.75",
-                   base + ".name: \"ABC\" does not match the pattern [a-z]+",
+                   at(".mode: \"slow\" is not one of: fast, safe"),
+                   at(".size: must be between 1 and 100, got 1000"),
+                   at(".low: must be at least 1, got 0"),
+                   at(".ratio: must be at most 0.5, got 0.75"),
+                   at(".name: \"ABC\" does not match the pattern [a-z]+"),
                });
 }
 
@@ -249,11 +255,11 @@ TEST_CASE("min and max bound the length of strings, lists, arrays and maps") {
     const auto e = errors_of(schema, parse(R"({"word": "h\u00e9llo", "short": "h\u00e9llo", "one": "",
                                               "hosts": [], "rename": {"a": 1, "b": 2, "c": 3}, "keys": "a"})"));
     CHECK(e == std::vector<std::string>{
-                   base + ".short: must have at most 4 characters, got 5",
-                   base + ".one: must have at least 1 character, got 0",
-                   base + ".hosts: must have at least 1 element, got 0",
-                   base + ".rename: must have at most 2 entries, got 3",
-                   base + ".keys: must have between 2 and 3 elements, got 1",
+                   at(".short: must have at most 4 characters, got 5"),
+                   at(".one: must have at least 1 character, got 0"),
+                   at(".hosts: must have at least 1 element, got 0"),
+                   at(".rename: must have at most 2 entries, got 3"),
+                   at(".keys: must have between 2 and 3 elements, got 1"),
                });
 }
 
@@ -261,10 +267,10 @@ TEST_CASE("each element of an array is checked, with its index in the path") {
     const auto e = errors_of(rules_schema(), parse(R"({"rules": [{"field": "a"}, {"op": "gt"},
                                                                  {"field": "c", "x": 1}, 5]})"));
     CHECK(e == std::vector<std::string>{
-                   base + ".rules[1].field: required option missing (string)",
-                   base + ".rules[1].op: \"gt\" is not one of: eq, ne",
-                   base + ".rules[2].x: unknown key; valid keys: field, op",
-                   base + ".rules[3]: expected an object, got integer",
+                   at(".rules[1].field: required option missing (string)"),
+                   at(".rules[1].op: \"gt\" is not one of: eq, ne"),
+                   at(".rules[2].x: unknown key; valid keys: field, op"),
+                   at(".rules[3]: expected an object, got integer"),
                });
 }
 
@@ -282,8 +288,8 @@ TEST_CASE("the scalar elements of an array are coerced like options") {
     const auto o = valid(schema, parse(R"({"ports": ["80", 443]})"));
     CHECK(o.get("ports").as_array()[0].as_int64() == 80);
     CHECK(errors_of(schema, parse(R"({"ports": [1, "x", 70000]})")) ==
-          std::vector<std::string>{base + ".ports[1]: expected an integer, got string",
-                                   base + ".ports[2]: must be at most 65535, got 70000"});
+          std::vector<std::string>{at(".ports[1]: expected an integer, got string"),
+                                   at(".ports[2]: must be at most 65535, got 70000")});
 }
 
 TEST_CASE("a map checks its keys against the pattern and each value against its item") {
@@ -292,8 +298,8 @@ TEST_CASE("a map checks its keys against the pattern and each value against its 
     const auto o = valid(schema, parse(R"({"rename": {"a": "x", "b_c": "y"}})"));
     CHECK(o.get_object("rename").at("b_c").as_string() == "y");
     CHECK(errors_of(schema, parse(R"({"rename": {"a": "x", "B": "y", "c": 5}})")) ==
-          std::vector<std::string>{base + ".rename.B: the key \"B\" does not match the pattern [a-z_]+",
-                                   base + ".rename.c: expected a string, got integer"});
+          std::vector<std::string>{at(".rename.B: the key \"B\" does not match the pattern [a-z_]+"),
+                                   at(".rename.c: expected a string, got integer")});
 }
 
 TEST_CASE("the object values of a map get their fields' defaults and their unknown keys refused") {
@@ -306,7 +312,7 @@ TEST_CASE("the object values of a map get their fields' defaults and their unkno
     const auto o = valid(schema, parse(R"({"types": {"price": {"type": "number"}}})"));
     CHECK(o.get_object("types").at("price").at("nullable") == false);
     CHECK(errors_of(schema, parse(R"({"types": {"price": {"type": "number", "scale": 2}}})")) ==
-          std::vector<std::string>{base + ".types.price.scale: unknown key; valid keys: type, nullable"});
+          std::vector<std::string>{at(".types.price.scale: unknown key; valid keys: type, nullable")});
 }
 
 TEST_CASE("a path is made absolute against the base folder and normalised") {
@@ -330,7 +336,7 @@ TEST_CASE("an empty path is refused when required, kept empty otherwise") {
     const OptionSchema schema = {{.name = "need", .type = OptionType::path, .required = true},
                                  {.name = "maybe", .type = OptionType::path}};
     CHECK(errors_of(schema, parse(R"({"need": "", "maybe": ""})")) ==
-          std::vector<std::string>{base + ".need: must not be empty"});
+          std::vector<std::string>{at(".need: must not be empty")});
     CHECK(valid(schema, parse(R"({"need": "x", "maybe": ""})")).get_string("maybe", "unset").empty());
 }
 
@@ -347,8 +353,8 @@ TEST_CASE("a required option left out, or null, is reported with its type and de
         {.name = "uri", .type = OptionType::string, .required = true, .description = "the server's URI"},
         {.name = "dir", .type = OptionType::path, .required = true}};
     CHECK(errors_of(schema, parse(R"({"dir": null})")) ==
-          std::vector<std::string>{base + ".uri: required option missing (string: the server's URI)",
-                                   base + ".dir: required option missing (path)"});
+          std::vector<std::string>{at(".uri: required option missing (string: the server's URI)"),
+                                   at(".dir: required option missing (path)")});
 }
 
 TEST_CASE("null counts as left out: the default applies") {
@@ -376,11 +382,11 @@ TEST_CASE("a secret value never appears in a message") {
     CHECK(text.find("HUNTER") == std::string::npos);
     CHECK(text.find("hunter") == std::string::npos);
     CHECK(text.find("4711") == std::string::npos);
-    CHECK(has(e, base + ".token: \"***\" is not one of: a, b"));
-    CHECK(has(e, base + ".key: the value does not match the pattern [a-z]+"));
-    CHECK(has(e, base + ".pin: must be at most 10"));
-    CHECK(has(e, base + ".auth.password: the value does not match the pattern [a-z]+"));
-    CHECK(has(e, base + ".keys[0]: the value does not match the pattern [a-z]+"));
+    CHECK(has(e, at(".token: \"***\" is not one of: a, b")));
+    CHECK(has(e, at(".key: the value does not match the pattern [a-z]+")));
+    CHECK(has(e, at(".pin: must be at most 10")));
+    CHECK(has(e, at(".auth.password: the value does not match the pattern [a-z]+")));
+    CHECK(has(e, at(".keys[0]: the value does not match the pattern [a-z]+")));
 }
 
 TEST_CASE("redact replaces every secret value at any depth, and nothing else") {
@@ -414,7 +420,7 @@ TEST_CASE("a pattern is not matched against a value longer than 4096 bytes") {
     input["name"] = std::string(5000, 'a');
     const auto e = errors_of(schema, input);
     REQUIRE(e.size() == 1);
-    CHECK(e[0] == base + ".name: is too long to check against the pattern (a|b)* (5000 bytes, at most 4096)");
+    CHECK(e[0] == at(".name: is too long to check against the pattern (a|b)* (5000 bytes, at most 4096)"));
     input["name"] = std::string(4096, 'a');
     CHECK(errors_of(schema, input).empty());
 }
@@ -422,13 +428,13 @@ TEST_CASE("a pattern is not matched against a value longer than 4096 bytes") {
 TEST_CASE("an invalid pattern is reported as the plugin's") {
     const OptionSchema schema = {{.name = "name", .type = OptionType::string, .pattern = "(a"}};
     CHECK(errors_of(schema, parse(R"({"name": "a"})")) ==
-          std::vector<std::string>{base + ".name: the plugin declares an invalid pattern: (a"});
+          std::vector<std::string>{at(".name: the plugin declares an invalid pattern: (a")});
 }
 
 TEST_CASE("a default that fails its own checks is reported as the plugin's") {
     const OptionSchema schema = {{.name = "size", .type = OptionType::integer, .default_value = 50, .max = 10}};
     CHECK(errors_of(schema, {}) ==
-          std::vector<std::string>{base + ".size: the plugin's default is invalid: must be at most 10, got 50"});
+          std::vector<std::string>{at(".size: the plugin's default is invalid: must be at most 10, got 50")});
 }
 
 TEST_CASE("apply_defaults fills defaults at any depth and checks nothing") {

@@ -21,6 +21,7 @@ Record record(std::string partition, std::string position = {}) {
 
 std::vector<std::string> names(const std::vector<ReleasableSource>& released) {
     std::vector<std::string> out;
+    out.reserve(released.size());
     for (const auto& r : released)
         out.push_back(r.partition);
     return out;

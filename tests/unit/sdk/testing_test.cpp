@@ -27,15 +27,17 @@ json::object parse(std::string_view text) {
 
 // A reader of made-up files, each a partition, releasing them through a SourceTracker:
 // the shape of a real source reader, small enough to drive here.
-const OptionSchema parts_schema = {
-    {.name = "dir", .type = OptionType::path, .required = true},
-    {.name = "files",
-     .type = OptionType::array,
-     .required = true,
-     .items = {{.type = OptionType::object,
-                .fields = {{.name = "name", .type = OptionType::string, .required = true},
-                           {.name = "records", .type = OptionType::integer, .default_value = 1, .min = 0}}}}},
-};
+OptionSchema parts_schema() {
+    return {
+        {.name = "dir", .type = OptionType::path, .required = true},
+        {.name = "files",
+         .type = OptionType::array,
+         .required = true,
+         .items = {{.type = OptionType::object,
+                    .fields = {{.name = "name", .type = OptionType::string, .required = true},
+                               {.name = "records", .type = OptionType::integer, .default_value = 1, .min = 0}}}}},
+    };
+}
 
 class PartsReader final : public Reader {
 public:
@@ -132,7 +134,7 @@ Record record(std::string partition, std::string position, json::object payload 
 // ---- TestContext ---------------------------------------------------------------------
 
 TEST_CASE("a TestContext hands over options as the host does: typed, defaulted, paths resolved") {
-    TestContext ctx(parts_schema, parse(R"({"dir": "in/", "files": [{"name": "a", "records": "3"}, {"name": "b"}]})"),
+    TestContext ctx(parts_schema(), parse(R"({"dir": "in/", "files": [{"name": "a", "records": "3"}, {"name": "b"}]})"),
                     "/srv/config");
     CHECK(ctx.options().get_string("dir") == "/srv/config/in");
     const auto files = ctx.options().children("files");
@@ -145,7 +147,7 @@ TEST_CASE("a TestContext hands over options as the host does: typed, defaulted, 
 
 TEST_CASE("invalid options given to a TestContext throw with every error") {
     try {
-        TestContext ctx(parts_schema, parse(R"({"files": [{"records": -1}], "colour": 1})"));
+        TestContext ctx(parts_schema(), parse(R"({"files": [{"records": -1}], "colour": 1})"));
         FAIL("no exception");
     } catch (const std::invalid_argument& e) {
         const std::string what = e.what();
@@ -164,15 +166,15 @@ TEST_CASE("a TestContext built from raw options passes them on unvalidated") {
 }
 
 TEST_CASE("with_defaults adds the schema's defaults without checking anything") {
-    TestContext ctx(with_defaults(parts_schema, parse(R"({"files": [{"name": 7}]})")));
+    TestContext ctx(with_defaults(parts_schema(), parse(R"({"files": [{"name": 7}]})")));
     CHECK(ctx.options().children("files")[0].get_int("records") == 1);
     CHECK(ctx.options().children("files")[0].get("name").is_int64());
 }
 
 TEST_CASE("option_errors gives the host's lines for a schema, to pin them in a test") {
-    CHECK(option_errors(parts_schema, parse(R"({"dir": "", "files": []})")) ==
+    CHECK(option_errors(parts_schema(), parse(R"({"dir": "", "files": []})")) ==
           std::vector<std::string>{"options.dir: must not be empty"});
-    CHECK(option_errors(parts_schema, parse(R"({"dir": "x", "files": []})")).empty());
+    CHECK(option_errors(parts_schema(), parse(R"({"dir": "x", "files": []})")).empty());
 }
 
 TEST_CASE("committed positions are set by the test and read as a reader does") {
@@ -401,7 +403,7 @@ TEST_CASE("all_written acknowledges every record and commits each partition's la
 }
 
 TEST_CASE("read_all drives a reader to its end, acknowledging each batch as the engine does") {
-    TestContext ctx(parts_schema,
+    TestContext ctx(parts_schema(),
                     parse(R"({"dir": ".", "files": [{"name": "a", "records": 3}, {"name": "empty", "records": 0},
                                                     {"name": "b", "records": 2}]})"));
     PartsReader reader;
@@ -418,7 +420,7 @@ TEST_CASE("read_all drives a reader to its end, acknowledging each batch as the 
 }
 
 TEST_CASE("read_all without acknowledgements leaves every source in flight") {
-    TestContext ctx(parts_schema, parse(R"({"dir": ".", "files": [{"name": "a", "records": 2}]})"));
+    TestContext ctx(parts_schema(), parse(R"({"dir": ".", "files": [{"name": "a", "records": 2}]})"));
     ctx.set_committed_position("0", "a");
     PartsReader reader;
     REQUIRE(reader.open(ctx).is_ok());

@@ -119,7 +119,7 @@ constexpr std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) noexc
     }
     if (p != s.size()) return std::nullopt;
     const std::int64_t days = days_from_civil(year, month, day);
-    const std::int64_t local_seconds = days * 86400 + hour * 3600 + minute * 60 + second;
+    const std::int64_t local_seconds = days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
     return (local_seconds - offset_minutes * 60) * 1000 + millis;
 }
 

@@ -44,9 +44,9 @@ public:
     // The options as the host hands them to open(): validated against the schema, typed,
     // defaults applied, paths resolved against base_dir. Invalid options throw
     // std::invalid_argument listing every error ("options.size: must be at most 10, got 50").
-    TestContext(const OptionSchema& schema, const boost::json::object& options, std::string base_dir = ".",
+    TestContext(const OptionSchema& schema, const boost::json::object& options, std::string_view base_dir = ".",
                 std::string pipeline = "test")
-        : TestContext(boost::json::object{}, std::move(base_dir), std::move(pipeline)) {
+        : TestContext(boost::json::object{}, base_dir, std::move(pipeline)) {
         std::vector<detail::OptionError> errors;
         options_ = detail::validate_options(schema, options, "options", base_dir_, errors);
         if (!errors.empty()) throw std::invalid_argument("invalid options:\n" + detail::format_option_errors(errors));
@@ -54,7 +54,8 @@ public:
     // These options exactly, unvalidated: no defaults (see with_defaults()), no coercion,
     // no path resolution. For tests of what a component does with input the host would
     // have refused.
-    explicit TestContext(boost::json::object options = {}, std::string base_dir = ".", std::string pipeline = "test")
+    explicit TestContext(boost::json::object options = {}, std::string_view base_dir = ".",
+                         std::string pipeline = "test")
         : options_(std::move(options)), base_dir_(absolute(base_dir)), pipeline_(std::move(pipeline)) {}
 
     TestContext(const TestContext&) = delete;  // the clock and the HTTP client point into it
@@ -90,7 +91,7 @@ public:
     [[nodiscard]] const std::vector<std::string>& dropped() const noexcept { return dropped_; }
 
 private:
-    static std::string absolute(const std::string& dir) { return detail::option_check::resolve_path(".", dir); }
+    static std::string absolute(std::string_view dir) { return detail::option_check::resolve_path(".", dir); }
 
     Options options_;
     std::string base_dir_;
