@@ -235,7 +235,7 @@ void parse_connections(const json::value& v, Config& cfg, std::vector<ConfigErro
             continue;
         }
         const auto before = errors.size();
-        const auto options = validate_options(*schema, entry.get_object(), path, errors);
+        const auto options = validate_options(*schema, entry.get_object(), path, cfg.base_dir, errors);
         if (errors.size() != before) continue;
         services::ConnectionConfig connection;
         if (auto st = services::parse_connection(name, options, connection); !st.is_ok())

@@ -14,8 +14,8 @@ std::size_t ResolvedPipeline::effective_workers() const {
 
 namespace {
 
-bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& registry, ResolvedStage& out,
-                   std::vector<ConfigError>& errors) {
+bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& registry,
+                   const std::filesystem::path& base_dir, ResolvedStage& out, std::vector<ConfigError>& errors) {
     out.config = &sc;
     if (sc.plugin.empty()) return false;  // already reported by the config parser
     out.plugin = registry.find(sc.plugin);
@@ -36,7 +36,7 @@ bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& 
         return false;
     }
     const auto before = errors.size();
-    out.options = validate_options(out.component->options, sc.options, sc.path + ".options", errors);
+    out.options = validate_options(out.component->options, sc.options, sc.path + ".options", base_dir, errors);
     if (errors.size() != before) return false;
     if (auto st = out.plugin->check_options(kind, out.options); !st.is_ok()) {
         errors.push_back({sc.path + ".options", st.message()});
@@ -53,13 +53,13 @@ std::vector<ResolvedPipeline> resolve_pipelines(const Config& config, const Plug
     for (const auto& pc : config.pipelines) {
         ResolvedPipeline rp;
         rp.config = &pc;
-        bool ok = resolve_stage(pc.reader, sdk::Kind::reader, registry, rp.reader, errors);
+        bool ok = resolve_stage(pc.reader, sdk::Kind::reader, registry, config.base_dir, rp.reader, errors);
         for (const auto& t : pc.translators) {
             ResolvedStage rs;
-            ok = resolve_stage(t, sdk::Kind::translator, registry, rs, errors) && ok;
+            ok = resolve_stage(t, sdk::Kind::translator, registry, config.base_dir, rs, errors) && ok;
             rp.translators.push_back(std::move(rs));
         }
-        ok = resolve_stage(pc.writer, sdk::Kind::writer, registry, rp.writer, errors) && ok;
+        ok = resolve_stage(pc.writer, sdk::Kind::writer, registry, config.base_dir, rp.writer, errors) && ok;
         if (ok) out.push_back(std::move(rp));
     }
     return out;

@@ -100,7 +100,7 @@ TEST_CASE("options are checked against the declared schema") {
         std::vector<ConfigError> errors;
         auto o =
             validate_options(schema, {{"uri", "mongodb://u:p@h"}, {"size", "42"}, {"flag", "true"}, {"keys", "a,b"}},
-                             "x.options", errors);
+                             "x.options", ".", errors);
         CHECK(errors.empty());
         CHECK(o.get_string("mode") == "fast");
         CHECK(o.get_int("size") == 42);
@@ -110,7 +110,7 @@ TEST_CASE("options are checked against the declared schema") {
     SUBCASE("every problem at once, with paths") {
         std::vector<ConfigError> errors;
         validate_options(schema, {{"mode", "slow"}, {"size", 1000}, {"name", "ABC"}, {"flag", 3}, {"colour", 1}},
-                         "pipelines[0].writer.options", errors);
+                         "pipelines[0].writer.options", ".", errors);
         const auto text = all(errors);
         CHECK(text.find("pipelines[0].writer.options.uri: required option missing") != std::string::npos);
         CHECK(text.find("pipelines[0].writer.options.mode: \"slow\" is not one of: fast, safe") != std::string::npos);

@@ -59,7 +59,9 @@ TEST_CASE("open with the server down is a retry naming host:port, without the pa
     CHECK(s.message().find("mongodb 127.0.0.1:" + std::to_string(port) + ": ") == 0);
     check_no_secret(*ctx, s);
 
-    auto rctx = test::reader_context(writer_options(uri, "down"));
+    auto reader_options = writer_options(uri, "down");
+    reader_options.erase("upsert_key");
+    auto rctx = test::reader_context(reader_options);
     mongodb::MongoReader r;
     const auto rs = r.open(*rctx);
     CHECK(rs.code() == sdk::Code::retry);

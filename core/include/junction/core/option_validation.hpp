@@ -1,7 +1,11 @@
-// Checks a plugin's options against its declared schema: types, required, defaults,
-// allowed values, ranges, patterns, unknown keys. Also redacts secrets for display.
+// Checks options against their declared schema (a plugin component's, or a connection
+// type's): types, required, defaults, allowed values, ranges, patterns, nested objects and
+// lists, path resolution, unknown keys. One implementation, the SDK's
+// (junction/sdk/detail/option_check.hpp), so an author's unit test with
+// junction/sdk/testing.hpp sees exactly what the host does.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -12,13 +16,15 @@
 
 namespace junction::core {
 
-// Returns the typed options with defaults applied. Problems are appended to `errors`
-// with paths below `path` (e.g. "pipelines[0].writer.options.uri"). Strings holding a
-// number or boolean (from ${VAR}) are accepted for integer/number/boolean options.
+// Returns the typed options with defaults applied and `path` options made absolute
+// against base_dir. Problems are appended to `errors` with paths below `path` (e.g.
+// "pipelines[0].writer.options.uri"). Strings holding a number or boolean (from ${VAR})
+// are accepted for integer/number/boolean options.
 sdk::Options validate_options(const sdk::OptionSchema& schema, const boost::json::object& input,
-                              const std::string& path, std::vector<ConfigError>& errors);
+                              const std::string& path, const std::filesystem::path& base_dir,
+                              std::vector<ConfigError>& errors);
 
-// The options as JSON text with every secret option's value replaced by "***".
+// The options with every secret value, at any depth, replaced by "***".
 boost::json::object redact(const sdk::OptionSchema& schema, const boost::json::object& options);
 
 }  // namespace junction::core
