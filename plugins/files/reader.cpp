@@ -142,20 +142,15 @@ sdk::Status FilesReader::read(sdk::Batch& out, std::size_t max_records, bool& en
             current_inode_ = inode_of(path);
             current_ = std::make_unique<RecordSource>(path, current_name_, config_.format,
                                                       resume_offset(current_name_, current_inode_));
-            pending_[current_name_] = Pending{};
+            notes_[current_name_] = FileNotes{};
         }
 
         SourceItem item;
-        auto& pending = pending_[current_name_];
         if (!current_->next(item)) {
-            pending.read_done = true;
             current_.reset();
             // Every record settled already (or none was left after the committed position:
             // a crash came between the commit and the release): let go of it now.
-            if (pending.settled >= pending.emitted) {
-                finish(current_name_, pending);
-                pending_.erase(current_name_);
-            }
+            if (auto done = tracker_.end(current_name_)) release(*done);
             continue;
         }
 
@@ -177,45 +172,41 @@ sdk::Status FilesReader::read(sdk::Batch& out, std::size_t max_records, bool& en
             p["error"] = item.error;
             if (!item.text.empty()) p["text"] = item.text;
         }
-        if (pending.emitted == 0) pending.single = !current_->multi_record() || item.whole_file;
-        ++pending.emitted;
+        auto& notes = notes_[current_name_];
+        if (!tracker_.tracks(current_name_)) notes.single = !current_->multi_record() || item.whole_file;
+        tracker_.read(current_name_);
         out.push_back(std::move(record));
     }
     return sdk::Status::ok();
 }
 
 sdk::Status FilesReader::acknowledge(const sdk::Acknowledgements& acks) {
-    std::set<std::string> touched;
     for (const auto& ack : acks.records()) {
-        auto it = pending_.find(ack.meta.partition);
-        if (it == pending_.end()) continue;
-        ++it->second.settled;
-        if (ack.outcome != sdk::Outcome::written) {
-            std::string reason = !ack.reason.empty() ? ack.reason : ack.meta.error;
-            it->second.rejected.push_back({ack.meta.source, reason.empty() ? "rejected" : std::move(reason)});
-        }
-        touched.insert(ack.meta.partition);
+        if (ack.outcome == sdk::Outcome::written) continue;
+        const auto it = notes_.find(ack.meta.partition);
+        if (it == notes_.end()) continue;
+        std::string reason = !ack.reason.empty() ? ack.reason : ack.meta.error;
+        it->second.rejected.push_back({ack.meta.source, reason.empty() ? "rejected" : std::move(reason)});
     }
-    for (const auto& name : touched) {
-        auto it = pending_.find(name);
-        if (it == pending_.end() || !it->second.read_done || it->second.settled < it->second.emitted) continue;
-        finish(name, it->second);
-        pending_.erase(it);
-    }
+    for (const auto& file : tracker_.acknowledge(acks))
+        release(file);
     return sdk::Status::ok();
 }
 
-// Lets go of a file whose records are all settled: quarantine, processed/, delete or
-// keep; a file that left the folder has its position dropped (a kept one keeps it, so
-// the next run reads only what was appended).
-void FilesReader::finish(const std::string& name, const Pending& pending) {
-    const bool gone = pending.single && !pending.rejected.empty() ? quarantine(name, pending.rejected.front().reason)
-                                                                  : after_read(name, pending);
+// Lets go of a file whose records are all settled and whose end was seen: quarantine,
+// processed/, delete or keep; a file that left the folder has its position dropped (a
+// kept one keeps it, so the next run reads only what was appended).
+void FilesReader::release(const sdk::ReleasableSource& file) {
+    const auto it = notes_.find(file.partition);
+    const FileNotes notes = it != notes_.end() ? std::move(it->second) : FileNotes{};
+    if (it != notes_.end()) notes_.erase(it);
+    const bool gone = notes.single && !notes.rejected.empty() ? quarantine(file.partition, notes.rejected.front().reason)
+                                                              : after_read(file.partition, file, notes);
     if (!gone) return;
     try {
-        context_->drop_position(name);
+        context_->drop_position(file.partition);
     } catch (const std::exception& e) {  // kept, and dropped at the next open
-        context_->log().warn("cannot drop the position of " + name + ": " + e.what());
+        context_->log().warn("cannot drop the position of " + file.partition + ": " + e.what());
     }
 }
 
@@ -235,7 +226,7 @@ bool FilesReader::quarantine(const std::string& name, const std::string& reason)
     return true;
 }
 
-bool FilesReader::after_read(const std::string& name, const Pending& pending) {
+bool FilesReader::after_read(const std::string& name, const sdk::ReleasableSource& file, const FileNotes& notes) {
     const fs::path path = config_.dir / name;
     switch (config_.after) {
         case AfterRead::keep:
@@ -254,17 +245,17 @@ bool FilesReader::after_read(const std::string& name, const Pending& pending) {
         context_->log().error("cannot move " + name + " to " + config_.processed_dir.string() + ": " + moved.error);
         return false;
     }
-    if (pending.rejected.empty()) return true;
+    if (notes.rejected.empty()) return true;
     // The rejected records are in the dead-letter store; the sidecar says which, beside the file.
     json::array rejected;
-    for (const auto& r : pending.rejected)
+    for (const auto& r : notes.rejected)
         rejected.push_back(json::object{{"source", r.source}, {"reason", r.reason}});
     const json::object sidecar{{"file", name}, {"rejected", std::move(rejected)}, {"time", now_iso()}};
     const auto sidecar_path = moved.to.string() + ".rejected.json";
     if (auto error = write_file_atomic(sidecar_path, json::serialize(sidecar) + "\n", true); !error.empty())
         context_->log().error("cannot write " + sidecar_path + ": " + error);
-    context_->log().warn("processed " + name + " with " + std::to_string(pending.rejected.size()) + " of " +
-                         std::to_string(pending.emitted) + " records rejected (listed in " +
+    context_->log().warn("processed " + name + " with " + std::to_string(notes.rejected.size()) + " of " +
+                         std::to_string(file.records()) + " records rejected (listed in " +
                          moved.to.filename().string() + ".rejected.json)");
     return true;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <junction/sdk/components.hpp>
+#include <junction/sdk/source_tracker.hpp>
 
 #include "files_config.hpp"
 #include "record_source.hpp"
@@ -34,11 +35,8 @@ private:
         std::string source;
         std::string reason;
     };
-    // A file that produced records not all settled yet.
-    struct Pending {
-        std::uint64_t emitted = 0;
-        std::uint64_t settled = 0;
-        bool read_done = false;
+    // What the release of a file needs beyond the tracker's counts.
+    struct FileNotes {
         bool single = true;  // one record for the whole file: rejecting it quarantines the file
         std::vector<Rejected> rejected;
     };
@@ -46,10 +44,10 @@ private:
     std::vector<std::string> list_files() const;
     bool settled(const std::filesystem::path& path, const std::string& name) const;
     std::uint64_t resume_offset(const std::string& name, std::uint64_t inode) const;
-    void finish(const std::string& name, const Pending& pending);
+    void release(const sdk::ReleasableSource& file);
     // Both return true when the file left the folder.
     bool quarantine(const std::string& name, const std::string& reason);
-    bool after_read(const std::string& name, const Pending& pending);
+    bool after_read(const std::string& name, const sdk::ReleasableSource& file, const FileNotes& notes);
 
     sdk::Context* context_ = nullptr;
     ReaderConfig config_;
@@ -58,7 +56,8 @@ private:
     std::unique_ptr<RecordSource> current_;
     std::string current_name_;
     std::uint64_t current_inode_ = 0;
-    std::map<std::string, Pending> pending_;
+    sdk::SourceTracker tracker_;
+    std::map<std::string, FileNotes> notes_;  // of the files the tracker holds
 };
 
 }  // namespace junction::files
