@@ -733,13 +733,14 @@ RunSummary PipelineRun::execute() {
             fail("plugin " + p_.reader.config->plugin + " did not create a reader", true);
         } else {
             redelivers_ = p_.reader.component != nullptr && p_.reader.component->redelivers;
-            keep_alive_every_ = reader_->keep_alive_interval();
             contexts_.push_back(make_context(p_.reader, "reader", read_stop_.get_token(), std::move(committed)));
             auto& rctx = *contexts_.back();
             auto st = with_retry("reader", p_.reader.config->plugin, "open", [&] { return reader_->open(rctx); });
             if (!st.is_ok())
                 fail("reader " + p_.reader.config->plugin + " could not open: " + st.message(),
                      st.code() == sdk::Code::fatal);
+            else
+                keep_alive_every_ = reader_->keep_alive_interval();  // the lease may come from the options
         }
     }
     if (!failed()) {

@@ -27,6 +27,7 @@ struct EngineFixture {
     core::Config config;
     std::vector<core::ResolvedPipeline> pipelines;
     std::unique_ptr<core::StateStore> store;
+    core::HostServices services;
 
     explicit EngineFixture(const std::string& config_text) {
         registry.load_directories({std::filesystem::path(JUNCTION_TEST_PLUGIN_DIR) / "testkit"});
@@ -48,7 +49,8 @@ struct EngineFixture {
     }
 
     core::RunSummary run(const std::string& name, std::stop_token stop = {}) {
-        return core::run_pipeline(pipeline(name), *store, core::RunOptions{.base_dir = config.base_dir}, stop);
+        return core::run_pipeline(pipeline(name), *store,
+                                  core::RunOptions{.base_dir = config.base_dir, .services = &services}, stop);
     }
 
     // A partition's committed position ("" when none).

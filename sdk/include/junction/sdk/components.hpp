@@ -120,7 +120,8 @@ public:
     }
     // Readers whose records hold a lease (a queue's visibility timeout): extend it for
     // every record read and not yet acknowledged. Called at least every
-    // keep_alive_interval() while records are in flight; 0 (the default): never.
+    // keep_alive_interval() (asked once, after a successful open()) while records are in
+    // flight; 0 (the default): never.
     virtual Status keep_alive() { return Status::ok(); }
     [[nodiscard]] virtual std::chrono::milliseconds keep_alive_interval() const noexcept {
         return std::chrono::milliseconds(0);
