@@ -390,11 +390,24 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
         return exit_usage;
     }
     const auto name = vm["pipeline"].as<std::string>();
+    // Listing and resolving read the state store only: they work on a machine where the
+    // pipeline's plugins are not installed. Replaying runs the plugins.
     Loaded l;
-    if (int rc = load(global, vm["config"].as<std::string>(), l); rc != exit_ok) return rc;
-    bool unknown = false;
-    auto chosen = select(l, {name}, unknown);
-    if (unknown || chosen.empty()) return exit_usage;
+    if (vm.count("replay")) {
+        if (int rc = load(global, vm["config"].as<std::string>(), l); rc != exit_ok) return rc;
+    } else {
+        std::vector<ConfigError> errors;
+        l.config = load_config(vm["config"].as<std::string>(), errors);
+        if (!errors.empty()) {
+            for (const auto& e : errors)
+                std::cerr << e.line() << "\n";
+            return exit_invalid_config;
+        }
+    }
+    if (l.config.find(name) == nullptr) {
+        std::cerr << "junction: no pipeline named \"" << name << "\" in " << l.config.file.string() << "\n";
+        return exit_usage;
+    }
     auto store = open_store(l.config);
     if (!store) return exit_failure;
     if (vm.count("resolve")) {
@@ -408,6 +421,9 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
         return exit_ok;
     }
     if (vm.count("replay")) {
+        bool unknown = false;
+        auto chosen = select(l, {name}, unknown);
+        if (unknown || chosen.empty()) return exit_usage;
         std::stop_source stop;
         SignalWatcher signals(stop);
         auto ids = vm.count("id") ? vm["id"].as<std::vector<std::int64_t>>() : std::vector<std::int64_t>{};

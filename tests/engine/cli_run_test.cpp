@@ -161,3 +161,25 @@ TEST_CASE("dead-letters lists rejected records and --replay sends them through a
     CHECK(run(junction_cmd("dead-letters " + cfg + " p")).out.find("(no dead letters)") != std::string::npos);
     CHECK(lines_of(run(junction_cmd("dead-letters " + cfg + " p --all")).out).size() == 4);
 }
+
+TEST_CASE("runs and dead-letters work where the pipeline's plugins are not installed; replay says which is missing") {
+    TempDir dir;
+    write_file(dir / "c.json", R"({"pipelines": [{"name": "p",
+        "reader": {"plugin": "testkit", "options": {"count": 10}},
+        "translators": [{"plugin": "testkit", "options": {"reject_every": 5}}],
+        "writer": {"plugin": "testkit", "options": {"file": "out.ndjson"}}}]})");
+    const auto cfg = sh_quote((dir / "c.json").string());
+    REQUIRE(run(junction_cmd("run --once " + cfg)).exit_code == 0);
+    // An operator's machine: the state store and the config, no testkit plugin.
+    const auto bare = sh_quote(JUNCTION_BIN) + " --plugin-dir " + sh_quote((dir / "no-plugins").string()) + " ";
+    auto runs = run(bare + "runs " + cfg + " --json");
+    CHECK_MESSAGE(runs.exit_code == 0, runs.err);
+    CHECK(lines_of(runs.out).size() == 1);
+    auto letters = run(bare + "dead-letters " + cfg + " p");
+    CHECK_MESSAGE(letters.exit_code == 0, letters.err);
+    CHECK(lines_of(letters.out).size() == 2);
+    CHECK(run(bare + "dead-letters " + cfg + " nope").exit_code == 2);
+    auto replay = run(bare + "dead-letters " + cfg + " p --replay");
+    CHECK(replay.exit_code != 0);
+    CHECK(replay.err.find("no plugin named \"testkit\" is loaded") != std::string::npos);
+}
