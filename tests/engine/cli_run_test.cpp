@@ -3,6 +3,7 @@
 #include <set>
 
 #include "engine_fixture.hpp"
+#include "http_server.hpp"
 
 using namespace junction::test;
 
@@ -182,4 +183,45 @@ TEST_CASE("runs and dead-letters work where the pipeline's plugins are not insta
     auto replay = run(bare + "dead-letters " + cfg + " p --replay");
     CHECK(replay.exit_code != 0);
     CHECK(replay.err.find("no plugin named \"testkit\" is loaded") != std::string::npos);
+}
+
+TEST_CASE("a plugin reaches an OAuth2-protected API through the context, and no secret reaches a log line") {
+    HttpServer server;
+    TempDir dir;
+    write_file(dir / "c.json", R"({"state": "state.db",
+        "connections": {"api": {"type": "oauth2", "token_url": ")" + server.url("/oauth/engine/token") + R"(",
+                                "client_id": "junction-client", "client_secret": "client-s3cret-value"}},
+        "pipelines": [{"name": "p",
+            "reader": {"plugin": "testkit", "options": {"count": 1, "connection": "api",
+                       "fetch": ")" + server.url("/oauth/engine/resource") + R"("}},
+            "writer": {"plugin": "testkit", "options": {"file": "out.ndjson"}}}]})");
+    for (const char* format : {"text", "json"}) {
+        auto r = run(junction_cmd(std::string("--log-level trace --log-format ") + format + " run --once " +
+                                  sh_quote((dir / "c.json").string())));
+        CHECK_MESSAGE(r.exit_code == 0, r.err);
+        CHECK(r.err.find("s3cret") == std::string::npos);
+        CHECK(r.out.find("s3cret") == std::string::npos);
+    }
+    auto store = junction::core::StateStore::open(dir / "state.db");
+    const auto fetched = store->kv_get("p/testkit/reader", "fetched");
+    REQUIRE(fetched.has_value());
+    CHECK(fetched->find("\"ok\":true") != std::string::npos);
+    CHECK(run("grep -c s3cret " + sh_quote((dir / "state.db").string())).out == "0\n");
+}
+
+TEST_CASE("a connection's bad client secret stops the pipeline with one fatal line naming the connection") {
+    HttpServer server;
+    TempDir dir;
+    write_file(dir / "c.json", R"({"connections": {"api": {"type": "oauth2",
+            "token_url": ")" + server.url("/oauth/engine/token") + R"(",
+            "client_id": "junction-client", "client_secret": "wrong-s3cret"}},
+        "pipelines": [{"name": "p",
+            "reader": {"plugin": "testkit", "options": {"count": 1, "connection": "api",
+                       "fetch": ")" + server.url("/oauth/engine/resource") + R"("}},
+            "writer": {"plugin": "testkit", "options": {"file": "out.ndjson"}}}]})");
+    auto r = run(junction_cmd("run --once " + sh_quote((dir / "c.json").string())));
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("s3cret") == std::string::npos);
+    CHECK(r.err.find("invalid_client") != std::string::npos);
+    CHECK(r.err.find("api") != std::string::npos);
 }

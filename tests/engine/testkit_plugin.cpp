@@ -41,6 +41,15 @@ public:
         }
         delay_ = std::chrono::milliseconds(o.get_int("delay_ms"));
         error_every_ = o.get_int("error_every");
+        if (o.has("fetch")) {  // the host's HTTP client and credentials, through the context
+            sdk::HttpRequest request;
+            request.url = o.get_string("fetch");
+            request.connection = o.get_string("connection");
+            sdk::HttpResponse response;
+            auto st = c.http().send(request, response);
+            if (!st.is_ok()) return st;
+            c.state().put("fetched", response.body);
+        }
         return sdk::Status::ok();
     }
     sdk::Status read(sdk::Batch& out, std::size_t max, bool& end) override {
@@ -194,7 +203,9 @@ public:
                          {.name = "start", .type = OptionType::integer, .default_value = 0},
                          {.name = "delay_ms", .type = OptionType::integer, .default_value = 0, .min = 0},
                          {.name = "error_every", .type = OptionType::integer, .default_value = 0, .min = 0},
-                         {.name = "partitions", .type = OptionType::integer, .default_value = 1, .min = 1}}},
+                         {.name = "partitions", .type = OptionType::integer, .default_value = 1, .min = 1},
+                         {.name = "fetch", .type = OptionType::string, .description = "a URL to GET at open"},
+                         {.name = "connection", .type = OptionType::string}}},
             {.kind = sdk::Kind::translator,
              .description = "rejects multiples, jitters, can fail",
              .options = {{.name = "reject_every", .type = OptionType::integer, .default_value = 0, .min = 0},
