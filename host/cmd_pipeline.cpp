@@ -12,6 +12,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
+#include <junction/sdk/json_text.hpp>
 
 #include "commands.hpp"
 #include "junction/core/config.hpp"
@@ -348,7 +349,7 @@ int cmd_runs(const GlobalOptions& global, const std::vector<std::string>& args) 
                            {"plugins", plugins},
                            {"columns", columns},
                            {"error", r.error}};
-            std::cout << json::serialize(o) << "\n";
+            std::cout << sdk::to_json_text(o) << "\n";
         }
         return exit_ok;
     }
@@ -449,7 +450,7 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
                            {"attempts", d.meta.attempts},
                            {"replayed", d.replayed},
                            {"payload", d.payload}};
-            std::cout << json::serialize(o) << "\n";
+            std::cout << sdk::to_json_text(o) << "\n";
         } else {
             std::cout << "#" << d.id << " " << format_utc_ms(d.at) << " " << d.stage << " " << d.plugin
                       << (d.meta.source.empty() ? "" : " " + d.meta.source)

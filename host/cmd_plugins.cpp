@@ -13,6 +13,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <junction/core/plugin_registry.hpp>
+#include <junction/sdk/json_text.hpp>
 
 #include "commands.hpp"
 
@@ -151,7 +152,7 @@ std::string format_number(double v) {
 void print_option(std::ostream& out, const sdk::OptionSpec& o) {
     std::vector<std::string> facts = {sdk::to_string(o.type)};
     if (o.required) facts.emplace_back("required");
-    if (!o.default_value.is_null()) facts.push_back("default " + boost::json::serialize(shown_default(o)));
+    if (!o.default_value.is_null()) facts.push_back("default " + sdk::to_json_text(shown_default(o)));
     if (!o.allowed.empty()) {
         std::string s = "one of ";
         for (std::size_t i = 0; i < o.allowed.size(); ++i)
@@ -230,7 +231,7 @@ int describe(const GlobalOptions& global, const std::vector<std::string>& args) 
         return exit_failure;
     }
     if (json)
-        std::cout << boost::json::serialize(plugin_json(*plugin)) << '\n';
+        std::cout << sdk::to_json_text(plugin_json(*plugin)) << '\n';
     else
         print_plugin(std::cout, *plugin);
     return exit_ok;

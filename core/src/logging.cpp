@@ -22,6 +22,7 @@
 #include <boost/log/sinks/basic_sink_backend.hpp>
 #include <boost/log/sinks/sync_frontend.hpp>
 #include <boost/smart_ptr/make_shared_object.hpp>
+#include <junction/sdk/json_text.hpp>
 
 namespace junction::core {
 namespace {
@@ -141,7 +142,7 @@ std::string render_json(const LogEvent& e) {
         else
             o[key] = value;
     }
-    std::string line = boost::json::serialize(o);
+    std::string line = sdk::to_json_text(o);
     line += '\n';
     return line;
 }

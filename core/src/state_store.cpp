@@ -24,6 +24,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <junction/sdk/json_text.hpp>
 
 #include "state_sqlite.hpp"
 
@@ -47,7 +48,7 @@ std::string to_json(const std::vector<std::string>& items) {
     boost::json::array a;
     for (const auto& s : items)
         a.emplace_back(s);
-    return boost::json::serialize(a);
+    return sdk::to_json_text(a);
 }
 
 std::vector<std::string> strings_from_json(const std::string& text) {
@@ -231,7 +232,7 @@ public:
                 .bind(2, l.stage)
                 .bind(3, l.plugin)
                 .bind(4, l.reason)
-                .bind(5, boost::json::serialize(l.payload))
+                .bind(5, sdk::to_json_text(l.payload))
                 .bind(6, l.meta.key)
                 .bind(7, l.meta.source)
                 .bind(8, l.meta.position)

@@ -43,6 +43,16 @@ Verdict classify_transport(CURLcode code) noexcept {
     }
 }
 
+bool may_resend(std::string_view method, bool has_idempotency_key, long status, CURLcode code) noexcept {
+    if (has_idempotency_key) return true;
+    for (const std::string_view safe : {"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+        if (method == safe) return true;
+    if (code != CURLE_OK)
+        return code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY ||
+               code == CURLE_COULDNT_CONNECT;
+    return status == 425 || status == 429 || status == 503;
+}
+
 std::string status_text(long status) {
     static constexpr std::pair<long, std::string_view> phrases[] = {
         {200, "OK"},

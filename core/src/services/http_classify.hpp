@@ -24,6 +24,15 @@ enum class Verdict : unsigned char {
 [[nodiscard]] Verdict classify_status(long status) noexcept;
 [[nodiscard]] Verdict classify_transport(CURLcode code) noexcept;
 
+// Whether a request whose attempt failed transiently may be sent again within the call.
+// A method that is idempotent (GET, HEAD, OPTIONS, PUT, DELETE), or a request that
+// carries an Idempotency-Key header, always may. Others (POST, PATCH) only when the
+// server cannot have acted on the request: no connection was made (name resolution,
+// connect) or the server refused it unprocessed (425, 429, 503). A POST whose answer was
+// lost (a timeout, 500, 502, 504) is not resent blindly: the caller decides (the engine's
+// retry sends it again only because writers are idempotent by contract).
+[[nodiscard]] bool may_resend(std::string_view method, bool has_idempotency_key, long status, CURLcode code) noexcept;
+
 // "503 Service Unavailable"; "599" for codes without a well-known phrase.
 [[nodiscard]] std::string status_text(long status);
 

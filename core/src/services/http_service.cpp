@@ -133,6 +133,16 @@ public:
     }
 
 private:
+    [[nodiscard]] bool has_idempotency_key() const {
+        if (const auto* flag = request_.extra.if_contains("idempotent"); flag != nullptr && flag->is_bool())
+            return flag->get_bool();
+        for (const auto& h : request_.headers)
+            if (h.name.size() == 15 && std::equal(h.name.begin(), h.name.end(), "idempotency-key",
+                                                  [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+                return true;
+        return false;
+    }
+
     sdk::Status credentials_round() {
         const bool with_auth = !request_.connection.empty();
         sdk::Authorization auth;
@@ -209,6 +219,10 @@ private:
             if (attempt >= attempts)
                 return sdk::Status::retry(where_ + ": " + what + " after " + std::to_string(attempt) +
                                               (attempt == 1 ? " attempt" : " attempts"),
+                                          server_wait);
+            if (!may_resend(request_.method, has_idempotency_key(), result.status, result.code))
+                return sdk::Status::retry(where_ + ": " + what + "; not resent within the call: a " + request_.method +
+                                              " without an Idempotency-Key header may have been processed",
                                           server_wait);
             const auto wait = server_wait ? *server_wait : service_.backoff(attempt);
             log(sdk::LogLevel::warning, where_ + ": " + what + "; retrying in " + std::to_string(wait.count()) +

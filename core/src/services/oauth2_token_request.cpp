@@ -76,6 +76,9 @@ sdk::HttpRequest token_request(const OAuth2Connection& connection, const std::st
     request.body = form_encode(form);
     request.timeout = std::chrono::seconds(30);
     request.max_attempts = 3;
+    // Asking for a token twice is harmless (a rotated refresh token used twice is refused,
+    // and the stored one is tried again), so a lost answer may be asked for again.
+    request.extra["idempotent"] = true;
     return request;
 }
 

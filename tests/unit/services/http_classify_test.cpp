@@ -103,3 +103,17 @@ TEST_CASE("a malformed URL or another scheme is refused without quoting the URL"
     CHECK(error.find("malformed URL") != std::string::npos);
     CHECK(error.find("SECRET") == std::string::npos);
 }
+
+TEST_CASE("idempotent methods and keyed requests may be resent; a POST only when the server cannot have acted") {
+    CHECK(may_resend("GET", false, 502, CURLE_OK));
+    CHECK(may_resend("PUT", false, 0, CURLE_OPERATION_TIMEDOUT));
+    CHECK(may_resend("POST", true, 502, CURLE_OK));
+    CHECK(may_resend("POST", false, 429, CURLE_OK));
+    CHECK(may_resend("POST", false, 503, CURLE_OK));
+    CHECK(may_resend("POST", false, 0, CURLE_COULDNT_CONNECT));
+    CHECK_FALSE(may_resend("POST", false, 502, CURLE_OK));
+    CHECK_FALSE(may_resend("POST", false, 500, CURLE_OK));
+    CHECK_FALSE(may_resend("PATCH", false, 504, CURLE_OK));
+    CHECK_FALSE(may_resend("POST", false, 0, CURLE_OPERATION_TIMEDOUT));
+    CHECK_FALSE(may_resend("POST", false, 0, CURLE_RECV_ERROR));
+}

@@ -387,3 +387,24 @@ TEST_CASE("no secret of a request reaches a message or a log line") {
     CHECK(logged.find("HEADERTOKEN") == std::string::npos);
     CHECK(logged.find("page=2") == std::string::npos);
 }
+
+TEST_CASE("a POST whose answer may have been lost is not resent within the call; one refused unprocessed is") {
+    Fixture f;
+    auto post = [&](const std::string& path, std::vector<sdk::HttpHeader> headers = {}) {
+        return f.client.send(
+            {.method = "POST", .url = f.server.url(path), .headers = std::move(headers), .body = "{}", .max_attempts = 3},
+            f.response);  // NOLINT
+    };
+    const auto lost = post("/flaky?key=p502&fail=1&code=502");
+    CHECK(lost.code() == sdk::Code::retry);
+    CHECK(lost.message().find("not resent within the call") != std::string::npos);
+    CHECK(server_hits(f.server, "p502") == 1);
+
+    CHECK(post("/flaky?key=p503&fail=1&code=503").is_ok());  // refused before processing
+    CHECK(server_hits(f.server, "p503") == 2);
+    CHECK(post("/flaky?key=p429&fail=1&code=429").is_ok());
+    CHECK(server_hits(f.server, "p429") == 2);
+
+    CHECK(post("/flaky?key=pkey&fail=1&code=502", {{"Idempotency-Key", "k-1"}}).is_ok());  // safe to resend
+    CHECK(server_hits(f.server, "pkey") == 2);
+}

@@ -75,11 +75,16 @@ struct HttpRequest {
     // A `connections` entry whose credentials the client attaches (and refreshes on a
     // 401, replaying the request once). Empty: none.
     std::string connection = {};
-    std::chrono::milliseconds timeout{30000};  // the whole exchange, connect included
+    std::chrono::milliseconds timeout{30000};  // one attempt's exchange, connect and redirects included
     // Attempts at transient failures (transport errors, 408, 425, 429, 5xx) within this
     // call, with full-jitter backoff and the server's Retry-After (capped). 1: no retry.
+    // A POST or PATCH is sent again only when the server cannot have acted on it (no
+    // connection, 425, 429, 503), unless it carries an Idempotency-Key header or
+    // extra {"idempotent": true}: a lost answer (timeout, 500, 502, 504) ends the call
+    // with retry, and the caller decides.
     int max_attempts = 3;
-    boost::json::object extra = {};  // room to grow without an ABI break
+    // Room to grow without an ABI break. Known keys: "idempotent" (bool, see above).
+    boost::json::object extra = {};
 };
 
 struct HttpResponse {
@@ -105,14 +110,18 @@ struct HttpResponse {
 };
 
 // HTTP on libcurl: connections reused per host, TLS verified, proxies from the
-// environment, gzip. Every result is classified once:
-//   2xx -> ok; 408, 425, 429, 5xx and transport errors -> retried within the call, then
+// environment, gzip, redirects followed (at most 10; credentials are attached within the
+// request's own origin only, never to another host a redirect names), responses capped
+// (64 MiB: a larger one is a reject). Every result is classified once:
+//   2xx and 304 -> ok; 408, 425, 429, 5xx and transport errors -> retried within the call, then
 //   retry (with the server's Retry-After, capped); 401 -> the credentials are
-//   invalidated and the request replayed once, a second 401 -> fatal; other 4xx -> reject;
-//   a malformed URL or unsupported scheme -> fatal.
+//   invalidated and the request replayed once, a second 401 -> fatal; other 4xx and any
+//   other 3xx -> reject; a malformed URL, an unsupported scheme or a refused TLS
+//   certificate -> fatal.
 // Messages name the method, the URL without its query string, and the status; no
 // header value, query value or body of a request ever reaches a message or a log line.
-// `response` holds the last response in every case. Thread-safe; honours the stop signal.
+// `response` holds the last response in every case; its effective_url never carries a
+// credential the client attached. Thread-safe; honours the stop signal.
 class BOOST_SYMBOL_VISIBLE HttpClient {
 public:
     virtual ~HttpClient() = default;
