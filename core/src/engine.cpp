@@ -49,28 +49,15 @@ void log_summary(const RunSummary& s, bool quiet_if_empty) {
     }
     // A failed run's one error line is the one above; the summary stays a summary.
     const auto level = s.outcome == RunOutcome::failed ? sdk::LogLevel::warning : sdk::LogLevel::info;
-    const std::string duration = std::to_string(s.duration.count()), read = std::to_string(s.read),
-                      written = std::to_string(s.written), invalid = std::to_string(s.invalid),
-                      failed = std::to_string(s.failed);
-    if (s.released == 0)
-        log(level, "run finished",
-            {{"pipeline", s.pipeline},
-             {"outcome", to_string(s.outcome)},
-             {"duration_ms", duration},
-             {"read", read},
-             {"written", written},
-             {"invalid", invalid},
-             {"failed", failed}});
-    else
-        log(level, "run finished",
-            {{"pipeline", s.pipeline},
-             {"outcome", to_string(s.outcome)},
-             {"duration_ms", duration},
-             {"read", read},
-             {"written", written},
-             {"invalid", invalid},
-             {"released", std::to_string(s.released)},
-             {"failed", failed}});
+    std::vector<LogField> fields = {{"pipeline", s.pipeline},
+                                    {"outcome", to_string(s.outcome)},
+                                    {"duration_ms", std::to_string(s.duration.count())},
+                                    {"read", std::to_string(s.read)},
+                                    {"written", std::to_string(s.written)},
+                                    {"invalid", std::to_string(s.invalid)}};
+    if (s.released > 0) fields.emplace_back("released", std::to_string(s.released));
+    fields.emplace_back("failed", std::to_string(s.failed));
+    log(level, "run finished", fields);
 }
 
 }  // namespace junction::core

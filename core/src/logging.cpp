@@ -267,6 +267,10 @@ bool parse_log_format(std::string_view text, LogFormat& out) {
 }
 
 void log(sdk::LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+    log(level, message, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void log(sdk::LogLevel level, std::string_view message, std::span<const LogField> fields) {
     if (!enabled(level)) return;
     try {
         LogEvent e{level, std::chrono::system_clock::now(), std::string(message), {}};

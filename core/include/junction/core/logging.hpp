@@ -4,6 +4,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,8 @@ using LogField = std::pair<std::string_view, std::string>;
 
 // Host-side log call. Fields are appended as key=value (text) or as JSON members.
 void log(sdk::LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
+// The same, for fields decided at run time.
+void log(sdk::LogLevel level, std::string_view message, std::span<const LogField> fields);
 inline void log_info(std::string_view m, std::initializer_list<LogField> f = {}) {
     log(sdk::LogLevel::info, m, f);
 }
