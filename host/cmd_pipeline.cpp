@@ -232,7 +232,7 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
 
     std::stop_source stop;
     SignalWatcher signals(stop);
-    HostServices services(l.config.connections, store.get(), stop.get_token());
+    HostServices services(l.config.connections, store.get());
     RunOptions opts{.base_dir = l.config.base_dir, .services = &services};
     if (vm.count("test-fault")) {
         const auto point = vm["test-fault"].as<std::string>();
@@ -287,7 +287,7 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args)
     auto store = open_store(l.config);
     if (!store) return exit_failure;
     int rc = exit_ok;
-    HostServices services(l.config.connections, store.get(), {});
+    HostServices services(l.config.connections, store.get());
     for (const auto& p : l.pipelines) {
         for (const auto& c : check_pipeline(p, *store, RunOptions{.base_dir = l.config.base_dir, .services = &services})) {
             std::cout << p.config->name << " " << c.kind << " " << c.plugin << ": "
@@ -428,7 +428,7 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
         std::stop_source stop;
         SignalWatcher signals(stop);
         auto ids = vm.count("id") ? vm["id"].as<std::vector<std::int64_t>>() : std::vector<std::int64_t>{};
-        HostServices services(l.config.connections, store.get(), stop.get_token());
+        HostServices services(l.config.connections, store.get());
         auto s = replay_dead_letters(*chosen.front(), *store,
                                      RunOptions{.base_dir = l.config.base_dir, .services = &services}, ids,
                                      stop.get_token());

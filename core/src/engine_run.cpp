@@ -136,7 +136,7 @@ void PipelineRun::fail(std::string message, bool fatal) {
 std::unique_ptr<StageContext> PipelineRun::make_context(const ResolvedStage& s, const char* kind,
                                                         std::stop_token stop, sdk::Positions committed) {
     return std::make_unique<StageContext>(s.options, StageIdentity{name_, s.config->plugin, kind}, store_, services_,
-                                          std::move(stop), options_.base_dir, std::move(committed));
+                                          std::move(stop), options_.base_dir, std::move(committed), &drops_);
 }
 
 // Calls `call` until it is not a retry or the retry budget is spent, backing off with
@@ -154,7 +154,7 @@ sdk::Status PipelineRun::with_retry(const char* stage, const std::string& plugin
                                       st.retry_after());
         log_warn(std::string(stage) + " " + plugin + " " + what + " failed, will retry: " + st.message(),
                  {{"pipeline", name_}, {"attempt", std::to_string(budget.attempts())}, {"delay_ms", ms_text(delay)}});
-        if (!sleep_for(delay, stop_)) return st;
+        if (!sleep_for(delay, read_stop_.get_token())) return st;  // a host stop or a failure elsewhere
     }
 }
 
@@ -170,7 +170,7 @@ bool PipelineRun::open_translators_and_writer() {
         auto st = with_retry("translator", t.config->plugin, "open",
                              [&] { return translators_.back()->open(*contexts_.back()); });
         if (!st.is_ok()) {
-            fail("translator " + t.config->plugin + " could not open: " + st.message(), st.code() == sdk::Code::fatal);
+            fail("translator " + t.config->plugin + " could not open: " + st.message(), st.code() != sdk::Code::retry);
             return false;
         }
     }
@@ -183,7 +183,7 @@ bool PipelineRun::open_translators_and_writer() {
     auto& wctx = *contexts_.back();
     auto st = with_retry("writer", p_.writer.config->plugin, "open", [&] { return writer_->open(wctx); });
     if (!st.is_ok()) {
-        fail("writer " + p_.writer.config->plugin + " could not open: " + st.message(), st.code() == sdk::Code::fatal);
+        fail("writer " + p_.writer.config->plugin + " could not open: " + st.message(), st.code() != sdk::Code::retry);
         return false;
     }
     return true;
@@ -248,16 +248,19 @@ void PipelineRun::dead_letter(const sdk::Record& r, const char* stage, const std
 // to the dead letters like bad data.
 void PipelineRun::release_or_dead_letter(sdk::Acknowledgement& ack, const sdk::Record& record,
                                          const std::string& reason, std::chrono::milliseconds delay) {
-    if (record.meta.attempts >= p_.config->max_deliveries) {
+    // A redelivering reader must count deliveries; without a count a record could come
+    // back for ever, so it goes to the dead letters at once.
+    if (record.meta.attempts == 0 || record.meta.attempts >= p_.config->max_deliveries) {
         ack.outcome = sdk::Outcome::rejected;
-        ack.reason = "not written after " + std::to_string(record.meta.attempts) + " deliveries: " + reason;
+        ack.reason = record.meta.attempts == 0
+                         ? "not written, and the reader gives no delivery count to redeliver it by: " + reason
+                         : "not written after " + std::to_string(record.meta.attempts) + " deliveries: " + reason;
         dead_letter(record, "writer", p_.writer.config->plugin, ack.reason);
         return;
     }
     ack.outcome = sdk::Outcome::released;
     ack.reason = reason;
-    ack.redeliver_after = delay;
-    ++released_;
+    ack.redeliver_after = std::min(delay, p_.config->retry.max_retry_after);
 }
 
 // Step 1: records rejected upstream (reader, translators) become dead letters; the rest
@@ -403,7 +406,7 @@ bool PipelineRun::commit_and_acknowledge(std::vector<sdk::Acknowledgement>& acks
     if (options_.fault == Fault::exit_before_commit) std::_Exit(86);
     const auto committed = last_positions(acks);
     try {
-        store_.commit_positions(name_, committed);
+        store_.commit_positions(name_, committed, drops_.take());
     } catch (const std::exception& e) {
         fail(std::string("state store: cannot commit the position: ") + e.what(), false);
         return false;
@@ -475,10 +478,24 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
         std::count_if(acks.begin(), acks.end(), [](const auto& a) { return a.outcome == sdk::Outcome::released; }));
     written_ += written;
     invalid_ += letters_.size();
+    released_ += settled_released;
     written_total_->add(static_cast<double>(written));
     dead_lettered_total_->add(static_cast<double>(letters_.size()));
     released_total_->add(static_cast<double>(settled_released));
     return true;
+}
+
+// A backoff of the reader thread, in slices no longer than the keep-alive interval so
+// the leases of what is in flight do not lapse meanwhile; false when stopped or failed.
+bool PipelineRun::sleep_keeping_leases(std::chrono::milliseconds delay, std::chrono::steady_clock::time_point& last) {
+    const auto until = std::chrono::steady_clock::now() + delay;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return true;
+        const auto step = keep_alive_every_.count() > 0 ? std::min(left, keep_alive_every_) : left;
+        if (!sleep_for(step, read_stop_.get_token())) return false;
+        if (!keep_alive_if_due(last)) return false;
+    }
 }
 
 bool PipelineRun::keep_alive_if_due(std::chrono::steady_clock::time_point& last) {
@@ -588,7 +605,7 @@ void PipelineRun::read_all() {
                          {{"pipeline", name_},
                           {"attempt", std::to_string(budget->attempts())},
                           {"delay_ms", ms_text(delay)}});
-                if (sleep_for(delay, stop_)) continue;
+                if (sleep_keeping_leases(delay, last_keep_alive)) continue;
             }
             // A reject from read() breaks the contract (bad input is a record with meta.error): fatal.
             fail("reader " + plugin + ": " +
@@ -738,7 +755,7 @@ RunSummary PipelineRun::execute() {
             auto st = with_retry("reader", p_.reader.config->plugin, "open", [&] { return reader_->open(rctx); });
             if (!st.is_ok())
                 fail("reader " + p_.reader.config->plugin + " could not open: " + st.message(),
-                     st.code() == sdk::Code::fatal);
+                     st.code() != sdk::Code::retry);
             else
                 keep_alive_every_ = reader_->keep_alive_interval();  // the lease may come from the options
         }
@@ -761,6 +778,14 @@ RunSummary PipelineRun::execute() {
             t.join();
     }
     close_all();
+    // Drops asked for after the last commit (a source released at the end of its input).
+    if (auto drops = drops_.take(); !drops.empty()) {
+        try {
+            store_.commit_positions(name_, {}, drops);
+        } catch (const std::exception& e) {  // the reader sweeps them up at its next open
+            log_warn(std::string("state store: cannot drop released positions: ") + e.what(), {{"pipeline", name_}});
+        }
+    }
 
     auto s = summary(started);
     if (options_.record_empty_runs || s.read > 0 || s.outcome == RunOutcome::failed) {
@@ -769,6 +794,7 @@ RunSummary PipelineRun::execute() {
         rec.written = s.written;
         rec.invalid = s.invalid;
         rec.failed = s.failed;
+        rec.released = s.released;
         rec.columns.assign(columns_.begin(), columns_.end());
         rec.outcome = to_string(s.outcome);
         rec.error = s.error;

@@ -86,6 +86,7 @@ private:
     void read_all();
     void keep_alive_until_settled();
     bool keep_alive_if_due(std::chrono::steady_clock::time_point& last);
+    bool sleep_keeping_leases(std::chrono::milliseconds delay, std::chrono::steady_clock::time_point& last);
     void worker_loop();
     void translate_all();
     void writer_loop();
@@ -144,6 +145,7 @@ private:
     bool ack_waiting_ = false;  // the writer waits to acknowledge: the reader holds off its next read
     std::string error_;
 
+    PositionDrops drops_;              // the reader's, applied with the next commit
     std::vector<DeadLetter> letters_;  // of the group being written
     Clock::time_point group_time_{};
 

@@ -37,26 +37,23 @@ void log_line(sdk::LogLevel level, std::string_view line) {
 }  // namespace
 
 struct HostServices::Impl {
-    Impl(std::vector<services::ConnectionConfig> connections, StateStore* store, std::stop_token stop)
-        : stop(std::move(stop)),
-          clock(this->stop),
+    // Token requests serve every pipeline, draining ones included, so a host stop does not
+    // cut them short: each is bounded by its own timeouts and attempts.
+    Impl(std::vector<services::ConnectionConfig> connections, StateStore* store)
+        : clock(std::stop_token{}),
           tokens(store != nullptr ? std::make_unique<StateTokenStore>(*store) : nullptr),
-          credentials(std::move(connections), http, clock, tokens.get(),
-                      [s = this->stop] { return s.stop_requested(); }, log_line) {}
+          credentials(std::move(connections), http, clock, tokens.get(), {}, log_line) {}
 
-    std::stop_token stop;
-    RunClock clock;  // the system clock, its sleeps woken by the host's stop
+    RunClock clock;  // the system clock
     services::HttpService http;
     std::unique_ptr<StateTokenStore> tokens;
     services::CredentialStore credentials;
 };
 
-HostServices::HostServices() : impl_(std::make_unique<Impl>(std::vector<services::ConnectionConfig>{}, nullptr,
-                                                             std::stop_token{})) {}
+HostServices::HostServices() : impl_(std::make_unique<Impl>(std::vector<services::ConnectionConfig>{}, nullptr)) {}
 
-HostServices::HostServices(std::vector<services::ConnectionConfig> connections, StateStore* store,
-                           std::stop_token stop)
-    : impl_(std::make_unique<Impl>(std::move(connections), store, std::move(stop))) {}
+HostServices::HostServices(std::vector<services::ConnectionConfig> connections, StateStore* store)
+    : impl_(std::make_unique<Impl>(std::move(connections), store)) {}
 
 HostServices::~HostServices() = default;
 

@@ -89,7 +89,29 @@ std::string escape_label(std::string_view v) {
     return out;
 }
 
+// Prometheus' help text escapes: backslash and line feed.
+std::string escape_help(std::string_view v) {
+    std::string out;
+    for (const char c : v) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
+// Label names as Prometheus takes them, minus those it reserves (le, quantile, __*).
+bool valid_labels(const sdk::MetricLabels& labels) {
+    for (const auto& [name, value] : labels)
+        if (!valid_name(name) || name == "le" || name == "quantile" || name.starts_with("__")) return false;
+    return true;
+}
+
 std::string number(double v) {
+    if (std::isnan(v)) return "NaN";
     if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -126,6 +148,11 @@ struct MetricRegistry::Impl {
                     Make&& make) {
         if (!valid_name(name)) {
             log_warn("metric \"" + std::string(name) + "\" ignored: names are letters, digits and _");
+            return nullptr;
+        }
+        if (!valid_labels(labels)) {
+            log_warn("metric \"" + std::string(name) +
+                     "\" ignored: label names are letters, digits and _, not le, quantile or __*");
             return nullptr;
         }
         std::lock_guard lock(mutex);
@@ -173,7 +200,7 @@ std::string MetricRegistry::prometheus_text() const {
     std::lock_guard lock(impl_->mutex);
     for (const auto& [name, family] : impl_->families) {
         const std::string full = "junction_" + name;
-        out += "# HELP " + full + " " + family.help + "\n";
+        out += "# HELP " + full + " " + escape_help(family.help) + "\n";
         out += "# TYPE " + full + " " + type_name(family.type) + "\n";
         for (const auto& [labels, ptr] : family.series) {
             switch (family.type) {
@@ -230,17 +257,18 @@ sdk::MetricLabels ScopedMetrics::with_base(const sdk::MetricLabels& labels) cons
     return all;
 }
 
+// A plugin's series live under "plugin_", apart from the engine's own.
 sdk::Counter& ScopedMetrics::counter(std::string_view name, std::string_view help, const sdk::MetricLabels& labels) {
-    return registry_.counter(name, help, with_base(labels));
+    return registry_.counter("plugin_" + std::string(name), help, with_base(labels));
 }
 
 sdk::Gauge& ScopedMetrics::gauge(std::string_view name, std::string_view help, const sdk::MetricLabels& labels) {
-    return registry_.gauge(name, help, with_base(labels));
+    return registry_.gauge("plugin_" + std::string(name), help, with_base(labels));
 }
 
 sdk::Histogram& ScopedMetrics::histogram(std::string_view name, std::string_view help, std::span<const double> buckets,
                                          const sdk::MetricLabels& labels) {
-    return registry_.histogram(name, help, buckets, with_base(labels));
+    return registry_.histogram("plugin_" + std::string(name), help, buckets, with_base(labels));
 }
 
 }  // namespace junction::core

@@ -8,6 +8,8 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <junction/sdk/context.hpp>
 
@@ -53,6 +55,24 @@ private:
     std::stop_token stop_;
 };
 
+// Partitions a reader let go of: dropped from the state store with the engine's next
+// commit, in its transaction (one fsync per group, not one per file released).
+class PositionDrops {
+public:
+    void add(std::string_view partition) {
+        std::lock_guard lock(mutex_);
+        partitions_.emplace_back(partition);
+    }
+    std::vector<std::string> take() {
+        std::lock_guard lock(mutex_);
+        return std::exchange(partitions_, {});
+    }
+
+private:
+    std::mutex mutex_;
+    std::vector<std::string> partitions_;
+};
+
 struct StageIdentity {
     std::string pipeline;
     std::string plugin;
@@ -61,8 +81,11 @@ struct StageIdentity {
 
 class StageContext final : public sdk::Context {
 public:
+    // `drops`: where a reader's drop_position() goes until the next commit; nullptr: to the
+    // store at once.
     StageContext(const sdk::Options& options, StageIdentity id, StateStore& store, HostServices& services,
-                 std::stop_token stop, std::filesystem::path base_dir, sdk::Positions committed)
+                 std::stop_token stop, std::filesystem::path base_dir, sdk::Positions committed,
+                 PositionDrops* drops = nullptr)
         : options_(options),
           log_(make_plugin_logger(id.pipeline, id.plugin, id.kind)),
           kv_(store, id.pipeline + "/" + id.plugin + "/" + id.kind),
@@ -74,7 +97,8 @@ public:
           credentials_(services.credentials()),
           pipeline_(std::move(id.pipeline)),
           base_dir_(base_dir.string()),
-          committed_(std::move(committed)) {}
+          committed_(std::move(committed)),
+          drops_(drops) {}
 
     const sdk::Options& options() const noexcept override { return options_; }
     sdk::Logger& log() noexcept override { return *log_; }
@@ -83,7 +107,12 @@ public:
     std::string_view pipeline() const noexcept override { return pipeline_; }
     std::string_view base_dir() const noexcept override { return base_dir_; }
     const sdk::Positions& committed() const noexcept override { return committed_; }
-    void drop_position(std::string_view partition) override { store_.drop_position(pipeline_, partition); }
+    void drop_position(std::string_view partition) override {
+        if (drops_ != nullptr)
+            drops_->add(partition);
+        else
+            store_.drop_position(pipeline_, partition);
+    }
     sdk::HttpClient& http() noexcept override { return *http_; }
     sdk::Credentials& credentials() noexcept override { return credentials_; }
     sdk::Metrics& metrics() noexcept override { return metrics_; }
@@ -102,6 +131,7 @@ private:
     std::string pipeline_;
     std::string base_dir_;
     sdk::Positions committed_;
+    PositionDrops* drops_;
 };
 
 }  // namespace junction::core

@@ -128,13 +128,14 @@ CREATE TABLE partition_positions(
 INSERT INTO partition_positions(pipeline, partition, position, updated_at)
   SELECT pipeline, '', position, updated_at FROM positions;
 DROP TABLE positions;
+ALTER TABLE runs ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 
 constexpr const char* dead_letter_columns =
     "id, pipeline, stage, plugin, reason, payload, key, source, position, attempts, at, replayed, received_at, error";
 constexpr const char* run_columns =
-    "id, pipeline, started, finished, plugins, read, written, invalid, failed, columns, outcome, error";
+    "id, pipeline, started, finished, plugins, read, written, invalid, failed, columns, outcome, error, released";
 
 class Connection {
 public:
@@ -180,11 +181,16 @@ public:
             out.emplace(get_positions_.text(0), get_positions_.text(1));
         return out;
     }
-    void commit_positions(std::string_view pipeline, std::span<const sdk::Committed> positions) override {
-        if (positions.empty()) return;
+    void commit_positions(std::string_view pipeline, std::span<const sdk::Committed> positions,
+                          std::span<const std::string> drops) override {
+        if (positions.empty() && drops.empty()) return;
         std::lock_guard lock(mutex_);
         const auto now = format_utc_ms(Clock::now());
         sqlite::Transaction tx(db(), conn_.path());
+        for (const auto& partition : drops) {
+            sqlite::ResetGuard g(drop_position_);
+            drop_position_.bind(1, pipeline).bind(2, partition).run();
+        }
         for (const auto& c : positions) {
             sqlite::ResetGuard g(put_position_);
             put_position_.bind(1, pipeline).bind(2, c.partition).bind(3, c.offset).bind(4, now).run();
@@ -317,6 +323,7 @@ public:
             .bind(8, run.outcome)
             .bind(9, run.error)
             .bind(10, run.id)
+            .bind(11, static_cast<std::int64_t>(run.released))
             .run();
         if (sqlite3_changes(db()) == 0)
             throw std::runtime_error("state store " + conn_.path() + ": no run with id " + std::to_string(run.id));
@@ -344,6 +351,7 @@ public:
             r.columns = strings_from_json(s.text(9));
             r.outcome = s.text(10);
             r.error = s.text(11);
+            r.released = static_cast<std::uint64_t>(s.integer(12));
             out.push_back(std::move(r));
         }
         return out;
@@ -412,7 +420,7 @@ private:
                                p);
         finish_run_ = Statement(db(),
                                 "UPDATE runs SET finished = ?1, plugins = ?2, read = ?3, written = ?4, invalid = ?5, "
-                                "failed = ?6, columns = ?7, outcome = ?8, error = ?9 WHERE id = ?10",
+                                "failed = ?6, columns = ?7, outcome = ?8, error = ?9, released = ?11 WHERE id = ?10",
                                 p);
         list_runs_ = Statement(db(), std::string("SELECT ") + run_columns + " FROM runs ORDER BY id DESC LIMIT ?1", p);
         list_runs_of_ = Statement(

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <exception>
 #include <optional>
+#include <fstream>
 #include <set>
 
 #include <sys/stat.h>
@@ -35,28 +37,48 @@ std::string now_iso() {
 
 }  // namespace
 
-std::string make_position(std::uint64_t inode, std::uint64_t offset) {
-    return std::to_string(inode) + ":" + std::to_string(offset);
+std::string make_position(const FileIdentity& file, std::uint64_t offset) {
+    char fp[17];
+    std::snprintf(fp, sizeof fp, "%016llx", static_cast<unsigned long long>(file.fingerprint(offset)));
+    return std::to_string(file.inode) + ":" + fp + ":" + std::to_string(offset);
 }
 
-bool parse_position(std::string_view position, std::uint64_t& inode, std::uint64_t& offset) {
-    const auto colon = position.find(':');
-    if (colon == std::string_view::npos) return false;
-    auto number = [](std::string_view digits, std::uint64_t& out) {
-        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+bool parse_position(std::string_view position, std::uint64_t& inode, std::uint64_t& fingerprint,
+                    std::uint64_t& offset) {
+    const auto first = position.find(':');
+    const auto second = first == std::string_view::npos ? first : position.find(':', first + 1);
+    if (second == std::string_view::npos) return false;
+    auto number = [](std::string_view digits, std::uint64_t& out, int base) {
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out, base);
         return ec == std::errc{} && end == digits.data() + digits.size() && !digits.empty();
     };
-    return number(position.substr(0, colon), inode) && number(position.substr(colon + 1), offset);
+    return number(position.substr(0, first), inode, 10) &&
+           number(position.substr(first + 1, second - first - 1), fingerprint, 16) &&
+           number(position.substr(second + 1), offset, 10);
 }
 
-namespace {
-
-std::uint64_t inode_of(const fs::path& path) {
+FileIdentity FileIdentity::of(const fs::path& path) {
+    FileIdentity id;
     struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+    if (::stat(path.c_str(), &st) == 0) id.inode = static_cast<std::uint64_t>(st.st_ino);
+    std::ifstream in(path, std::ios::binary);
+    id.head.resize(head_bytes);
+    in.read(id.head.data(), static_cast<std::streamsize>(head_bytes));
+    id.head.resize(static_cast<std::size_t>(std::max<std::streamsize>(0, in.gcount())));
+    return id;
 }
 
-}  // namespace
+// FNV-1a over the file's first min(offset, head_bytes) bytes: a position is only trusted
+// for a file that still begins as the one it was taken in.
+std::uint64_t FileIdentity::fingerprint(std::uint64_t offset) const {
+    std::uint64_t h = 14695981039346656037ull;
+    const auto n = std::min<std::uint64_t>({offset, head_bytes, head.size()});
+    for (std::size_t i = 0; i < n; ++i) {
+        h ^= static_cast<unsigned char>(head[i]);
+        h *= 1099511628211ull;
+    }
+    return h;
+}
 
 sdk::Status FilesReader::open(sdk::Context& context) {
     context_ = &context;
@@ -68,13 +90,20 @@ sdk::Status FilesReader::open(sdk::Context& context) {
     if (!fs::is_directory(config_.dir, ec))
         return sdk::Status::fatal("files: " + config_.dir.string() + " is not a folder and cannot be created" +
                                   (ec ? ": " + ec.message() : ""));
-    files_ = list_files();
+    std::string error;
+    files_ = list_files(error);
+    // A listing that failed half-way says nothing about which files are gone.
+    if (!error.empty()) return sdk::Status::retry("files: cannot list " + config_.dir.string() + ": " + error);
     // Positions of files no longer in the folder (moved, deleted, or a crash between the
     // release and its drop) are dropped: nothing is in flight yet, and a file arriving
     // under that name later is a new one.
     std::vector<std::string> stale;
-    for (const auto& [partition, offset] : context.committed())
+    for (const auto& [partition, offset] : context.committed()) {
+        if (partition.empty())  // SDK 1 kept one position per pipeline, "<file>:<offset>"
+            context.log().warn("a position from before per-file positions is dropped (" + offset +
+                               "): files still in the folder are read again (the writers are idempotent)");
         if (!std::binary_search(files_.begin(), files_.end(), partition)) stale.push_back(partition);
+    }
     for (const auto& partition : stale)
         context.drop_position(partition);
     context.log().debug("found " + std::to_string(files_.size()) + " file(s) matching " + config_.pattern + " in " +
@@ -83,19 +112,22 @@ sdk::Status FilesReader::open(sdk::Context& context) {
 }
 
 // Where to start reading a file: after its committed position when it is the same file
-// (same inode) and still as long; else (a new file under an old name, or one rewritten
-// shorter) from the start.
-std::uint64_t FilesReader::resume_offset(const std::string& name, std::uint64_t inode) const {
+// (same inode, beginning with the same bytes, at least as long); else (a new file under
+// an old name, even on a reused inode, or one rewritten) from the start.
+std::uint64_t FilesReader::resume_offset(const std::string& name, const FileIdentity& file) const {
     const auto committed = context_->committed_position(name);
     if (!committed) return 0;
-    std::uint64_t was_inode = 0, offset = 0;
-    if (!parse_position(*committed, was_inode, offset) || was_inode != inode) return 0;
+    std::uint64_t was_inode = 0, fingerprint = 0, offset = 0;
+    if (!parse_position(*committed, was_inode, fingerprint, offset) || was_inode != file.inode) return 0;
+    if (file.head.size() < std::min<std::uint64_t>(offset, FileIdentity::head_bytes) ||
+        file.fingerprint(offset) != fingerprint)
+        return 0;
     std::error_code ec;
     const auto size = fs::file_size(config_.dir / name, ec);
     return !ec && size >= offset ? offset : 0;
 }
 
-std::vector<std::string> FilesReader::list_files() const {
+std::vector<std::string> FilesReader::list_files(std::string& error) const {
     std::vector<std::string> names;
     std::error_code ec;
     const auto processed = config_.processed_dir.lexically_normal();
@@ -107,7 +139,7 @@ std::vector<std::string> FilesReader::list_files() const {
         if (path == processed || path == quarantine) continue;
         names.push_back(name);
     }
-    if (ec) context_->log().error("cannot list " + config_.dir.string() + ": " + ec.message());
+    if (ec) error = ec.message();
     std::sort(names.begin(), names.end());
     return names;
 }
@@ -139,9 +171,9 @@ sdk::Status FilesReader::read(sdk::Batch& out, std::size_t max_records, bool& en
             current_name_ = files_[next_file_++];
             const fs::path path = config_.dir / current_name_;
             if (!settled(path, current_name_)) continue;
-            current_inode_ = inode_of(path);
+            current_file_ = FileIdentity::of(path);
             current_ = std::make_unique<RecordSource>(path, current_name_, config_.format,
-                                                      resume_offset(current_name_, current_inode_));
+                                                      resume_offset(current_name_, current_file_));
             notes_[current_name_] = FileNotes{};
         }
 
@@ -157,7 +189,7 @@ sdk::Status FilesReader::read(sdk::Batch& out, std::size_t max_records, bool& en
         sdk::Record record;
         record.meta.source = item.number > 0 ? current_name_ + "#" + std::to_string(item.number) : current_name_;
         record.meta.partition = current_name_;
-        record.meta.position = make_position(current_inode_, item.end_offset);
+        record.meta.position = make_position(current_file_, item.end_offset);
         record.meta.received_at = std::chrono::system_clock::now();
         if (item.error.empty()) {
             record.payload = std::move(item.payload);

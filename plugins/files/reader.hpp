@@ -1,12 +1,13 @@
 // The files reader: every matching file of a folder, in name order, as records; once
 // the engine acknowledged all of a file's records the file is moved to processed/
 // (or deleted, or kept), or to quarantine/ with a sidecar when a single-object file
-// was rejected. Each file is a partition; its position is "<inode>:<byte offset>", so a
-// run resumes mid-file, and a new file under an old name (another inode) is read whole.
+// was rejected. Each file is a partition; its position names the file's identity and a
+// byte offset, so a run resumes mid-file, and a new file under an old name is read whole.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,9 +21,21 @@
 
 namespace junction::files {
 
-std::string make_position(std::uint64_t inode, std::uint64_t offset);
-// "12:345" -> {12, 345}; false for anything else.
-bool parse_position(std::string_view position, std::uint64_t& inode, std::uint64_t& offset);
+// What a position trusts a file by: its inode and its first bytes (an inode number alone
+// is handed to the next file created once a file is deleted, on ext4 at once).
+struct FileIdentity {
+    static constexpr std::uint64_t head_bytes = 1024;
+    std::uint64_t inode = 0;
+    std::string head;  // the first head_bytes bytes (fewer for a shorter file)
+
+    static FileIdentity of(const std::filesystem::path& path);
+    [[nodiscard]] std::uint64_t fingerprint(std::uint64_t offset) const;
+};
+
+// "<inode>:<fingerprint of the first min(offset, 1 KiB) bytes, hex>:<offset>".
+std::string make_position(const FileIdentity& file, std::uint64_t offset);
+bool parse_position(std::string_view position, std::uint64_t& inode, std::uint64_t& fingerprint,
+                    std::uint64_t& offset);
 
 class FilesReader final : public sdk::Reader {
 public:
@@ -41,9 +54,9 @@ private:
         std::vector<Rejected> rejected;
     };
 
-    std::vector<std::string> list_files() const;
+    std::vector<std::string> list_files(std::string& error) const;
     bool settled(const std::filesystem::path& path, const std::string& name) const;
-    std::uint64_t resume_offset(const std::string& name, std::uint64_t inode) const;
+    std::uint64_t resume_offset(const std::string& name, const FileIdentity& file) const;
     void release(const sdk::ReleasableSource& file);
     // Both return true when the file left the folder.
     bool quarantine(const std::string& name, const std::string& reason);
@@ -55,7 +68,7 @@ private:
     std::size_t next_file_ = 0;
     std::unique_ptr<RecordSource> current_;
     std::string current_name_;
-    std::uint64_t current_inode_ = 0;
+    FileIdentity current_file_;
     sdk::SourceTracker tracker_;
     std::map<std::string, FileNotes> notes_;  // of the files the tracker holds
 };

@@ -32,7 +32,7 @@ std::map<std::string, std::uint64_t> committed_offsets(const std::filesystem::pa
     std::map<std::string, std::uint64_t> out;
     auto store = core::StateStore::open(state);
     for (const auto& [partition, position] : store->positions("crash"))
-        out[partition] = std::stoull(position.substr(position.find(':') + 1));
+        out[partition] = std::stoull(position.substr(position.rfind(':') + 1));
     return out;
 }
 

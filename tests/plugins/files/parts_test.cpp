@@ -58,15 +58,19 @@ TEST_CASE("sanitize: separators, control characters and .. are replaced") {
     CHECK(sanitize_name_part("v1.2") == "v1.2");
 }
 
-TEST_CASE("position: the file's inode and a byte offset, nothing else") {
-    std::uint64_t inode = 0, offset = 0;
-    REQUIRE(parse_position(make_position(77, 120), inode, offset));
+TEST_CASE("position: the file's inode, a fingerprint of its first bytes, and a byte offset") {
+    FileIdentity file{.inode = 77, .head = "{\"n\": 1}\n{\"n\": 2}\n"};
+    std::uint64_t inode = 0, fingerprint = 0, offset = 0;
+    REQUIRE(parse_position(make_position(file, 9), inode, fingerprint, offset));
     CHECK(inode == 77);
-    CHECK(offset == 120);
-    CHECK_FALSE(parse_position("a.json:120", inode, offset));  // a pre-2.0 position
-    CHECK_FALSE(parse_position("12", inode, offset));
-    CHECK_FALSE(parse_position("12:", inode, offset));
-    CHECK_FALSE(parse_position("12:1x", inode, offset));
+    CHECK(fingerprint == file.fingerprint(9));
+    CHECK(offset == 9);
+    CHECK(file.fingerprint(9) != file.fingerprint(18));                       // the prefix up to the offset
+    CHECK(file.fingerprint(5000) == file.fingerprint(file.head.size()));      // at most the head
+    CHECK_FALSE(parse_position("a.json:120", inode, fingerprint, offset));  // a pre-2.0 position
+    CHECK_FALSE(parse_position("12:ab", inode, fingerprint, offset));
+    CHECK_FALSE(parse_position("12:zz:3", inode, fingerprint, offset));
+    CHECK_FALSE(parse_position("12:ab:1x", inode, fingerprint, offset));
 }
 
 TEST_CASE("numbered names keep the extension") {

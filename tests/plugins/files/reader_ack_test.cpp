@@ -2,7 +2,6 @@
 // resuming from a committed position.
 #include <doctest/doctest.h>
 
-#include <sys/stat.h>
 
 #include <boost/json.hpp>
 
@@ -19,9 +18,7 @@ namespace {
 
 // The position a files reader gives a record ending at `offset` of that file.
 std::string at(const std::filesystem::path& file, std::uint64_t offset) {
-    struct stat st {};
-    REQUIRE(::stat(file.c_str(), &st) == 0);
-    return junction::files::make_position(static_cast<std::uint64_t>(st.st_ino), offset);
+    return junction::files::make_position(junction::files::FileIdentity::of(file), offset);
 }
 
 json::object options(const TempDir& dir, std::string_view extra = "{}") {
@@ -229,6 +226,21 @@ TEST_CASE("resume: with after=move, a fully committed file still present is move
     CHECK(fs::exists(dir / "processed" / "1.json"));
     CHECK(fs::exists(dir / "processed" / "0.json"));
     CHECK(ctx.dropped() == std::vector<std::string>{"1.json", "0.json"});  // released: positions dropped
+}
+
+TEST_CASE("resume: a new file on the inode of a deleted one, under its name, is read whole") {
+    TempDir dir;
+    write_text(dir / "a.ndjson", "{\"n\": 1}\n{\"n\": 2}\n{\"n\": 3}\n");
+    const auto old_position = at(dir / "a.ndjson", 18);  // after n=2
+    fs::remove(dir / "a.ndjson");
+    write_text(dir / "a.ndjson", "{\"n\": 10}\n{\"n\": 20}\n{\"n\": 30}\n");  // ext4 hands out the same inode
+    TestContext ctx(options(dir, R"({"pattern": "*.ndjson"})"));
+    ctx.set_committed_position(old_position, "a.ndjson");
+    FilesReader reader;
+    REQUIRE(reader.open(ctx).is_ok());
+    auto records = read_all(reader);
+    REQUIRE(records.size() == 3);
+    CHECK(records[0].payload.at("n").as_int64() == 10);
 }
 
 TEST_CASE("resume: a new file under the name of a committed one (another inode) is read whole") {

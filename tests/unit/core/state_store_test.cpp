@@ -94,7 +94,8 @@ TEST_CASE("a state store from before partitions keeps its position, as the defau
         sqlite3* db = nullptr;
         REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
         REQUIRE(sqlite3_exec(db,
-                             "DROP TABLE partition_positions; CREATE TABLE positions(pipeline TEXT PRIMARY KEY, "
+                             "DROP TABLE partition_positions; ALTER TABLE runs DROP COLUMN released; "
+                             "CREATE TABLE positions(pipeline TEXT PRIMARY KEY, "
                              "position TEXT NOT NULL, updated_at TEXT NOT NULL); "
                              "INSERT INTO positions VALUES('inbound', 'x', '2026-01-01T00:00:00.000Z'); "
                              "PRAGMA user_version=1;",

@@ -22,8 +22,8 @@ public:
     // No connections: every connection name is unknown to the credentials.
     HostServices();
     // `store` keeps rotated OAuth2 refresh tokens (nullptr: memory only) and must outlive
-    // this; `stop` is the host's (token requests serve every pipeline).
-    HostServices(std::vector<services::ConnectionConfig> connections, StateStore* store, std::stop_token stop);
+    // this.
+    HostServices(std::vector<services::ConnectionConfig> connections, StateStore* store);
     ~HostServices();
     HostServices(const HostServices&) = delete;
     HostServices& operator=(const HostServices&) = delete;

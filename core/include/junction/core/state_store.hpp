@@ -40,6 +40,7 @@ struct RunRecord {
     std::optional<Clock::time_point> finished;
     std::vector<std::string> plugins;  // the service providers involved, reader first
     std::uint64_t read = 0, written = 0, invalid = 0, failed = 0;
+    std::uint64_t released = 0;        // given back to a queue for redelivery
     std::vector<std::string> columns;  // the top-level fields written
     std::string outcome = "running";   // running | ok | failed | stopped
     std::string error;
@@ -54,8 +55,10 @@ public:
 
     // Positions, per partition of a pipeline's reader: durable when the call returns.
     virtual sdk::Positions positions(std::string_view pipeline) = 0;
-    // All in one transaction.
-    virtual void commit_positions(std::string_view pipeline, std::span<const sdk::Committed> positions) = 0;
+    // All in one transaction: the drops (partitions whose source is gone) first, then the
+    // positions.
+    virtual void commit_positions(std::string_view pipeline, std::span<const sdk::Committed> positions,
+                                  std::span<const std::string> drops = {}) = 0;
     virtual void drop_position(std::string_view pipeline, std::string_view partition) = 0;
     virtual void reset_positions(std::string_view pipeline) = 0;
 

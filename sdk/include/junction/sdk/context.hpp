@@ -56,8 +56,10 @@ public:
     [[nodiscard]] virtual const Options& options() const noexcept = 0;
     [[nodiscard]] virtual Logger& log() noexcept = 0;
     [[nodiscard]] virtual KeyValueStore& state() noexcept = 0;
-    // The one stop signal: set when the host stops or the pipeline run fails elsewhere.
-    // A read() or a long wait checks it (Clock::sleep_for wakes on it) and returns soon.
+    // The one stop signal; Clock::sleep_for and the HttpClient wake on it. For a reader it
+    // is set when the host stops (the run drains: read() returns soon and reads no more)
+    // or the run fails elsewhere. For translators and writers only when the run fails: a
+    // host stop lets them finish the batches in flight.
     [[nodiscard]] virtual bool stop_requested() const noexcept = 0;
     [[nodiscard]] virtual std::string_view pipeline() const noexcept = 0;
     // The folder of the config file (path options already arrive resolved against it).
@@ -67,7 +69,9 @@ public:
     // Readers: the source of this partition is gone for good (the file was moved or
     // deleted, the stream closed): its position is dropped, so the positions kept stay
     // as many as the live partitions. Call it only after the source was released and
-    // never for a partition with records in flight. Durable when it returns.
+    // never for a partition with records in flight. Applied with the engine's next commit
+    // (one transaction for many); a crash may lose it, so open() should also drop the
+    // positions of partitions whose source is gone (the files reader does).
     virtual void drop_position(std::string_view partition) = 0;
 
     // ---- since ABI 2.1: the host services

@@ -15,7 +15,9 @@ struct RecordMeta {
     std::string key;             // the business key (e.g. an order number); translators keep order per key
     std::string source;          // where it came from, for people: a file name, a collection, a URL
     // Positions are per partition (a file, a REST stream, a queue): the engine commits,
-    // for each partition, the position of its last record written. "" is the default.
+    // for each partition, the position of its last record settled (written,
+    // dead-lettered, or released back to a queue: a redelivering reader tracks deliveries
+    // itself and must not resume past a released record). "" is the default partition.
     std::string partition;
     std::string position;        // the reader's resume point after this record (opaque to the engine)
     std::uint32_t attempts = 0;  // deliveries so far, this one included once read (a queue's delivery count;

@@ -153,9 +153,11 @@ public:
 };
 
 // Series a plugin registers by name and labels; the host owns them (each reference
-// stays valid while the Context does) and exports them. Names are snake_case with a
-// unit suffix: `requests_total`, `request_seconds`, `bytes`. Registering the same name
-// and labels again returns the same series. Thread-safe.
+// stays valid while the Context does) and exports them as junction_plugin_<name>, with
+// pipeline, plugin and kind labels added. Names are snake_case with a unit suffix:
+// `requests_total`, `request_seconds`, `bytes`; label names the same (not le, quantile
+// or __*). Registering the same name and labels again returns the same series; an
+// invalid one still works but is not exported (the host logs why). Thread-safe.
 class BOOST_SYMBOL_VISIBLE Metrics {
 public:
     virtual ~Metrics() = default;
