@@ -34,7 +34,8 @@ public:
 };
 
 // Durable key/value state private to one component of one pipeline (watermarks, a
-// token's expiry). Writes are durable when put() returns. Positions are not kept here:
+// token's expiry). Writes are durable when put() returns; a failing store throws
+// (std::exception), which the SDK's glue turns into fatal. Positions are not kept here:
 // the engine owns them (Context::committed()).
 class BOOST_SYMBOL_VISIBLE KeyValueStore {
 public:
@@ -67,7 +68,9 @@ public:
     // Readers: the source of this partition is gone for good (the file was moved or
     // deleted, the stream closed): its position is dropped, so the positions kept stay
     // as many as the live partitions. Call it only after the source was released and
-    // never for a partition with records in flight. Durable when it returns.
+    // never for a partition with records in flight. Durable when it returns; throws
+    // (std::exception) when the state store fails, as KeyValueStore does: let it go, the
+    // SDK's glue makes it a fatal status, and the next open() finds the position kept.
     virtual void drop_position(std::string_view partition) = 0;
 
     // ---- since ABI 2.1: the host services

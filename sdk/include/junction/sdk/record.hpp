@@ -15,7 +15,8 @@ struct RecordMeta {
     std::string key;             // the business key (e.g. an order number); translators keep order per key
     std::string source;          // where it came from, for people: a file name, a collection, a URL
     // Positions are per partition (a file, a REST stream, a queue): the engine commits,
-    // for each partition, the position of its last record written. "" is the default.
+    // for each partition, the position of its last record settled (written, or
+    // dead-lettered, or released), never past one still in flight. "" is the default.
     std::string partition;
     std::string position;        // the reader's resume point after this record (opaque to the engine)
     std::uint32_t attempts = 0;  // deliveries so far, this one included once read (a queue's delivery count;
