@@ -41,7 +41,7 @@ TEST_CASE("empty and invalid reader options are refused with the host's messages
 }
 
 TEST_CASE("check_options refuses done_dir with after: delete, and done_dir = dir") {
-    const auto checked = [](json::object options) {
+    const auto checked = [](const json::object& options) {
         const testing::TestContext ctx(csvdir::reader_options(), options, "/data");
         return csvdir::check_reader_options(ctx.options());
     };
