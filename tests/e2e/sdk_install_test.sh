@@ -99,8 +99,8 @@ grep -q "built against SDK $abi_major\.$abi_minor\.[0-9]* (ABI $abi_major\.$abi_
 phase "run a pipeline end to end"
 run_dir="$work/run"
 mkdir -p "$run_dir/in" "$run_dir/whole"
-# people: batches of one record and one batch in flight, so the first group written
-# ends inside a.csv; whole: one batch holds all of c.csv.
+# people: batches of one record, at most two in flight (queue_depth 1, one worker), so
+# the first group written ends inside a.csv (5 lines); whole: one batch holds all of c.csv.
 cat >"$run_dir/pipelines.json" <<'EOF'
 {
   "pipelines": [
@@ -122,7 +122,7 @@ cat >"$run_dir/pipelines.json" <<'EOF'
 }
 EOF
 printf 'id,name\n1,ada\n2,grace\n3,edsger\n4,barbara\n5,ken\n' >"$run_dir/in/a.csv"
-printf 'id,name\n6,niklaus\n7,tony,hoare\n8,donald\n' >"$run_dir/in/b.csv"  # line 7: three fields
+printf 'id,name\n6,niklaus\n7,tony,hoare\n8,donald\n' >"$run_dir/in/b.csv"  # id 7: three fields
 printf 'id,name\n9,frances\n10,alan\n' >"$run_dir/whole/c.csv"
 cfg="$run_dir/pipelines.json"
 junction validate "$cfg" >"$work/validate.out" 2>&1 || { cat "$work/validate.out" >&2; fail "validate refused the config"; }
