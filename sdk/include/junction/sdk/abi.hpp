@@ -1,5 +1,6 @@
 // The plugin ABI tag: a plain C struct every plugin exports, checked by the host
-// before any C++ object of the plugin is touched (see DESIGN.md, "The plugin contract").
+// before any C++ object of the plugin is touched. A plugin that does not fit is skipped
+// with one line naming both sides and the fix; the host goes on with the others.
 #pragma once
 
 #include <cstddef>  // pulls in the C++ library config, so _GLIBCXX_USE_CXX11_ABI is defined
@@ -8,7 +9,9 @@
 #include <boost/version.hpp>
 
 // The SDK's version is its ABI version: SDK 2.1.x builds plugins for ABI 2.1, and a host
-// of ABI 2.N loads plugins built for 2.0 up to 2.N.
+// of ABI 2.N loads plugins built for 2.0 up to 2.N. The CMake package has the same
+// version, read from the macros below: find_package(JunctionSDK 2.1) takes any 2.x from
+// 2.1 on, and a plugin is built for the minor of the SDK it was compiled against.
 //   - Major: any change to the virtual functions of a plugin-implemented interface
 //     (PluginFactory, Component, Reader, Translator, Writer) or to the layout of a type
 //     that crosses the boundary. Plugins must be rebuilt.
@@ -16,6 +19,11 @@
 //     a host-implemented class (Context, the services, Acknowledgements), a field
 //     appended to the manifest, a new Kind. An older plugin never calls what it did not
 //     know; a plugin built for a newer minor than the host is refused.
+// A refused plugin gets one line, e.g.
+//   plugin acme (<file>): built for SDK ABI 2.2, newer than this host's 2.1: upgrade the
+//     host to 2.2 or later, or rebuild the plugin against SDK 2.1
+//   plugin acme (<file>): built for SDK ABI 1.0 with GCC 12, host is 2.1 with GCC 12:
+//     rebuild it against SDK 2.x (2.0 to 2.1)
 // History: 1.0 was the pre-release SDK 0.1 (its plugins are refused: major 1).
 //   2.0: components created by kind, per-partition positions, acknowledgement of commits.
 //   2.1: host services on the Context (http, credentials, metrics, clock); the manifest's

@@ -114,8 +114,8 @@ public:
     // positions were committed. Let go of a source whose records are all settled and
     // whose end was seen (SourceTracker does the bookkeeping): move the file, mark the
     // document, ack the message. Never called for records not yet settled. A retry status
-    // makes the engine call it again with the same acknowledgements: count them once (do
-    // the bookkeeping only when the call succeeds, or return retry before it).
+    // makes the engine call it again with the same acknowledgements, so count them once
+    // (SourceTracker::acknowledge is not idempotent): retry only before counting.
     virtual Status acknowledge(const Acknowledgements& acks) {
         (void)acks;
         return Status::ok();

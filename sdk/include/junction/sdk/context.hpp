@@ -34,7 +34,8 @@ public:
 };
 
 // Durable key/value state private to one component of one pipeline (watermarks, a
-// token's expiry). Writes are durable when put() returns. Positions are not kept here:
+// token's expiry). Writes are durable when put() returns; a failing store throws
+// (std::exception), which the SDK's glue turns into fatal. Positions are not kept here:
 // the engine owns them (Context::committed()).
 class BOOST_SYMBOL_VISIBLE KeyValueStore {
 public:

@@ -140,7 +140,7 @@ inline std::string format_iso8601_ms(std::int64_t ms) {
                       static_cast<int>(rest / 1000 % 60), static_cast<int>(rest % 1000));
         return buf;
     }
-    // Written digit by digit: snprintf was 10% of the work-order pipeline's CPU (bench/README.md).
+    // Written digit by digit: snprintf took 10% of a whole record pipeline's CPU when profiled.
     std::string out(24, '0');
     auto put = [&out](std::size_t at, std::int64_t value, int width) {
         for (int i = width - 1; i >= 0; --i, value /= 10)

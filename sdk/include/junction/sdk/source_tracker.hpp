@@ -55,7 +55,8 @@ public:
     // Counts the settled records by outcome (released ones count as settled) and returns
     // the partitions that became releasable, in the order they did, forgetting them.
     // Records of partitions not tracked (never read, or forgotten) are ignored, as are
-    // more acknowledgements than records read.
+    // more acknowledgements than records read. Hand it each Acknowledgements once:
+    // counted twice, a partition would look settled before its last records are.
     std::vector<ReleasableSource> acknowledge(const Acknowledgements& acks) {
         std::vector<ReleasableSource> out;
         for (const auto& a : acks.records()) {

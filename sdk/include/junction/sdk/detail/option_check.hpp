@@ -126,11 +126,14 @@ inline std::size_t utf8_length(std::string_view s) noexcept {
     return n;
 }
 
-// "must have at most 5 characters, got 7"; the noun is singular for a lone bound of one.
+// "must have at most 5 characters, got 7", "must have exactly 1 character, got 2"; the
+// noun is singular for a lone (or exact) bound of one.
 inline std::string length_error(const OptionSpec& spec, std::size_t n, std::string_view one, std::string_view many) {
+    const bool exact = spec.min && spec.max && *spec.min == *spec.max;
     const double bound = spec.max && !spec.min ? *spec.max : spec.min ? *spec.min : 0;
-    const bool singular = !(spec.min && spec.max) && bound == 1;
-    return "must have " + bounds_text(spec) + " " + std::string(singular ? one : many) + ", got " + std::to_string(n);
+    const bool singular = (exact || !(spec.min && spec.max)) && bound == 1;
+    const std::string bounds = exact ? "exactly " + number_text(bound) : bounds_text(spec);
+    return "must have " + bounds + " " + std::string(singular ? one : many) + ", got " + std::to_string(n);
 }
 
 // Integers from ${VAR} strings: optional sign, digits, nothing else.
