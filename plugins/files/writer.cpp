@@ -7,8 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <junction/sdk/json_text.hpp>
+
 #include "file_ops.hpp"
-#include "json_text.hpp"
 
 namespace junction::files {
 
@@ -84,7 +85,9 @@ sdk::Status FilesWriter::write_objects(std::span<const sdk::Record> batch, std::
             return sdk::Status::retry("files: cannot create a file in " + config_.dir.string() + ": " +
                                       errno_text(err));
         }
-        const std::string text = to_json_text(batch[i].payload, config_.indent) + "\n";
+        std::string text =
+            config_.indent ? sdk::to_json_text_indented(batch[i].payload) : sdk::to_json_text(batch[i].payload);
+        text += '\n';
         const bool ok = write_all(fd, text);
         const int err = errno;
         if (::close(fd) != 0 || !ok) {
@@ -105,7 +108,7 @@ sdk::Status FilesWriter::append_lines(std::span<const sdk::Record> batch) {
     std::string lines;
     lines.reserve(batch.size() * 384);  // a typical record's line; grows if bigger
     for (const auto& record : batch) {
-        append_json_text(lines, record.payload);
+        sdk::append_json_text(lines, record.payload);
         lines += '\n';
     }
     // One write per batch: lines of concurrent writers to the same file do not interleave mid-line.

@@ -1,6 +1,6 @@
 #include "mapping_config.hpp"
 
-#include "common/json_path.hpp"
+#include <junction/sdk/json_types.hpp>
 
 namespace junction::mapping {
 
@@ -37,7 +37,7 @@ sdk::Status field_pairs(const sdk::Options& options, std::string_view name,
     for (const auto& [from, to] : options.get_object(name)) {
         if (!to.is_string() || to.get_string().empty())
             return bad(name, "\"" + std::string(from) + "\" must map to a field name (a string), got " +
-                                 common::json_type_name(to));
+                                 sdk::json_type_name(to));
         out.emplace_back(from, to.get_string());
     }
     return sdk::Status::ok();
@@ -53,7 +53,7 @@ sdk::Status parse_config(const sdk::Options& options, MappingConfig& config) {
     for (const auto& [field, table] : options.get_object("map_values")) {
         if (!table.is_object())
             return bad("map_values", "\"" + std::string(field) + "\" must be an object of value -> replacement, got " +
-                                         common::json_type_name(table));
+                                         sdk::json_type_name(table));
         ValueMap map{.field = field, .table = {}, .fallback = std::nullopt};
         for (const auto& [from, to] : table.get_object()) {
             if (from == "*")

@@ -2,16 +2,16 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "common/iso8601.hpp"
-#include "common/json_path.hpp"
+#include <junction/sdk/iso8601.hpp>
+#include <junction/sdk/json_path.hpp>
 
 namespace junction::mapping {
 
 namespace json = boost::json;
-using common::find_path;
-using common::json_type_name;
-using common::set_path;
-using common::take_path;
+using sdk::find_path;
+using sdk::json_type_name;
+using sdk::set_path;
+using sdk::take_path;
 
 namespace {
 
@@ -67,7 +67,7 @@ std::string apply_rules(const MappingConfig& config, json::object& payload, std:
         if (v == nullptr || v->is_null()) continue;
         if (!v->is_string())
             return "to_utc: " + field + ": expected ISO 8601 date-time string, got " + json_type_name(*v);
-        auto utc = common::normalize_iso8601_utc(v->get_string());
+        auto utc = sdk::normalize_iso8601_utc(v->get_string());
         if (!utc) return "to_utc: " + field + ": not an ISO 8601 date-time: " + quoted(*v);
         *v = *utc;
     }

@@ -6,8 +6,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include "common/iso8601.hpp"
+#include <junction/sdk/iso8601.hpp>
 
 namespace junction::mongodb {
 namespace {
@@ -72,7 +71,7 @@ std::optional<std::string> append_value(bson_t* out, const char* key, int key_le
             bson_append_null(out, key, key_len);
             return std::nullopt;
         }
-        const auto ms = v.is_string() ? common::parse_iso8601_ms(v.get_string()) : std::nullopt;
+        const auto ms = v.is_string() ? sdk::parse_iso8601_ms(v.get_string()) : std::nullopt;
         if (!ms) return "field '" + path + "': not an ISO 8601 date-time with a UTC offset: " + json::serialize(v);
         bson_append_date_time(out, key, key_len, *ms);
         return std::nullopt;
@@ -185,7 +184,7 @@ boost::json::value bson_value_to_json(const bson_iter_t* iter) {
             return json::string(hex);
         }
         case BSON_TYPE_DATE_TIME:
-            return json::string(common::format_iso8601_ms(bson_iter_date_time(iter)));
+            return json::string(sdk::format_iso8601_ms(bson_iter_date_time(iter)));
         case BSON_TYPE_DOCUMENT: {
             json::object out;
             bson_iter_t child;

@@ -10,15 +10,15 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "common/iso8601.hpp"
-#include "common/json_path.hpp"
+#include <junction/sdk/iso8601.hpp>
+#include <junction/sdk/json_types.hpp>
 
 namespace junction::tracos {
 
 namespace json = boost::json;
-using common::format_iso8601_ms;
-using common::json_type_name;
-using common::parse_iso8601_ms;
+using sdk::format_iso8601_ms;
+using sdk::json_type_name;
+using sdk::parse_iso8601_ms;
 
 namespace {
 
