@@ -5,7 +5,8 @@
 namespace junction::tracos {
 
 sdk::Status TracosTranslator::open(sdk::Context& context) {
-    return parse_config(context.options(), config_);
+    config_ = parse_config(context.options());
+    return sdk::Status::ok();
 }
 
 sdk::Status TracosTranslator::translate(sdk::Record& record) {
