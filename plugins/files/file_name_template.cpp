@@ -19,6 +19,8 @@ std::string FileNameTemplate::parse(std::string_view text) {
             if (close == std::string_view::npos) return "unclosed '{' in \"" + std::string(text) + "\"";
             const auto field = text.substr(i + 1, close - i - 1);
             if (field.empty()) return "empty placeholder {} in \"" + std::string(text) + "\"";
+            if (!sdk::is_valid_path(field))
+                return "placeholder {" + std::string(field) + "} is not a field path: it has an empty segment";
             if (!literal.empty()) parts_.push_back({false, std::move(literal)});
             literal.clear();
             parts_.push_back({true, std::string(field)});

@@ -33,10 +33,11 @@ FilesWriter::~FilesWriter() {
 
 sdk::Status FilesWriter::open(sdk::Context& context) {
     context_ = &context;
-    if (auto s = parse_writer_config(context.options(), context.base_dir(), config_); !s.is_ok()) return s;
+    config_ = writer_config(context.options());
+    // check_writer_config() refused a bad template before open(); this builds it.
     if (config_.format == WriteFormat::object) {
         if (auto error = name_template_.parse(config_.file_name); !error.empty())
-            return sdk::Status::fatal("files: option file_name: " + error);
+            return sdk::Status::fatal("files: file_name: " + error);
     }
     std::error_code ec;
     fs::create_directories(config_.dir, ec);

@@ -8,7 +8,6 @@
 
 namespace json = boost::json;
 using junction::files::FilesWriter;
-using junction::sdk::Code;
 using junction::sdk::Record;
 using junction::sdk::Rejection;
 using namespace junction::test;
@@ -191,22 +190,4 @@ TEST_CASE("writer: a torn last NDJSON line is ended before appending") {
     REQUIRE(writer.open(ctx).is_ok());
     write_batch(writer, records({R"({"n": 2})"}));
     CHECK(read_text(dir / "out.ndjson") == "{\"n\":1}\n{\"n\":\n{\"n\":2}\n");
-}
-
-TEST_CASE("writer: object format without file_name is a fatal config error") {
-    TempDir dir;
-    TestContext ctx(options(dir, "{}"));
-    FilesWriter writer;
-    const auto s = writer.open(ctx);
-    CHECK(s.code() == Code::fatal);
-    CHECK(s.message() == "files: option file_name is required for format object (e.g. \"{orderNo}.json\")");
-}
-
-TEST_CASE("writer: a file_name template with a path is a fatal config error") {
-    TempDir dir;
-    TestContext ctx(options(dir, R"({"file_name": "../{orderNo}.json"})"));
-    FilesWriter writer;
-    const auto s = writer.open(ctx);
-    CHECK(s.code() == Code::fatal);
-    CHECK(s.message().find("option file_name") != std::string::npos);
 }
