@@ -97,18 +97,6 @@ std::string json_path(std::string_view field) {
     }
 }
 
-const boost::json::value* find_field(const boost::json::object& doc, std::string_view field) {
-    const boost::json::object* at = &doc;
-    while (true) {
-        const auto dot = field.find('.');
-        const auto* v = at->if_contains(field.substr(0, dot));
-        if (dot == std::string_view::npos || v == nullptr) return v;
-        if (!v->is_object()) return nullptr;
-        at = &v->get_object();
-        field.remove_prefix(dot + 1);
-    }
-}
-
 Filter compile_filter(const boost::json::object& filter) {
     Filter out;
     std::string sql;

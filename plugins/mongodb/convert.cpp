@@ -221,20 +221,31 @@ std::optional<std::string> extended_json_to_bson(const boost::json::object& obje
     return err;
 }
 
+namespace {
+
+json::value substitute(const json::value& v, std::int64_t now_ms, const std::string& reason) {
+    if (v.is_string()) {
+        if (v.get_string() == "$now")
+            return json::object{{"$date", json::object{{"$numberLong", std::to_string(now_ms)}}}};
+        if (v.get_string() == "$reason") return json::value(reason);
+    } else if (v.is_object()) {
+        return substitute_placeholders(v.get_object(), now_ms, reason);
+    } else if (v.is_array()) {
+        json::array out;
+        for (const auto& e : v.get_array())
+            out.push_back(substitute(e, now_ms, reason));
+        return out;
+    }
+    return v;
+}
+
+}  // namespace
+
 boost::json::object substitute_placeholders(const boost::json::object& object, std::int64_t now_ms,
                                             const std::string& reason) {
     json::object out;
-    for (const auto& field : object) {
-        const auto& v = field.value();
-        if (v.is_string() && v.get_string() == "$now")
-            out[field.key()] = json::object{{"$date", json::object{{"$numberLong", std::to_string(now_ms)}}}};
-        else if (v.is_string() && v.get_string() == "$reason")
-            out[field.key()] = reason;
-        else if (v.is_object())
-            out[field.key()] = substitute_placeholders(v.get_object(), now_ms, reason);
-        else
-            out[field.key()] = v;
-    }
+    for (const auto& field : object)
+        out[field.key()] = substitute(field.value(), now_ms, reason);
     return out;
 }
 
