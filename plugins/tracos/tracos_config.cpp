@@ -13,9 +13,9 @@ sdk::OptionSchema translator_options() {
     };
 }
 
-TracosConfig parse_config(const sdk::Options& options) {
-    return {.direction =
-                options.get_string("direction") == "to_customer" ? Direction::to_customer : Direction::to_tracos};
+sdk::Status parse_config(const sdk::Options& options, TracosConfig& config) {
+    config.direction = options.get_string("direction") == "to_customer" ? Direction::to_customer : Direction::to_tracos;
+    return sdk::Status::ok();
 }
 
 }  // namespace junction::tracos

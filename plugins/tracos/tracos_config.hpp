@@ -2,19 +2,20 @@
 #pragma once
 
 #include <junction/sdk/options.hpp>
+#include <junction/sdk/status.hpp>
 
 namespace junction::tracos {
 
 enum class Direction : unsigned char { to_tracos, to_customer };
 
 struct TracosConfig {
-    Direction direction;
+    Direction direction = Direction::to_tracos;  // not a default: the option is required
 };
 
 sdk::OptionSchema translator_options();
 
-// The typed config of options the host validated against translator_options(): the
-// schema's `allowed` refuses any other direction before open().
-TracosConfig parse_config(const sdk::Options& options);
+// Fills config from options the host validated against translator_options(), whose
+// `allowed` refuses any other direction before open(): always ok.
+sdk::Status parse_config(const sdk::Options& options, TracosConfig& config);
 
 }  // namespace junction::tracos

@@ -5,8 +5,7 @@
 namespace junction::tracos {
 
 sdk::Status TracosTranslator::open(sdk::Context& context) {
-    config_ = parse_config(context.options());
-    return sdk::Status::ok();
+    return parse_config(context.options(), config_);
 }
 
 sdk::Status TracosTranslator::translate(sdk::Record& record) {

@@ -14,7 +14,7 @@ public:
     sdk::Status translate(sdk::Record& record) override;
 
 private:
-    TracosConfig config_{};
+    TracosConfig config_;
 };
 
 }  // namespace junction::tracos

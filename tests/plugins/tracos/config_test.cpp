@@ -18,7 +18,10 @@ TEST_CASE("config: direction is required and must be to_tracos or to_customer") 
 
 TEST_CASE("config: each direction gives its typed value") {
     using junction::tracos::Direction;
-    using junction::tracos::parse_config;
-    CHECK(parse_config(junction::sdk::Options({{"direction", "to_tracos"}})).direction == Direction::to_tracos);
-    CHECK(parse_config(junction::sdk::Options({{"direction", "to_customer"}})).direction == Direction::to_customer);
+    using junction::tracos::TracosConfig;
+    TracosConfig config;
+    REQUIRE(junction::tracos::parse_config(junction::sdk::Options({{"direction", "to_customer"}}), config).is_ok());
+    CHECK(config.direction == Direction::to_customer);
+    REQUIRE(junction::tracos::parse_config(junction::sdk::Options({{"direction", "to_tracos"}}), config).is_ok());
+    CHECK(config.direction == Direction::to_tracos);
 }
