@@ -10,8 +10,8 @@
 #include <ctime>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <junction/sdk/json_path.hpp>
+#include <junction/sdk/json_text.hpp>
 
 #include "sqlite_util.hpp"
 
@@ -157,7 +157,7 @@ std::vector<UpsertOutcome> DocStore::upsert(std::span<const sdk::Record> records
             } else {
                 o.result = UpsertResult::updated;
                 update.reset();
-                update.bind(1, o.id).bind(2, boost::json::serialize(doc)).run();
+                update.bind(1, o.id).bind(2, sdk::to_json_text(doc)).run();
             }
         } else {
             find.reset();
@@ -168,7 +168,7 @@ std::vector<UpsertOutcome> DocStore::upsert(std::span<const sdk::Record> records
             doc["_id"] = o.id;
             o.result = UpsertResult::inserted;
             insert.reset();
-            insert.bind(1, o.id).bind(2, boost::json::serialize(doc)).run();
+            insert.bind(1, o.id).bind(2, sdk::to_json_text(doc)).run();
         }
         out.push_back(std::move(o));
     }
@@ -238,7 +238,7 @@ void DocStore::set_fields(std::span<const std::pair<std::string, boost::json::ob
         for (const auto& [name, value] : fields)
             if (name != "_id") set_field(doc, name, value);
         put.reset();
-        put.bind(1, id).bind(2, boost::json::serialize(doc)).run();
+        put.bind(1, id).bind(2, sdk::to_json_text(doc)).run();
     }
     tx.commit();
 }

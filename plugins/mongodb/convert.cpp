@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <junction/sdk/iso8601.hpp>
+#include <junction/sdk/json_text.hpp>
 
 namespace junction::mongodb {
 namespace {
@@ -42,7 +43,7 @@ std::optional<std::string> append_wrapper(bson_t* out, const char* key, int key_
     bson_t parsed;
     bson_error_t error;
     if (!bson_init_from_json(&parsed, text.c_str(), static_cast<ssize_t>(text.size()), &error))
-        return std::string(error.message) + " in " + json::serialize(o);
+        return std::string(error.message) + " in " + sdk::to_json_text(o);
     bson_iter_t iter;
     if (bson_iter_init_find(&iter, &parsed, "v")) bson_append_value(out, key, key_len, bson_iter_value(&iter));
     bson_destroy(&parsed);
@@ -72,7 +73,7 @@ std::optional<std::string> append_value(bson_t* out, const char* key, int key_le
             return std::nullopt;
         }
         const auto ms = v.is_string() ? sdk::parse_iso8601_ms(v.get_string()) : std::nullopt;
-        if (!ms) return "field '" + path + "': not an ISO 8601 date-time with a UTC offset: " + json::serialize(v);
+        if (!ms) return "field '" + path + "': not an ISO 8601 date-time with a UTC offset: " + sdk::to_json_text(v);
         bson_append_date_time(out, key, key_len, *ms);
         return std::nullopt;
     }

@@ -8,9 +8,8 @@
 #include <string_view>
 #include <utility>
 
-#include <boost/json/serialize.hpp>
-
 #include <junction/sdk/iso8601.hpp>
+#include <junction/sdk/json_text.hpp>
 #include <junction/sdk/json_types.hpp>
 
 namespace junction::tracos {
@@ -38,7 +37,7 @@ private:
 
 // Quoted and cut short, so a huge bad value cannot flood a log line.
 std::string quoted(const json::value& v) {
-    std::string s = json::serialize(v);
+    std::string s = sdk::to_json_text(v);
     if (s.size() > 80) s = s.substr(0, 77) + "...";
     return s;
 }

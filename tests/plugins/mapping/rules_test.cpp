@@ -75,6 +75,14 @@ TEST_CASE("map_values: strings, bools and numbers are mapped by their text") {
     CHECK(o.payload == json::parse(R"({"s": "pending", "b": "yes", "n": "three"})").as_object());
 }
 
+TEST_CASE("map_values: a double is matched and named by its shortest text (0.5, not 5E-1)") {
+    auto o = run(R"({"map_values": {"rate": {"0.5": "half"}}})", R"({"rate": 0.5})");
+    REQUIRE(o.error.empty());
+    CHECK(o.payload.at("rate").as_string() == "half");
+    CHECK(run(R"({"map_values": {"rate": {"0.5": "half"}}})", R"({"rate": 0.25})").error ==
+          "map_values: rate: no mapping for 0.25");
+}
+
 TEST_CASE("map_values: the * entry is the fallback") {
     auto o = run(R"({"map_values": {"s": {"open": "pending", "*": "other"}}})", R"({"s": "weird"})");
     CHECK(o.payload.at("s").as_string() == "other");
