@@ -1,6 +1,9 @@
 // The host's side of option validation: the SDK's checker, with its errors as config errors.
 #include "junction/core/option_validation.hpp"
 
+#include <algorithm>
+#include <string_view>
+
 #include <junction/sdk/detail/option_check.hpp>
 
 namespace junction::core {
@@ -13,6 +16,20 @@ sdk::Options validate_options(const sdk::OptionSchema& schema, const boost::json
     for (auto& e : found)
         errors.push_back({std::move(e.path), std::move(e.message)});
     return options;
+}
+
+ConfigError check_options_error(const sdk::OptionSchema& schema, const std::string& options_path,
+                                const std::string& message) {
+    const auto colon = message.find(": ");
+    if (colon != std::string::npos) {
+        const std::string_view where = std::string_view(message).substr(0, colon);
+        const std::string_view name = where.substr(0, where.find_first_of(".["));
+        // A name with a space in it is prose ("option x: ..."), not an option.
+        const bool option = where.find(' ') == std::string_view::npos &&
+                            std::any_of(schema.begin(), schema.end(), [&](const auto& s) { return s.name == name; });
+        if (option) return {options_path + "." + std::string(where), message.substr(colon + 2)};
+    }
+    return {options_path, message};
 }
 
 boost::json::object redact(const sdk::OptionSchema& schema, const boost::json::object& options) {

@@ -39,7 +39,7 @@ bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& 
     out.options = validate_options(out.component->options, sc.options, sc.path + ".options", base_dir, errors);
     if (errors.size() != before) return false;
     if (auto st = out.plugin->check_options(kind, out.options); !st.is_ok()) {
-        errors.push_back({sc.path + ".options", st.message()});
+        errors.push_back(check_options_error(out.component->options, sc.path + ".options", st.message()));
         return false;
     }
     return true;

@@ -2,49 +2,84 @@
 
 #include <stdexcept>
 
+#include <boost/json/serialize.hpp>
+#include <junction/sdk/json_path.hpp>
+
 #include "store.hpp"
 
 namespace junction::docstore {
 namespace {
 
+namespace json = boost::json;
 using sdk::OptionSpec;
 using sdk::OptionType;
-
-const char* const collection_pattern = "^[A-Za-z_][A-Za-z0-9_]*$";
 
 sdk::OptionSchema common_schema() {
     return {
         {.name = "path",
-         .type = OptionType::string,
+         .type = OptionType::path,
          .default_value = "junction-docstore.db",
          .description = "The SQLite file holding the documents; a relative path resolves against the config "
                         "file's folder. Created if missing."},
         {.name = "collection",
          .type = OptionType::string,
          .required = true,
-         .pattern = collection_pattern,
+         .pattern = "[A-Za-z_][A-Za-z0-9_]*",
          .description = "The collection (one table per collection): letters, digits and _."},
     };
 }
 
-// Field names reach SQL as JSON paths: refuse the ones that cannot be quoted.
-sdk::Status check_field(std::string_view option, std::string_view field) {
-    try {
-        (void)json_path(field);
-        return sdk::Status::ok();
-    } catch (const std::invalid_argument& e) {
-        return sdk::Status::fatal("docstore: option " + std::string(option) + ": " + e.what());
-    }
+std::string json_quoted(std::string_view s) {
+    return json::serialize(json::string_view(s.data(), s.size()));
 }
 
-sdk::Status make_store_config(const sdk::Context& context, StoreConfig& out) {
-    const auto& options = context.options();
-    out.collection = options.get_string("collection");
-    if (out.collection.empty()) return sdk::Status::fatal("docstore: option collection is required");
-    std::filesystem::path path = options.get_string("path", "junction-docstore.db");
-    if (path.is_relative() && !context.base_dir().empty()) path = std::filesystem::path(context.base_dir()) / path;
-    out.path = path.lexically_normal();
+// The reader vocabulary's refusal of a field name (the mongodb plugin words it the
+// same), then the docstore's own: names it cannot quote in an SQL JSON path.
+std::string field_problem(const std::string& where, std::string_view name) {
+    if (!sdk::is_valid_path(name))
+        return where + ": " + json_quoted(name) +
+               " is not a field path: " + (name.empty() ? "it is empty" : "it has an empty segment");
+    try {
+        (void)json_path(name);
+    } catch (const std::invalid_argument& e) {
+        return where + ": " + e.what();
+    }
+    return {};
+}
+
+// "a" and "a.b" touch each other: setting one changes the other.
+bool touches(std::string_view a, std::string_view b) {
+    const auto prefix = [](std::string_view p, std::string_view of) {
+        return of.size() > p.size() && of.starts_with(p) && of[p.size()] == '.';
+    };
+    return a == b || prefix(a, b) || prefix(b, a);
+}
+
+// ack_set / reject_set: field names, and none that would change the document's _id
+// or the field its records are keyed by.
+std::string marks_problem(const sdk::Options& options, const std::string& name, const std::string& key_field) {
+    for (const auto& [field, value] : options.get_object(name)) {
+        if (auto p = field_problem(name, field); !p.empty()) return p;
+        if (touches(field, "_id")) return name + ": " + json_quoted(field) + " would overwrite the document's _id";
+        if (touches(field, key_field))
+            return name + ": " + json_quoted(field) + " would overwrite the key field " + json_quoted(key_field) +
+                   " (key_field)";
+    }
+    return {};
+}
+
+StoreConfig store_config(const sdk::Options& options) {
+    return {.path = options.get_string("path"), .collection = options.get_string("collection")};
+}
+
+sdk::Status check_path(const sdk::Options& options) {
+    if (options.get_string("path").empty())
+        return sdk::Status::fatal("path: must name the SQLite file, e.g. \"tracos.db\"");
     return sdk::Status::ok();
+}
+
+sdk::Status refused(std::string problem) {
+    return problem.empty() ? sdk::Status::ok() : sdk::Status::fatal(std::move(problem));
 }
 
 }  // namespace
@@ -54,6 +89,7 @@ sdk::OptionSchema writer_schema() {
     schema.push_back({.name = "upsert_key",
                       .type = OptionType::string_list,
                       .required = true,
+                      .min = 1,
                       .description = "The fields that identify a document, e.g. [\"number\"]: a record whose key "
                                      "is stored replaces that document (keeping its _id), so replays change "
                                      "nothing."});
@@ -64,53 +100,77 @@ sdk::OptionSchema reader_schema() {
     auto schema = common_schema();
     schema.push_back({.name = "filter",
                       .type = OptionType::object,
-                      .default_value = boost::json::object{},
+                      .default_value = json::object{},
                       .description = "Which documents to read, MongoDB style: field equality, $eq, $ne, $exists, "
                                      "$in, $gt, $gte, $lt, $lte, e.g. {\"isSynced\": {\"$ne\": true}}."});
     schema.push_back({.name = "ack_set",
-                      .type = OptionType::object,
-                      .default_value = boost::json::object{},
-                      .description = "Fields set on a document once its record was written downstream; \"$now\" "
-                                     "is the current UTC time, e.g. {\"isSynced\": true, \"syncedAt\": \"$now\"}."});
+                      .type = OptionType::map,
+                      .default_value = json::object{},
+                      .description = "Fields (dotted paths) set on a document once its record was written "
+                                     "downstream; the string \"$now\" at any depth is the time, as ISO 8601 UTC, "
+                                     "e.g. {\"isSynced\": true, \"syncedAt\": \"$now\"}.",
+                      .items = {{.type = OptionType::any}}});
     schema.push_back({.name = "reject_set",
-                      .type = OptionType::object,
-                      .default_value = boost::json::object{},
+                      .type = OptionType::map,
+                      .default_value = json::object{},
                       .description = "Fields set on a document whose record was rejected downstream; \"$reason\" "
-                                     "is the reason, \"$now\" the current UTC time."});
+                                     "at any depth is the reason, \"$now\" the time.",
+                      .items = {{.type = OptionType::any}}});
     schema.push_back({.name = "key_field",
                       .type = OptionType::string,
                       .default_value = "_id",
-                      .description = "The field that becomes each record's key."});
+                      .min = 1,
+                      .description = "The field (a dotted path) that becomes each record's key."});
     schema.push_back({.name = "sort",
                       .type = OptionType::string,
                       .default_value = "_id",
-                      .description = "The field documents are read in order of (then _id)."});
+                      .min = 1,
+                      .description = "The field (a dotted path) documents are read in order of (then _id)."});
     return schema;
 }
 
-sdk::Status make_writer_config(const sdk::Context& context, WriterConfig& out) {
-    if (auto s = make_store_config(context, out.store); !s.is_ok()) return s;
-    out.upsert_key = context.options().get_strings("upsert_key");
-    if (out.upsert_key.empty()) return sdk::Status::fatal("docstore: option upsert_key must name at least one field");
-    for (const auto& f : out.upsert_key)
-        if (auto s = check_field("upsert_key", f); !s.is_ok()) return s;
+sdk::Status check_writer_config(const sdk::Options& options) {
+    if (auto s = check_path(options); !s.is_ok()) return s;
+    const auto keys = options.get_strings("upsert_key");
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const std::string where = "upsert_key[" + std::to_string(i) + "]";
+        if (auto p = field_problem(where, keys[i]); !p.empty()) return refused(std::move(p));
+        if (keys[i] == "_id")
+            return refused(where +
+                           ": _id cannot be an upsert key: the store gives each document its own; name "
+                           "the business key, e.g. [\"number\"]");
+    }
     return sdk::Status::ok();
 }
 
-sdk::Status make_reader_config(const sdk::Context& context, ReaderConfig& out) {
-    if (auto s = make_store_config(context, out.store); !s.is_ok()) return s;
-    const auto& options = context.options();
-    out.filter = options.get_object("filter");
-    out.ack_set = options.get_object("ack_set");
-    out.reject_set = options.get_object("reject_set");
-    out.key_field = options.get_string("key_field", "_id");
-    out.sort = options.get_string("sort", "_id");
-    if (auto s = check_field("key_field", out.key_field); !s.is_ok()) return s;
-    if (auto s = check_field("sort", out.sort); !s.is_ok()) return s;
-    for (const auto* set : {&out.ack_set, &out.reject_set})
-        for (const auto& [name, value] : *set)
-            if (auto s = check_field(set == &out.ack_set ? "ack_set" : "reject_set", name); !s.is_ok()) return s;
-    return sdk::Status::ok();
+sdk::Status check_reader_config(const sdk::Options& options) {
+    if (auto s = check_path(options); !s.is_ok()) return s;
+    const auto key_field = options.get_string("key_field");
+    std::string problem = field_problem("key_field", key_field);
+    if (problem.empty()) problem = field_problem("sort", options.get_string("sort"));
+    if (problem.empty()) problem = marks_problem(options, "ack_set", key_field);
+    if (problem.empty()) problem = marks_problem(options, "reject_set", key_field);
+    if (problem.empty()) {
+        try {
+            (void)compile_filter(options.get_object("filter"));
+        } catch (const FilterError& e) {
+            problem = e.what();
+        }
+    }
+    return refused(std::move(problem));
+}
+
+WriterConfig writer_config(const sdk::Options& options) {
+    return {.store = store_config(options), .upsert_key = options.get_strings("upsert_key")};
+}
+
+ReaderConfig reader_config(const sdk::Options& options) {
+    return {.store = store_config(options),
+            .filter = options.get_object("filter"),
+            .ack_set = options.get_object("ack_set"),
+            .reject_set = options.get_object("reject_set"),
+            .key_field = options.get_string("key_field"),
+            .sort = options.get_string("sort")};
 }
 
 }  // namespace junction::docstore

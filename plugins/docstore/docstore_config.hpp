@@ -1,6 +1,6 @@
-// The docstore plugin's options (the same names and meaning as the mongodb plugin's,
-// so a config moves from the demo store to MongoDB by changing the plugin name) and
-// the typed configs its reader and writer work from.
+// The docstore plugin's options (the same names, defaults and meaning as the mongodb
+// plugin's, so a config moves from the demo store to MongoDB by changing the plugin
+// name), the checks the schemas cannot express, and the typed configs.
 #pragma once
 
 #include <filesystem>
@@ -8,7 +8,6 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
-#include <junction/sdk/context.hpp>
 #include <junction/sdk/options.hpp>
 #include <junction/sdk/status.hpp>
 
@@ -18,7 +17,7 @@ sdk::OptionSchema reader_schema();
 sdk::OptionSchema writer_schema();
 
 struct StoreConfig {
-    std::filesystem::path path;  // resolved against the config file's folder
+    std::filesystem::path path;  // absolute: resolved by the host against the config file's folder
     std::string collection;
 };
 
@@ -32,12 +31,18 @@ struct ReaderConfig {
     boost::json::object filter;
     boost::json::object ack_set;
     boost::json::object reject_set;
-    std::string key_field = "_id";
-    std::string sort = "_id";
+    std::string key_field;
+    std::string sort;
 };
 
-// From validated options; a fatal status says what is wrong in one line.
-sdk::Status make_writer_config(const sdk::Context& context, WriterConfig& out);
-sdk::Status make_reader_config(const sdk::Context& context, ReaderConfig& out);
+// What the schemas cannot say, on validated options: ok, or fatal with one line that
+// starts with the option ("upsert_key[0]: ..."). The factory's check_options(), so
+// `junction validate` refuses it before any open().
+sdk::Status check_writer_config(const sdk::Options& options);
+sdk::Status check_reader_config(const sdk::Options& options);
+
+// The typed configs of options validated and checked by the host.
+WriterConfig writer_config(const sdk::Options& options);
+ReaderConfig reader_config(const sdk::Options& options);
 
 }  // namespace junction::docstore

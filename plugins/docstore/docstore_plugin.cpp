@@ -29,6 +29,11 @@ public:
         if (kind == sdk::Kind::writer) return std::make_unique<DocstoreWriter>();
         return nullptr;
     }
+    // What the schemas cannot say (field names, a filter the store cannot run, marks
+    // that would overwrite a key), so that `junction validate` refuses it first.
+    [[nodiscard]] sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const override {
+        return kind == sdk::Kind::reader ? check_reader_config(options) : check_writer_config(options);
+    }
 };
 
 }  // namespace junction::docstore

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include <boost/json/serialize.hpp>
+#include <junction/sdk/json_text.hpp>
 
 #include "sqlite_util.hpp"
 #include "store.hpp"
@@ -37,7 +37,7 @@ std::string equals(const Field& f, const boost::json::value& v, std::vector<boos
             params.push_back(v);
             return "COALESCE(" + f.type() + " = 'text' AND " + f.value() + " = ?, 0)";
         default:  // object or array: the same JSON, minified on both sides
-            params.emplace_back(boost::json::serialize(v));
+            params.emplace_back(sdk::to_json_text(v));
             return "COALESCE(" + f.type() + " IN ('object', 'array') AND " + f.value() + " = json(?), 0)";
     }
 }
@@ -52,7 +52,7 @@ std::string compare(const Field& f, std::string_view op, const boost::json::valu
         type_check = f.type() + " = 'text'";
     else
         throw FilterError("filter: " + std::string(op) + " on field '" + f.name + "' needs a number or a string, got " +
-                          boost::json::serialize(v));
+                          sdk::to_json_text(v));
     params.push_back(v);
     return "COALESCE(" + type_check + " AND " + f.value() + " " + sql_op + " ?, 0)";
 }
@@ -94,18 +94,6 @@ std::string json_path(std::string_view field) {
         path += ".\"" + std::string(part) + "\"";
         if (dot == std::string_view::npos) return path;
         start = dot + 1;
-    }
-}
-
-const boost::json::value* find_field(const boost::json::object& doc, std::string_view field) {
-    const boost::json::object* at = &doc;
-    while (true) {
-        const auto dot = field.find('.');
-        const auto* v = at->if_contains(field.substr(0, dot));
-        if (dot == std::string_view::npos || v == nullptr) return v;
-        if (!v->is_object()) return nullptr;
-        at = &v->get_object();
-        field.remove_prefix(dot + 1);
     }
 }
 

@@ -1,36 +1,54 @@
 #include "reader.hpp"
 
-#include <boost/json/serialize.hpp>
+#include <chrono>
+
+#include <junction/sdk/iso8601.hpp>
+#include <junction/sdk/json_path.hpp>
+#include <junction/sdk/json_text.hpp>
 
 namespace junction::docstore {
 namespace {
 
-// "$now" and "$reason" stand for the time of the acknowledgement and the rejection's reason.
+// "$now" and "$reason", as a whole string at any depth of a value, stand for the time
+// of the acknowledgement and the rejection's reason (as in the mongodb reader).
+boost::json::value substitute(const boost::json::value& v, const std::string& now, const std::string& reason) {
+    if (v.is_string()) {
+        if (v.get_string() == "$now") return boost::json::value(now);
+        if (v.get_string() == "$reason") return boost::json::value(reason);
+    } else if (v.is_object()) {
+        boost::json::object out;
+        for (const auto& [name, child] : v.get_object())
+            out[name] = substitute(child, now, reason);
+        return out;
+    } else if (v.is_array()) {
+        boost::json::array out;
+        for (const auto& child : v.get_array())
+            out.push_back(substitute(child, now, reason));
+        return out;
+    }
+    return v;
+}
+
 boost::json::object substitute(const boost::json::object& set, const std::string& now, const std::string& reason) {
     boost::json::object out;
-    for (const auto& [name, value] : set) {
-        if (value.is_string() && value.get_string() == "$now")
-            out[name] = now;
-        else if (value.is_string() && value.get_string() == "$reason")
-            out[name] = reason;
-        else
-            out[name] = value;
-    }
+    for (const auto& [name, value] : set)
+        out[name] = substitute(value, now, reason);
     return out;
 }
 
+// The key field's value as text: a string as it is, anything else as compact JSON.
 std::string key_of(const boost::json::object& doc, const std::string& field) {
-    const auto* v = find_field(doc, field);
+    const auto* v = sdk::find_path(doc, field);
     if (v == nullptr || v->is_null()) return {};
-    return v->is_string() ? std::string(v->get_string()) : boost::json::serialize(*v);
+    return v->is_string() ? std::string(v->get_string()) : sdk::to_json_text(*v);
 }
 
 }  // namespace
 
 sdk::Status DocstoreReader::open(sdk::Context& context) {
-    log_ = &context.log();
-    if (auto s = make_reader_config(context, config_); !s.is_ok()) return s;
-    try {
+    context_ = &context;
+    config_ = reader_config(context.options());
+    try {  // check_reader_config() refused a filter it cannot compile before open()
         filter_ = compile_filter(config_.filter);
     } catch (const FilterError& e) {
         return sdk::Status::fatal(std::string("docstore: ") + e.what());
@@ -50,7 +68,7 @@ sdk::Status DocstoreReader::open(sdk::Context& context) {
         cursor_.id = *committed;
     }
     context.log().debug("docstore reader: " + config_.store.path.string() + " collection " + config_.store.collection +
-                        ", filter " + boost::json::serialize(config_.filter));
+                        ", filter " + sdk::to_json_text(config_.filter));
     return sdk::Status::ok();
 }
 
@@ -65,7 +83,7 @@ sdk::Status DocstoreReader::read(sdk::Batch& out, std::size_t max_records, bool&
         return status_of(e);
     }
     cursor_ = next;
-    const auto now = std::chrono::system_clock::now();
+    const auto now = context_->clock().now();
     const std::string source = "docstore:" + config_.store.collection;
     for (auto& d : docs) {
         sdk::Record r;
@@ -83,7 +101,8 @@ sdk::Status DocstoreReader::read(sdk::Batch& out, std::size_t max_records, bool&
 sdk::Status DocstoreReader::acknowledge(const sdk::Acknowledgements& acks) {
     if (!store_) return sdk::Status::fatal("docstore: acknowledge() before a successful open()");
     if (config_.ack_set.empty() && config_.reject_set.empty()) return sdk::Status::ok();
-    const auto now = now_iso8601();
+    const auto now = sdk::format_iso8601_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(context_->clock().now().time_since_epoch()).count());
     std::vector<std::pair<std::string, boost::json::object>> updates;
     for (const auto& a : acks.records()) {
         if (a.outcome == sdk::Outcome::released) continue;  // not a redelivering reader: never happens

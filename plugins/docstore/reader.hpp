@@ -11,9 +11,10 @@
 
 namespace junction::docstore {
 
-// Behaves as the mongodb reader: with ack_set, the filter is the queue and each run
-// reads what it matches now; without ack_set (and sorted by _id) a run resumes after
-// the committed position, the last acknowledged document's _id.
+// Behaves as the mongodb reader (tests/plugins/reader_conformance.hpp holds both to it):
+// with ack_set, the filter is the queue and each run reads what it matches now; without
+// ack_set (and sorted by _id) a run resumes after the committed position, the last
+// acknowledged document's _id.
 class DocstoreReader final : public sdk::Reader {
 public:
     sdk::Status open(sdk::Context& context) override;
@@ -22,11 +23,11 @@ public:
     sdk::Status close() override;
 
 private:
-    ReaderConfig config_;
+    ReaderConfig config_{};
     Filter filter_;
     Cursor cursor_;
     std::unique_ptr<DocStore> store_;
-    sdk::Logger* log_ = nullptr;
+    sdk::Context* context_ = nullptr;
 };
 
 }  // namespace junction::docstore

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <junction/sdk/json_text.hpp>
 
 #include "store.hpp"
 
@@ -79,7 +79,7 @@ public:
             case boost::json::kind::string:
                 return bind(i, std::string_view(v.get_string()));
             default:
-                return bind(i, boost::json::serialize(v));
+                return bind(i, sdk::to_json_text(v));
         }
     }
     Statement& bind(int i, const SqlValue& v) {

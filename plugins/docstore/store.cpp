@@ -10,7 +10,8 @@
 #include <ctime>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include <junction/sdk/json_path.hpp>
+#include <junction/sdk/json_text.hpp>
 
 #include "sqlite_util.hpp"
 
@@ -43,18 +44,6 @@ void set_field(boost::json::object& doc, std::string_view field, boost::json::va
 }
 
 }  // namespace
-
-std::string now_iso8601() {
-    const auto now = std::chrono::system_clock::now();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    const auto secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-    return buf.data();
-}
 
 DocStore::DocStore(const std::filesystem::path& file, std::string collection, std::chrono::milliseconds busy_timeout)
     : file_(file), collection_(std::move(collection)), random_(std::random_device{}()) {
@@ -140,7 +129,7 @@ std::vector<UpsertOutcome> DocStore::upsert(std::span<const sdk::Record> records
         UpsertOutcome o;
         std::vector<const boost::json::value*> keys;
         for (const auto& f : key_fields) {
-            const auto* v = find_field(record.payload, f);
+            const auto* v = sdk::find_path(record.payload, f);
             if (v == nullptr || v->is_null()) {
                 o.result = UpsertResult::rejected;
                 o.reason = "missing key field '" + f + "' (upsert_key)";
@@ -168,7 +157,7 @@ std::vector<UpsertOutcome> DocStore::upsert(std::span<const sdk::Record> records
             } else {
                 o.result = UpsertResult::updated;
                 update.reset();
-                update.bind(1, o.id).bind(2, boost::json::serialize(doc)).run();
+                update.bind(1, o.id).bind(2, sdk::to_json_text(doc)).run();
             }
         } else {
             find.reset();
@@ -179,7 +168,7 @@ std::vector<UpsertOutcome> DocStore::upsert(std::span<const sdk::Record> records
             doc["_id"] = o.id;
             o.result = UpsertResult::inserted;
             insert.reset();
-            insert.bind(1, o.id).bind(2, boost::json::serialize(doc)).run();
+            insert.bind(1, o.id).bind(2, sdk::to_json_text(doc)).run();
         }
         out.push_back(std::move(o));
     }
@@ -249,7 +238,7 @@ void DocStore::set_fields(std::span<const std::pair<std::string, boost::json::ob
         for (const auto& [name, value] : fields)
             if (name != "_id") set_field(doc, name, value);
         put.reset();
-        put.bind(1, id).bind(2, boost::json::serialize(doc)).run();
+        put.bind(1, id).bind(2, sdk::to_json_text(doc)).run();
     }
     tx.commit();
 }

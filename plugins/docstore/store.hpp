@@ -45,15 +45,9 @@ public:
     using std::invalid_argument::invalid_argument;
 };
 
-// Now, as ISO 8601 UTC with milliseconds and Z: what "$now" stands for.
-std::string now_iso8601();
-
 // The SQLite JSON path of a field ("a.b" is nested, as in MongoDB). Throws
 // std::invalid_argument for names it cannot quote (empty parts, '"', control chars).
 std::string json_path(std::string_view field);
-
-// The field's value in a document ("a.b" nested), or nullptr when absent.
-const boost::json::value* find_field(const boost::json::object& doc, std::string_view field);
 
 // A MongoDB-style filter compiled to an SQL condition over the `doc` column, with its
 // parameters in order. Supported: equality, $eq, $ne, $exists, $in, $gt, $gte, $lt,

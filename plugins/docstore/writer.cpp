@@ -6,7 +6,7 @@ namespace junction::docstore {
 
 sdk::Status DocstoreWriter::open(sdk::Context& context) {
     log_ = &context.log();
-    if (auto s = make_writer_config(context, config_); !s.is_ok()) return s;
+    config_ = writer_config(context.options());
     try {
         store_ = std::make_unique<DocStore>(config_.store.path, config_.store.collection);
         store_->ensure_unique_index(config_.upsert_key);

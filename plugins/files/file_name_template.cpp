@@ -2,7 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "common/json_path.hpp"
+#include <junction/sdk/json_path.hpp>
 
 namespace junction::files {
 
@@ -19,6 +19,8 @@ std::string FileNameTemplate::parse(std::string_view text) {
             if (close == std::string_view::npos) return "unclosed '{' in \"" + std::string(text) + "\"";
             const auto field = text.substr(i + 1, close - i - 1);
             if (field.empty()) return "empty placeholder {} in \"" + std::string(text) + "\"";
+            if (!sdk::is_valid_path(field))
+                return "placeholder {" + std::string(field) + "} is not a field path: it has an empty segment";
             if (!literal.empty()) parts_.push_back({false, std::move(literal)});
             literal.clear();
             parts_.push_back({true, std::string(field)});
@@ -44,7 +46,7 @@ bool FileNameTemplate::render(const boost::json::object& record, std::string& na
             name += part.text;
             continue;
         }
-        const auto* v = common::find_path(record, part.text);
+        const auto* v = sdk::find_path(record, part.text);
         if (v == nullptr || v->is_null()) {
             error = "file_name: field " + part.text + " is missing";
             return false;
@@ -55,7 +57,7 @@ bool FileNameTemplate::render(const boost::json::object& record, std::string& na
         else if (v->is_int64() || v->is_uint64())
             text = boost::json::serialize(*v);
         else {
-            error = "file_name: field " + part.text + " must be a string or integer, got " + common::json_type_name(*v);
+            error = "file_name: field " + part.text + " must be a string or integer, got " + sdk::json_type_name(*v);
             return false;
         }
         if (text.empty()) {

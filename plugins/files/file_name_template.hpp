@@ -12,7 +12,8 @@ namespace junction::files {
 
 class FileNameTemplate {
 public:
-    // Empty on success, else why the template is unusable (unclosed brace, a '/').
+    // Empty on success, else why the template is unusable (unclosed brace, a '/', a
+    // placeholder that is not a field path).
     std::string parse(std::string_view text);
     // The file name for a record; false with the reason naming the field when a
     // placeholder's field is missing or is not a string or integer.

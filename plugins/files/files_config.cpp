@@ -1,5 +1,7 @@
 #include "files_config.hpp"
 
+#include "file_name_template.hpp"
+
 namespace junction::files {
 
 namespace fs = std::filesystem;
@@ -8,12 +10,13 @@ using sdk::OptionType;
 sdk::OptionSchema reader_options() {
     return {
         {.name = "dir",
-         .type = OptionType::string,
+         .type = OptionType::path,
          .required = true,
          .description = "folder read from; relative paths resolve against the config file's folder"},
         {.name = "pattern",
          .type = OptionType::string,
          .default_value = "*.json",
+         .min = 1,
          .description = "glob on the file name (* and ?); hidden, *.tmp and *.part files are always ignored"},
         {.name = "format",
          .type = OptionType::string,
@@ -27,10 +30,10 @@ sdk::OptionSchema reader_options() {
          .allowed = {"move", "delete", "keep"},
          .description = "what happens to a file once all its records are acknowledged"},
         {.name = "processed_dir",
-         .type = OptionType::string,
+         .type = OptionType::path,
          .description = "where after=move puts files (default <dir>/processed)"},
         {.name = "quarantine_dir",
-         .type = OptionType::string,
+         .type = OptionType::path,
          .description = "where rejected single-object files go, with a .error.json sidecar (default "
                         "<dir>/quarantine)"},
         {.name = "settle_ms",
@@ -43,7 +46,10 @@ sdk::OptionSchema reader_options() {
 
 sdk::OptionSchema writer_options() {
     return {
-        {.name = "dir", .type = OptionType::string, .required = true, .description = "folder written to"},
+        {.name = "dir",
+         .type = OptionType::path,
+         .required = true,
+         .description = "folder written to; relative paths resolve against the config file's folder"},
         {.name = "format",
          .type = OptionType::string,
          .default_value = "object",
@@ -56,7 +62,7 @@ sdk::OptionSchema writer_options() {
         {.name = "file",
          .type = OptionType::string,
          .default_value = "out.ndjson",
-         .description = "ndjson format: the file appended to"},
+         .description = "ndjson format: the file appended to, a plain name in dir"},
         {.name = "indent", .type = OptionType::boolean, .default_value = false, .description = "pretty-print objects"},
         {.name = "fsync",
          .type = OptionType::boolean,
@@ -68,77 +74,74 @@ sdk::OptionSchema writer_options() {
 
 namespace {
 
-fs::path resolve(std::string_view base_dir, const std::string& p) {
-    fs::path path(p);
-    if (path.is_relative() && !base_dir.empty()) path = fs::path(base_dir) / path;
-    return path.lexically_normal();
-}
-
-sdk::Status bad(std::string_view what) {
-    return sdk::Status::fatal("files: " + std::string(what));
+fs::path folder_or(const sdk::Options& options, std::string_view name, const fs::path& fallback) {
+    const auto given = options.get_string(name);
+    return given.empty() ? fallback : fs::path(given);
 }
 
 }  // namespace
 
-sdk::Status parse_reader_config(const sdk::Options& options, std::string_view base_dir, ReaderConfig& config) {
-    config = {};
-    const auto dir = options.get_string("dir");
-    if (dir.empty()) return bad("option dir is required");
-    config.dir = resolve(base_dir, dir);
-    config.pattern = options.get_string("pattern", "*.json");
-    if (config.pattern.empty()) return bad("option pattern must not be empty");
-
-    const auto format = options.get_string("format", "auto");
-    if (format == "auto")
-        config.format = FileFormat::auto_detect;
-    else if (format == "object")
-        config.format = FileFormat::object;
-    else if (format == "array")
-        config.format = FileFormat::array;
-    else if (format == "ndjson")
-        config.format = FileFormat::ndjson;
-    else
-        return bad("option format must be auto, object, array or ndjson, got \"" + format + "\"");
-
-    const auto after = options.get_string("after", "move");
-    if (after == "move")
-        config.after = AfterRead::move;
-    else if (after == "delete")
-        config.after = AfterRead::remove;
-    else if (after == "keep")
-        config.after = AfterRead::keep;
-    else
-        return bad("option after must be move, delete or keep, got \"" + after + "\"");
-
-    const auto processed = options.get_string("processed_dir");
-    config.processed_dir = processed.empty() ? config.dir / "processed" : resolve(base_dir, processed);
-    const auto quarantine = options.get_string("quarantine_dir");
-    config.quarantine_dir = quarantine.empty() ? config.dir / "quarantine" : resolve(base_dir, quarantine);
-    config.settle_ms = options.get_int("settle_ms", 0);
-    if (config.settle_ms < 0) return bad("option settle_ms must be at least 0");
+sdk::Status check_reader_config(const sdk::Options& options) {
+    const auto config = reader_config(options);
+    // Read from the same folder, a moved or quarantined file would be read again forever.
+    if (config.after == AfterRead::move && config.processed_dir == config.dir)
+        return sdk::Status::fatal(
+            "processed_dir: must not be the folder read from (dir): files moved there would "
+            "be read again");
+    if (config.quarantine_dir == config.dir)
+        return sdk::Status::fatal(
+            "quarantine_dir: must not be the folder read from (dir): files set aside there "
+            "would be read again");
     return sdk::Status::ok();
 }
 
-sdk::Status parse_writer_config(const sdk::Options& options, std::string_view base_dir, WriterConfig& config) {
-    config = {};
-    const auto dir = options.get_string("dir");
-    if (dir.empty()) return bad("option dir is required");
-    config.dir = resolve(base_dir, dir);
-    const auto format = options.get_string("format", "object");
-    if (format == "object")
-        config.format = WriteFormat::object;
-    else if (format == "ndjson")
-        config.format = WriteFormat::ndjson;
-    else
-        return bad("option format must be object or ndjson, got \"" + format + "\"");
-    config.file_name = options.get_string("file_name");
-    if (config.format == WriteFormat::object && config.file_name.empty())
-        return bad("option file_name is required for format object (e.g. \"{orderNo}.json\")");
-    config.file = options.get_string("file", "out.ndjson");
-    if (config.file.empty() || config.file.find('/') != std::string::npos || config.file == "." || config.file == "..")
-        return bad("option file must be a plain file name, got \"" + config.file + "\"");
-    config.indent = options.get_bool("indent", false);
-    config.fsync = options.get_bool("fsync", true);
+sdk::Status check_writer_config(const sdk::Options& options) {
+    const auto config = writer_config(options);
+    if (config.format == WriteFormat::object) {
+        if (config.file_name.empty())
+            return sdk::Status::fatal("file_name: required for format object, e.g. \"{orderNo}.json\"");
+        FileNameTemplate name;
+        if (auto error = name.parse(config.file_name); !error.empty()) return sdk::Status::fatal("file_name: " + error);
+    } else if (config.file.empty() || config.file.find('/') != std::string::npos || config.file == "." ||
+               config.file == "..") {
+        return sdk::Status::fatal("file: must be a plain file name in dir, got \"" + config.file + "\"");
+    }
+    return sdk::Status::ok();
+}
+
+ReaderConfig reader_config(const sdk::Options& options) {
+    const auto format = options.get_string("format");
+    const auto after = options.get_string("after");
+    const fs::path dir = options.get_string("dir");
+    return {
+        .dir = dir,
+        .pattern = options.get_string("pattern"),
+        .format = format == "object"   ? FileFormat::object
+                  : format == "array"  ? FileFormat::array
+                  : format == "ndjson" ? FileFormat::ndjson
+                                       : FileFormat::auto_detect,
+        .after = after == "delete" ? AfterRead::remove
+                 : after == "keep" ? AfterRead::keep
+                                   : AfterRead::move,
+        .processed_dir = folder_or(options, "processed_dir", dir / "processed"),
+        .quarantine_dir = folder_or(options, "quarantine_dir", dir / "quarantine"),
+        .settle_ms = options.get_int("settle_ms"),
+    };
+}
+
+WriterConfig writer_config(const sdk::Options& options) {
+    return {
+        .dir = options.get_string("dir"),
+        .format = options.get_string("format") == "ndjson" ? WriteFormat::ndjson : WriteFormat::object,
+        .file_name = options.get_string("file_name"),
+        .file = options.get_string("file"),
+        .indent = options.get_bool("indent"),
+        .fsync = options.get_bool("fsync"),
+    };
+}
+
+sdk::Status parse_reader_config(const sdk::Options& options, std::string_view, ReaderConfig& config) {
+    config = reader_config(options);
     return sdk::Status::ok();
 }
 

@@ -22,20 +22,15 @@ public:
                                    .options = writer_options()});
         return info;
     }
-    // The typed config's own checks (file_name needed for format object, ...), so that
-    // `junction validate` reports them before anything runs.
     std::unique_ptr<sdk::Component> create(sdk::Kind kind) override {
         if (kind == sdk::Kind::reader) return std::make_unique<FilesReader>();
         if (kind == sdk::Kind::writer) return std::make_unique<FilesWriter>();
         return nullptr;
     }
+    // What the schemas cannot say (a file_name template, folders that would loop), so
+    // that `junction validate` refuses it before anything runs.
     [[nodiscard]] sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const override {
-        if (kind == sdk::Kind::reader) {
-            ReaderConfig config;
-            return parse_reader_config(options, "", config);
-        }
-        WriterConfig config;
-        return parse_writer_config(options, "", config);
+        return kind == sdk::Kind::reader ? check_reader_config(options) : check_writer_config(options);
     }
 };
 

@@ -1,10 +1,7 @@
 #include "json_text.hpp"
 
-#include <boost/json/serialize.hpp>
-#include <boost/json/serializer.hpp>
 #include <boost/json/stream_parser.hpp>
-
-#include "common/json_path.hpp"
+#include <junction/sdk/json_types.hpp>
 
 namespace junction::files {
 
@@ -50,63 +47,7 @@ bool JsonTextParser::parse(std::string_view text, json::value& out, std::string&
 }
 
 const char* json_kind_name(const json::value& v) noexcept {
-    return common::json_type_name(v);
-}
-
-namespace {
-
-void indent_to(std::string& out, std::size_t depth) {
-    out += '\n';
-    out.append(depth * 2, ' ');
-}
-
-void pretty(const json::value& v, std::string& out, std::size_t depth) {
-    if (v.is_object() && !v.get_object().empty()) {
-        out += '{';
-        bool first = true;
-        for (const auto& [k, child] : v.get_object()) {
-            if (!first) out += ',';
-            first = false;
-            indent_to(out, depth + 1);
-            out += json::serialize(json::string_view(k));
-            out += ": ";
-            pretty(child, out, depth + 1);
-        }
-        indent_to(out, depth);
-        out += '}';
-    } else if (v.is_array() && !v.get_array().empty()) {
-        out += '[';
-        bool first = true;
-        for (const auto& child : v.get_array()) {
-            if (!first) out += ',';
-            first = false;
-            indent_to(out, depth + 1);
-            pretty(child, out, depth + 1);
-        }
-        indent_to(out, depth);
-        out += ']';
-    } else {
-        out += json::serialize(v);
-    }
-}
-
-}  // namespace
-
-std::string to_json_text(const json::object& object, bool indent) {
-    if (!indent) return json::serialize(object);
-    std::string out;
-    pretty(object, out, 0);
-    return out;
-}
-
-void append_json_text(std::string& out, const json::object& object) {
-    json::serializer sr;
-    sr.reset(&object);
-    char chunk[4096];
-    while (!sr.done()) {
-        const auto part = sr.read(chunk);
-        out.append(part.data(), part.size());
-    }
+    return sdk::json_type_name(v);
 }
 
 }  // namespace junction::files

@@ -1,5 +1,5 @@
-// JSON text helpers of the files plugin: parsing one text with the error's line and
-// column, and serializing an object compactly or indented.
+// Parsing JSON text for the files plugin: one text with the error's line and column.
+// Writing JSON text is the SDK's (junction/sdk/json_text.hpp: shortest doubles).
 #pragma once
 
 #include <cstddef>
@@ -36,11 +36,5 @@ private:
 
 // "expected a JSON object, got array" style type names for a parsed value.
 const char* json_kind_name(const boost::json::value& v) noexcept;
-
-// One line of JSON (no newline), or indented with two spaces when indent is set.
-std::string to_json_text(const boost::json::object& object, bool indent);
-
-// Appends the compact JSON of object to out, with no temporary string.
-void append_json_text(std::string& out, const boost::json::object& object);
 
 }  // namespace junction::files

@@ -13,8 +13,8 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
+#include <junction/sdk/iso8601.hpp>
 
-#include "common/iso8601.hpp"
 #include "file_ops.hpp"
 #include "json_text.hpp"
 #include "name_filter.hpp"
@@ -32,7 +32,7 @@ constexpr auto read_budget = std::chrono::milliseconds(500);
 std::string now_iso() {
     const auto now =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-    return common::format_iso8601_ms(now.count());
+    return sdk::format_iso8601_ms(now.count());
 }
 
 }  // namespace

@@ -7,8 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <junction/sdk/json_text.hpp>
+
 #include "file_ops.hpp"
-#include "json_text.hpp"
 
 namespace junction::files {
 
@@ -32,10 +33,11 @@ FilesWriter::~FilesWriter() {
 
 sdk::Status FilesWriter::open(sdk::Context& context) {
     context_ = &context;
-    if (auto s = parse_writer_config(context.options(), context.base_dir(), config_); !s.is_ok()) return s;
+    config_ = writer_config(context.options());
+    // check_writer_config() refused a bad template before open(); this builds it.
     if (config_.format == WriteFormat::object) {
         if (auto error = name_template_.parse(config_.file_name); !error.empty())
-            return sdk::Status::fatal("files: option file_name: " + error);
+            return sdk::Status::fatal("files: file_name: " + error);
     }
     std::error_code ec;
     fs::create_directories(config_.dir, ec);
@@ -84,7 +86,9 @@ sdk::Status FilesWriter::write_objects(std::span<const sdk::Record> batch, std::
             return sdk::Status::retry("files: cannot create a file in " + config_.dir.string() + ": " +
                                       errno_text(err));
         }
-        const std::string text = to_json_text(batch[i].payload, config_.indent) + "\n";
+        std::string text =
+            config_.indent ? sdk::to_json_text_indented(batch[i].payload) : sdk::to_json_text(batch[i].payload);
+        text += '\n';
         const bool ok = write_all(fd, text);
         const int err = errno;
         if (::close(fd) != 0 || !ok) {
@@ -105,7 +109,7 @@ sdk::Status FilesWriter::append_lines(std::span<const sdk::Record> batch) {
     std::string lines;
     lines.reserve(batch.size() * 384);  // a typical record's line; grows if bigger
     for (const auto& record : batch) {
-        append_json_text(lines, record.payload);
+        sdk::append_json_text(lines, record.payload);
         lines += '\n';
     }
     // One write per batch: lines of concurrent writers to the same file do not interleave mid-line.

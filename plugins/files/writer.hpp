@@ -35,7 +35,7 @@ private:
     void discard_pending() noexcept;
 
     sdk::Context* context_ = nullptr;
-    WriterConfig config_;
+    WriterConfig config_{};
     FileNameTemplate name_template_;
     std::vector<PendingFile> pending_;  // written temp files awaiting flush()
     int ndjson_fd_ = -1;

@@ -1,6 +1,7 @@
 #include "mapping_config.hpp"
 
-#include "common/json_path.hpp"
+#include <boost/json/serialize.hpp>
+#include <junction/sdk/json_path.hpp>
 
 namespace junction::mapping {
 
@@ -8,19 +9,24 @@ namespace json = boost::json;
 
 sdk::OptionSchema translator_options() {
     using sdk::OptionType;
+    const sdk::OptionSpec field{.type = OptionType::string};
     return {
         {.name = "required",
          .type = OptionType::string_list,
          .description = "fields that must be present and not null, else the record is rejected"},
-        {.name = "rename", .type = OptionType::object, .description = "from -> to: move a field"},
-        {.name = "copy", .type = OptionType::object, .description = "from -> to: copy a field"},
+        {.name = "rename", .type = OptionType::map, .description = "from -> to: move a field", .items = {field}},
+        {.name = "copy", .type = OptionType::map, .description = "from -> to: copy a field", .items = {field}},
         {.name = "map_values",
-         .type = OptionType::object,
-         .description = "field -> {value: replacement}; \"*\" is the fallback, else an unmapped value is rejected"},
+         .type = OptionType::map,
+         .description = "field -> {value: replacement}; \"*\" is the fallback, else an unmapped value is rejected",
+         .items = {{.type = OptionType::map, .items = {{.type = OptionType::any}}}}},
         {.name = "to_utc",
          .type = OptionType::string_list,
          .description = "ISO 8601 date-time fields rewritten as UTC with milliseconds and Z"},
-        {.name = "set", .type = OptionType::object, .description = "field -> constant value"},
+        {.name = "set",
+         .type = OptionType::map,
+         .description = "field -> constant value",
+         .items = {{.type = OptionType::any}}},
         {.name = "drop", .type = OptionType::string_list, .description = "fields removed"},
         {.name = "key", .type = OptionType::string, .description = "field whose value becomes the record's key"},
     };
@@ -28,34 +34,59 @@ sdk::OptionSchema translator_options() {
 
 namespace {
 
-sdk::Status bad(std::string_view option, std::string_view what) {
-    return sdk::Status::fatal("mapping: option " + std::string(option) + ": " + std::string(what));
+// "rename.a: "x..y" is not a field path: it has an empty segment", or nothing.
+std::string path_problem(const std::string& where, std::string_view name) {
+    if (sdk::is_valid_path(name)) return {};
+    return where + ": " + json::serialize(json::string_view(name.data(), name.size())) +
+           " is not a field path: " + (name.empty() ? "it is empty" : "it has an empty segment");
 }
 
-sdk::Status field_pairs(const sdk::Options& options, std::string_view name,
-                        std::vector<std::pair<std::string, std::string>>& out) {
+std::string list_problem(const sdk::Options& options, const std::string& name) {
+    const auto fields = options.get_strings(name);
+    for (std::size_t i = 0; i < fields.size(); ++i)
+        if (auto p = path_problem(name + "[" + std::to_string(i) + "]", fields[i]); !p.empty()) return p;
+    return {};
+}
+
+// A map's keys are fields; so are its values when `values_too` (rename, copy).
+std::string map_problem(const sdk::Options& options, const std::string& name, bool values_too) {
     for (const auto& [from, to] : options.get_object(name)) {
-        if (!to.is_string() || to.get_string().empty())
-            return bad(name, "\"" + std::string(from) + "\" must map to a field name (a string), got " +
-                                 common::json_type_name(to));
-        out.emplace_back(from, to.get_string());
+        if (auto p = path_problem(name, from); !p.empty()) return p;
+        if (values_too)
+            if (auto p = path_problem(name + "." + std::string(from), to.as_string()); !p.empty()) return p;
     }
-    return sdk::Status::ok();
+    return {};
+}
+
+std::vector<std::pair<std::string, std::string>> field_pairs(const sdk::Options& options, std::string_view name) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [from, to] : options.get_object(name))
+        out.emplace_back(from, to.as_string());
+    return out;
 }
 
 }  // namespace
 
-sdk::Status parse_config(const sdk::Options& options, MappingConfig& config) {
-    config = {};
+sdk::Status check_config(const sdk::Options& options) {
+    std::string problem;
+    for (const char* list : {"required", "to_utc", "drop"})
+        if (problem.empty()) problem = list_problem(options, list);
+    if (problem.empty()) problem = map_problem(options, "rename", true);
+    if (problem.empty()) problem = map_problem(options, "copy", true);
+    if (problem.empty()) problem = map_problem(options, "map_values", false);
+    if (problem.empty()) problem = map_problem(options, "set", false);
+    if (problem.empty() && options.has("key")) problem = path_problem("key", options.get_string("key"));
+    return problem.empty() ? sdk::Status::ok() : sdk::Status::fatal(std::move(problem));
+}
+
+MappingConfig parse_config(const sdk::Options& options) {
+    MappingConfig config;
     config.required = options.get_strings("required");
-    if (auto s = field_pairs(options, "rename", config.rename); !s.is_ok()) return s;
-    if (auto s = field_pairs(options, "copy", config.copy); !s.is_ok()) return s;
+    config.rename = field_pairs(options, "rename");
+    config.copy = field_pairs(options, "copy");
     for (const auto& [field, table] : options.get_object("map_values")) {
-        if (!table.is_object())
-            return bad("map_values", "\"" + std::string(field) + "\" must be an object of value -> replacement, got " +
-                                         common::json_type_name(table));
         ValueMap map{.field = field, .table = {}, .fallback = std::nullopt};
-        for (const auto& [from, to] : table.get_object()) {
+        for (const auto& [from, to] : table.as_object()) {
             if (from == "*")
                 map.fallback = to;
             else
@@ -68,7 +99,7 @@ sdk::Status parse_config(const sdk::Options& options, MappingConfig& config) {
         config.set.emplace_back(field, value);
     config.drop = options.get_strings("drop");
     config.key = options.get_string("key");
-    return sdk::Status::ok();
+    return config;
 }
 
 }  // namespace junction::mapping

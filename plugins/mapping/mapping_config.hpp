@@ -34,8 +34,11 @@ struct MappingConfig {
 
 sdk::OptionSchema translator_options();
 
-// Builds the rules from validated options; fatal, naming the option, when an entry
-// has the wrong shape (the host checks only the top-level types).
-sdk::Status parse_config(const sdk::Options& options, MappingConfig& config);
+// What the schema cannot say: every field named is a dotted path without an empty
+// segment. One line naming the option ("rename.a: ..."): the factory's check_options().
+sdk::Status check_config(const sdk::Options& options);
+
+// The rules of options the host validated and checked.
+MappingConfig parse_config(const sdk::Options& options);
 
 }  // namespace junction::mapping

@@ -23,6 +23,9 @@ public:
         if (kind == sdk::Kind::translator) return std::make_unique<MappingTranslator>();
         return nullptr;
     }
+    [[nodiscard]] sdk::Status check_options(sdk::Kind, const sdk::Options& options) const override {
+        return check_config(options);
+    }
 };
 
 }  // namespace junction::mapping

@@ -1,31 +1,31 @@
 #include "mapping_rules.hpp"
 
-#include <boost/json/serialize.hpp>
-
-#include "common/iso8601.hpp"
-#include "common/json_path.hpp"
+#include <junction/sdk/iso8601.hpp>
+#include <junction/sdk/json_path.hpp>
+#include <junction/sdk/json_text.hpp>
 
 namespace junction::mapping {
 
 namespace json = boost::json;
-using common::find_path;
-using common::json_type_name;
-using common::set_path;
-using common::take_path;
+using sdk::find_path;
+using sdk::json_type_name;
+using sdk::set_path;
+using sdk::take_path;
 
 namespace {
 
 std::string quoted(const json::value& v) {
-    std::string s = json::serialize(v);
+    std::string s = sdk::to_json_text(v);
     if (s.size() > 80) s = s.substr(0, 77) + "...";
     return s;
 }
 
-// The text a map_values table matches a value by: strings as they are, scalars as JSON.
+// The text a map_values table matches a value by: strings as they are, scalars as JSON
+// (doubles in their shortest form: 0.5 matches the key "0.5").
 std::optional<std::string> match_text(const json::value& v) {
     if (v.is_string()) return std::string(v.get_string());
     if (v.is_object() || v.is_array()) return std::nullopt;
-    return json::serialize(v);
+    return sdk::to_json_text(v);
 }
 
 std::string cannot_set(std::string_view op, std::string_view path) {
@@ -67,7 +67,7 @@ std::string apply_rules(const MappingConfig& config, json::object& payload, std:
         if (v == nullptr || v->is_null()) continue;
         if (!v->is_string())
             return "to_utc: " + field + ": expected ISO 8601 date-time string, got " + json_type_name(*v);
-        auto utc = common::normalize_iso8601_utc(v->get_string());
+        auto utc = sdk::normalize_iso8601_utc(v->get_string());
         if (!utc) return "to_utc: " + field + ": not an ISO 8601 date-time: " + quoted(*v);
         *v = *utc;
     }
@@ -82,7 +82,7 @@ std::string apply_rules(const MappingConfig& config, json::object& payload, std:
         if (v->is_string())
             key = v->get_string();
         else if (v->is_int64() || v->is_uint64())
-            key = json::serialize(*v);
+            key = sdk::to_json_text(*v);
         else
             return "key: field " + config.key + " must be a string or integer, got " + json_type_name(*v);
     }

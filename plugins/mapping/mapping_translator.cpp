@@ -5,7 +5,8 @@
 namespace junction::mapping {
 
 sdk::Status MappingTranslator::open(sdk::Context& context) {
-    return parse_config(context.options(), config_);
+    config_ = parse_config(context.options());
+    return sdk::Status::ok();
 }
 
 sdk::Status MappingTranslator::translate(sdk::Record& record) {

@@ -69,6 +69,20 @@ std::string redact_uri_secrets(std::string message, const std::string& uri) {
     return message;
 }
 
+mongoc_uri_t* parse_uri(const std::string& uri, std::string& problem) {
+    ensure_driver_initialized();  // its log handler, so the parser's warnings reach no terminal
+    bson_error_t error;
+    mongoc_uri_t* parsed = mongoc_uri_new_with_error(uri.c_str(), &error);
+    if (parsed == nullptr) problem = redact_uri_secrets("not a valid MongoDB URI: " + std::string(error.message), uri);
+    return parsed;
+}
+
+std::string uri_problem(const std::string& uri) {
+    std::string problem;
+    mongoc_uri_destroy(parse_uri(uri, problem));
+    return problem;
+}
+
 std::string endpoint_of(const mongoc_uri_t* uri) {
     if (const char* srv = mongoc_uri_get_srv_hostname(uri)) return srv;
     std::string out;
@@ -115,12 +129,9 @@ sdk::Status classify_error(const bson_error_t& error, const std::string& prefix)
 }
 
 sdk::Status Client::create(const CommonConfig& config, sdk::Logger& log, std::unique_ptr<Client>& out) {
-    ensure_driver_initialized();
-    bson_error_t error;
-    mongoc_uri_t* uri = mongoc_uri_new_with_error(config.uri.c_str(), &error);
-    if (uri == nullptr)
-        return sdk::Status::fatal(
-            redact_uri_secrets("mongodb: invalid uri: " + std::string(error.message), config.uri));
+    std::string problem;
+    mongoc_uri_t* uri = parse_uri(config.uri, problem);
+    if (uri == nullptr) return sdk::Status::fatal("mongodb: uri: " + problem);
     const auto ms = static_cast<std::int32_t>(config.timeout.count());
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, ms);
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, ms);
@@ -131,6 +142,7 @@ sdk::Status Client::create(const CommonConfig& config, sdk::Logger& log, std::un
     if (!mongoc_uri_has_option(uri, MONGOC_URI_HEARTBEATFREQUENCYMS))
         mongoc_uri_set_option_as_int32(uri, MONGOC_URI_HEARTBEATFREQUENCYMS, 1000);
     std::string endpoint = endpoint_of(uri);
+    bson_error_t error;
     mongoc_client_pool_t* pool = mongoc_client_pool_new_with_error(uri, &error);
     mongoc_uri_destroy(uri);
     if (pool == nullptr)

@@ -22,6 +22,13 @@ void ensure_driver_initialized();
 // `message` with the URI and its password (raw and percent-decoded) replaced by "***".
 std::string redact_uri_secrets(std::string message, const std::string& uri);
 
+// The parsed URI, or nullptr with `problem` set ("not a valid MongoDB URI: ...", never
+// its password). The caller destroys it.
+mongoc_uri_t* parse_uri(const std::string& uri, std::string& problem);
+
+// Why the URI cannot be used, or empty: the config check behind `junction validate`.
+std::string uri_problem(const std::string& uri);
+
 // "host:port" (comma-separated for several hosts) for log lines and errors.
 std::string endpoint_of(const mongoc_uri_t* uri);
 

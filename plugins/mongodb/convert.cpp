@@ -6,8 +6,8 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include "common/iso8601.hpp"
+#include <junction/sdk/iso8601.hpp>
+#include <junction/sdk/json_text.hpp>
 
 namespace junction::mongodb {
 namespace {
@@ -43,7 +43,7 @@ std::optional<std::string> append_wrapper(bson_t* out, const char* key, int key_
     bson_t parsed;
     bson_error_t error;
     if (!bson_init_from_json(&parsed, text.c_str(), static_cast<ssize_t>(text.size()), &error))
-        return std::string(error.message) + " in " + json::serialize(o);
+        return std::string(error.message) + " in " + sdk::to_json_text(o);
     bson_iter_t iter;
     if (bson_iter_init_find(&iter, &parsed, "v")) bson_append_value(out, key, key_len, bson_iter_value(&iter));
     bson_destroy(&parsed);
@@ -72,8 +72,8 @@ std::optional<std::string> append_value(bson_t* out, const char* key, int key_le
             bson_append_null(out, key, key_len);
             return std::nullopt;
         }
-        const auto ms = v.is_string() ? common::parse_iso8601_ms(v.get_string()) : std::nullopt;
-        if (!ms) return "field '" + path + "': not an ISO 8601 date-time with a UTC offset: " + json::serialize(v);
+        const auto ms = v.is_string() ? sdk::parse_iso8601_ms(v.get_string()) : std::nullopt;
+        if (!ms) return "field '" + path + "': not an ISO 8601 date-time with a UTC offset: " + sdk::to_json_text(v);
         bson_append_date_time(out, key, key_len, *ms);
         return std::nullopt;
     }
@@ -185,7 +185,7 @@ boost::json::value bson_value_to_json(const bson_iter_t* iter) {
             return json::string(hex);
         }
         case BSON_TYPE_DATE_TIME:
-            return json::string(common::format_iso8601_ms(bson_iter_date_time(iter)));
+            return json::string(sdk::format_iso8601_ms(bson_iter_date_time(iter)));
         case BSON_TYPE_DOCUMENT: {
             json::object out;
             bson_iter_t child;
@@ -222,20 +222,31 @@ std::optional<std::string> extended_json_to_bson(const boost::json::object& obje
     return err;
 }
 
+namespace {
+
+json::value substitute(const json::value& v, std::int64_t now_ms, const std::string& reason) {
+    if (v.is_string()) {
+        if (v.get_string() == "$now")
+            return json::object{{"$date", json::object{{"$numberLong", std::to_string(now_ms)}}}};
+        if (v.get_string() == "$reason") return json::value(reason);
+    } else if (v.is_object()) {
+        return substitute_placeholders(v.get_object(), now_ms, reason);
+    } else if (v.is_array()) {
+        json::array out;
+        for (const auto& e : v.get_array())
+            out.push_back(substitute(e, now_ms, reason));
+        return out;
+    }
+    return v;
+}
+
+}  // namespace
+
 boost::json::object substitute_placeholders(const boost::json::object& object, std::int64_t now_ms,
                                             const std::string& reason) {
     json::object out;
-    for (const auto& field : object) {
-        const auto& v = field.value();
-        if (v.is_string() && v.get_string() == "$now")
-            out[field.key()] = json::object{{"$date", json::object{{"$numberLong", std::to_string(now_ms)}}}};
-        else if (v.is_string() && v.get_string() == "$reason")
-            out[field.key()] = reason;
-        else if (v.is_object())
-            out[field.key()] = substitute_placeholders(v.get_object(), now_ms, reason);
-        else
-            out[field.key()] = v;
-    }
+    for (const auto& field : object)
+        out[field.key()] = substitute(field.value(), now_ms, reason);
     return out;
 }
 

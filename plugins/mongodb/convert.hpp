@@ -32,7 +32,8 @@ boost::json::value bson_value_to_json(const bson_iter_t* iter);
 // `out` is initialized here. Returns an error, or nothing with `out` filled.
 std::optional<std::string> extended_json_to_bson(const boost::json::object& object, bson_t* out);
 
-// Replaces string values "$now" (by {"$date": now}) and "$reason" (by reason) at any depth.
+// Replaces string values "$now" (by {"$date": now}) and "$reason" (by reason) at any depth,
+// in nested objects and arrays.
 boost::json::object substitute_placeholders(const boost::json::object& object, std::int64_t now_ms,
                                             const std::string& reason);
 

@@ -1,8 +1,15 @@
 #include "mongodb_config.hpp"
 
+#include <boost/json/serialize.hpp>
+#include <junction/sdk/json_path.hpp>
+
+#include "client.hpp"
+#include "convert.hpp"
+
 namespace junction::mongodb {
 namespace {
 
+namespace json = boost::json;
 using sdk::OptionSpec;
 using sdk::OptionType;
 
@@ -31,23 +38,69 @@ sdk::OptionSchema common_options() {
          .description = "server selection, connect and socket timeout of every call, in milliseconds"},
         {.name = "date_fields",
          .type = OptionType::string_list,
-         .default_value = boost::json::array{},
+         .default_value = json::array{},
          .description = "payload fields (dotted paths) held as ISO 8601 strings in records and as BSON dates in "
                         "MongoDB"},
     };
 }
 
-sdk::Status parse_common(const sdk::Options& options, CommonConfig& out) {
-    out.uri = options.get_string("uri");
-    out.database = options.get_string("database");
-    out.collection = options.get_string("collection");
-    out.timeout = std::chrono::milliseconds(options.get_int("timeout_ms", 5000));
-    out.date_fields = options.get_strings("date_fields");
-    if (out.database.empty() || out.collection.empty())
-        return sdk::Status::fatal("mongodb: options 'database' and 'collection' must not be empty");
-    for (const auto& f : out.date_fields)
-        if (f.empty()) return sdk::Status::fatal("mongodb: option 'date_fields' holds an empty field name");
-    return sdk::Status::ok();
+std::string json_quoted(std::string_view s) {
+    return json::serialize(json::string_view(s.data(), s.size()));
+}
+
+// The reader vocabulary's refusal of a field name, worded as the docstore plugin does.
+std::string field_problem(const std::string& where, std::string_view name) {
+    if (sdk::is_valid_path(name)) return {};
+    return where + ": " + json_quoted(name) +
+           " is not a field path: " + (name.empty() ? "it is empty" : "it has an empty segment");
+}
+
+std::string list_problem(const std::vector<std::string>& fields, const std::string& name) {
+    for (std::size_t i = 0; i < fields.size(); ++i)
+        if (auto p = field_problem(name + "[" + std::to_string(i) + "]", fields[i]); !p.empty()) return p;
+    return {};
+}
+
+// "a" and "a.b" touch each other: setting one changes the other.
+bool touches(std::string_view a, std::string_view b) {
+    const auto prefix = [](std::string_view p, std::string_view of) {
+        return of.size() > p.size() && of.starts_with(p) && of[p.size()] == '.';
+    };
+    return a == b || prefix(a, b) || prefix(b, a);
+}
+
+// ack_set / reject_set: field names, none that would change the document's _id or the
+// field its records are keyed by, and values MongoDB takes as a $set.
+std::string marks_problem(const sdk::Options& options, const std::string& name, const std::string& key_field) {
+    const auto set = options.get_object(name);
+    for (const auto& [field, value] : set) {
+        if (auto p = field_problem(name, field); !p.empty()) return p;
+        if (touches(field, "_id")) return name + ": " + json_quoted(field) + " would overwrite the document's _id";
+        if (touches(field, key_field))
+            return name + ": " + json_quoted(field) + " would overwrite the key field " + json_quoted(key_field) +
+                   " (key_field)";
+    }
+    bson_t probe;
+    const auto err = extended_json_to_bson(substitute_placeholders(set, 0, ""), &probe);
+    bson_destroy(&probe);
+    return err ? name + ": not a valid MongoDB document: " + *err : std::string();
+}
+
+std::string common_problem(const sdk::Options& options) {
+    if (auto p = uri_problem(options.get_string("uri")); !p.empty()) return "uri: " + p;
+    return list_problem(options.get_strings("date_fields"), "date_fields");
+}
+
+sdk::Status refused(std::string problem) {
+    return problem.empty() ? sdk::Status::ok() : sdk::Status::fatal(std::move(problem));
+}
+
+CommonConfig common_config(const sdk::Options& options) {
+    return {.uri = options.get_string("uri"),
+            .database = options.get_string("database"),
+            .collection = options.get_string("collection"),
+            .timeout = std::chrono::milliseconds(options.get_int("timeout_ms")),
+            .date_fields = options.get_strings("date_fields")};
 }
 
 }  // namespace
@@ -56,27 +109,32 @@ sdk::OptionSchema reader_options() {
     auto schema = common_options();
     schema.push_back({.name = "filter",
                       .type = OptionType::object,
-                      .default_value = boost::json::object{},
+                      .default_value = json::object{},
                       .description = "MongoDB query (Extended JSON) selecting the documents to read, e.g. "
                                      "{\"isSynced\": {\"$ne\": true}}"});
     schema.push_back({.name = "ack_set",
-                      .type = OptionType::object,
-                      .default_value = boost::json::object{},
-                      .description = "$set applied by _id once a record is written; the string \"$now\" is the "
-                                     "current time as a BSON date"});
+                      .type = OptionType::map,
+                      .default_value = json::object{},
+                      .description = "fields (dotted paths) $set by _id once a record is written; the string "
+                                     "\"$now\" at any depth is the time, as a BSON date",
+                      .items = {{.type = OptionType::any}}});
     schema.push_back({.name = "reject_set",
-                      .type = OptionType::object,
-                      .default_value = boost::json::object{},
-                      .description = "$set applied by _id once a record is rejected; \"$reason\" is the reason, "
-                                     "\"$now\" the current time"});
+                      .type = OptionType::map,
+                      .default_value = json::object{},
+                      .description = "fields $set by _id once a record is rejected; \"$reason\" at any depth is the "
+                                     "reason, \"$now\" the time",
+                      .items = {{.type = OptionType::any}}});
     schema.push_back({.name = "key_field",
                       .type = OptionType::string,
                       .default_value = "_id",
-                      .description = "document field that becomes the record's key"});
+                      .min = 1,
+                      .description = "document field (a dotted path) that becomes the record's key"});
     schema.push_back({.name = "sort",
                       .type = OptionType::string,
                       .default_value = "_id",
-                      .description = "field the documents are read in order of (ascending; ties by _id)"});
+                      .min = 1,
+                      .description = "field (a dotted path) the documents are read in order of (ascending; ties by "
+                                     "_id)"});
     return schema;
 }
 
@@ -85,33 +143,58 @@ sdk::OptionSchema writer_options() {
     schema.push_back({.name = "upsert_key",
                       .type = OptionType::string_list,
                       .required = true,
+                      .min = 1,
                       .description = "fields identifying a document, e.g. [\"number\"]: a unique index is created "
                                      "on them and every record is upserted by them"});
     return schema;
 }
 
-sdk::Status parse_reader_config(const sdk::Options& options, ReaderConfig& out) {
-    if (auto s = parse_common(options, out); !s.is_ok()) return s;
-    out.filter = options.get_object("filter");
-    out.ack_set = options.get_object("ack_set");
-    out.reject_set = options.get_object("reject_set");
-    out.key_field = options.get_string("key_field", "_id");
-    out.sort = options.get_string("sort", "_id");
-    if (out.key_field.empty() || out.sort.empty())
-        return sdk::Status::fatal("mongodb: options 'key_field' and 'sort' must not be empty");
+sdk::Status check_reader_config(const sdk::Options& options) {
+    std::string problem = common_problem(options);
+    const auto key_field = options.get_string("key_field");
+    if (problem.empty()) problem = field_problem("key_field", key_field);
+    if (problem.empty()) problem = field_problem("sort", options.get_string("sort"));
+    if (problem.empty()) problem = marks_problem(options, "ack_set", key_field);
+    if (problem.empty()) problem = marks_problem(options, "reject_set", key_field);
+    if (problem.empty()) {
+        bson_t filter;
+        if (auto err = extended_json_to_bson(options.get_object("filter"), &filter))
+            problem = "filter: not a valid MongoDB query: " + *err;
+        bson_destroy(&filter);
+    }
+    return refused(std::move(problem));
+}
+
+sdk::Status check_writer_config(const sdk::Options& options) {
+    if (auto p = common_problem(options); !p.empty()) return refused(std::move(p));
+    const auto keys = options.get_strings("upsert_key");
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const std::string where = "upsert_key[" + std::to_string(i) + "]";
+        if (auto p = field_problem(where, keys[i]); !p.empty()) return refused(std::move(p));
+        if (keys[i] == "_id")
+            return refused(where +
+                           ": _id cannot be an upsert key: the store gives each document its own; name "
+                           "the business key, e.g. [\"number\"]");
+    }
     return sdk::Status::ok();
 }
 
-sdk::Status parse_writer_config(const sdk::Options& options, WriterConfig& out) {
-    if (auto s = parse_common(options, out); !s.is_ok()) return s;
-    out.upsert_key = options.get_strings("upsert_key");
-    if (out.upsert_key.empty())
-        return sdk::Status::fatal("mongodb: option 'upsert_key' needs at least one field, e.g. [\"number\"]");
-    for (const auto& f : out.upsert_key)
-        if (f.empty() || f == "_id")
-            return sdk::Status::fatal("mongodb: option 'upsert_key' holds '" + f +
-                                      "'; name business key fields (not _id)");
-    return sdk::Status::ok();
+ReaderConfig reader_config(const sdk::Options& options) {
+    ReaderConfig config;
+    static_cast<CommonConfig&>(config) = common_config(options);
+    config.filter = options.get_object("filter");
+    config.ack_set = options.get_object("ack_set");
+    config.reject_set = options.get_object("reject_set");
+    config.key_field = options.get_string("key_field");
+    config.sort = options.get_string("sort");
+    return config;
+}
+
+WriterConfig writer_config(const sdk::Options& options) {
+    WriterConfig config;
+    static_cast<CommonConfig&>(config) = common_config(options);
+    config.upsert_key = options.get_strings("upsert_key");
+    return config;
 }
 
 }  // namespace junction::mongodb

@@ -1,5 +1,6 @@
-// The mongodb plugin's options (the same names as the embedded docstore plugin's, with
-// `uri` for `path`) and the typed configuration its reader and writer run with.
+// The mongodb plugin's options (the same names, defaults and meaning as the embedded
+// docstore plugin's, with `uri` for `path`), the checks the schemas cannot express, and
+// the typed configuration its reader and writer run with.
 #pragma once
 
 #include <chrono>
@@ -7,7 +8,8 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
-#include <junction/sdk/sdk.hpp>
+#include <junction/sdk/options.hpp>
+#include <junction/sdk/status.hpp>
 
 namespace junction::mongodb {
 
@@ -15,7 +17,7 @@ struct CommonConfig {
     std::string uri;  // secret: may hold a password
     std::string database;
     std::string collection;
-    std::chrono::milliseconds timeout{5000};
+    std::chrono::milliseconds timeout;
     std::vector<std::string> date_fields;
 };
 
@@ -23,8 +25,8 @@ struct ReaderConfig : CommonConfig {
     boost::json::object filter;
     boost::json::object ack_set;
     boost::json::object reject_set;
-    std::string key_field = "_id";
-    std::string sort = "_id";
+    std::string key_field;
+    std::string sort;
 };
 
 struct WriterConfig : CommonConfig {
@@ -34,9 +36,14 @@ struct WriterConfig : CommonConfig {
 sdk::OptionSchema reader_options();
 sdk::OptionSchema writer_options();
 
-// Typed configs from validated options; a fatal status for what the schema cannot say
-// (an empty upsert_key, an empty field name).
-sdk::Status parse_reader_config(const sdk::Options& options, ReaderConfig& out);
-sdk::Status parse_writer_config(const sdk::Options& options, WriterConfig& out);
+// What the schemas cannot say, on validated options: ok, or fatal with one line that
+// starts with the option ("upsert_key[0]: ...") and never holds the uri's password. The
+// factory's check_options(), so `junction validate` refuses it before any open().
+sdk::Status check_reader_config(const sdk::Options& options);
+sdk::Status check_writer_config(const sdk::Options& options);
+
+// The typed configs of options validated and checked by the host.
+ReaderConfig reader_config(const sdk::Options& options);
+WriterConfig writer_config(const sdk::Options& options);
 
 }  // namespace junction::mongodb

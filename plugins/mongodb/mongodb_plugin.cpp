@@ -30,6 +30,11 @@ public:
         if (kind == sdk::Kind::writer) return std::make_unique<MongoWriter>();
         return nullptr;
     }
+    // What the schemas cannot say (the URI's syntax, field names, a filter that does not
+    // convert, marks that would overwrite a key), so that `junction validate` refuses it first.
+    [[nodiscard]] sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const override {
+        return kind == sdk::Kind::reader ? check_reader_config(options) : check_writer_config(options);
+    }
 };
 
 }  // namespace junction::mongodb

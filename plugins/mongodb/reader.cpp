@@ -2,8 +2,6 @@
 
 #include <chrono>
 
-#include <boost/json/serialize.hpp>
-
 #include "convert.hpp"
 
 namespace junction::mongodb {
@@ -19,15 +17,12 @@ struct BulkGuard {
     ~BulkGuard() { mongoc_bulk_operation_destroy(bulk); }
 };
 
-std::int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
+// The key field's value as text: a string as it is, anything else as compact JSON
+// (as the docstore reader does).
 std::string key_text(const boost::json::value* v) {
     if (v == nullptr || v->is_null()) return {};
     if (v->is_string()) return std::string(v->get_string());
-    return boost::json::serialize(*v);
+    return sdk::to_json_text(*v);
 }
 
 // The $set document for one acknowledgement, or an error for an invalid expression.
@@ -54,19 +49,11 @@ MongoReader::~MongoReader() {
 
 sdk::Status MongoReader::open(sdk::Context& context) {
     context_ = &context;
-    if (auto s = parse_reader_config(context.options(), config_); !s.is_ok()) return s;
+    config_ = reader_config(context.options());
     bson_destroy(&filter_);
+    // check_reader_config() refused a filter that does not convert before open().
     if (auto err = extended_json_to_bson(config_.filter, &filter_))
-        return sdk::Status::fatal("mongodb: option 'filter' is not a valid query: " + *err);
-    for (const auto* set : {&config_.ack_set, &config_.reject_set}) {
-        bson_t probe = BSON_INITIALIZER;
-        auto err = set_document(*set, 0, "", &probe);
-        bson_destroy(&probe);
-        if (err)
-            return sdk::Status::fatal(std::string("mongodb: option '") +
-                                      (set == &config_.ack_set ? "ack_set" : "reject_set") +
-                                      "' is not a valid document: " + *err);
-    }
+        return sdk::Status::fatal("mongodb: filter: not a valid MongoDB query: " + *err);
     if (auto s = Client::create(config_, context.log(), client_); !s.is_ok()) return s;
     if (auto s = client_->ping(); !s.is_ok()) return s;
     source_ = "mongodb:" + config_.database + "." + config_.collection;
@@ -79,7 +66,7 @@ sdk::Status MongoReader::open(sdk::Context& context) {
         !append_id_from_position(*committed, "_id", &last_))
         context.log().warn("mongodb reader: ignoring a committed position that is not an _id: " + *committed);
     context.log().debug("mongodb reader: " + client_->endpoint() + " " + config_.database + "." + config_.collection +
-                        ", filter " + boost::json::serialize(config_.filter));
+                        ", filter " + sdk::to_json_text(config_.filter));
     return sdk::Status::ok();
 }
 
@@ -152,7 +139,7 @@ sdk::Status MongoReader::read(sdk::Batch& out, std::size_t max_records, bool& en
     const std::size_t first = out.size();
     bson_t last = BSON_INITIALIZER;
     const bson_t* doc = nullptr;
-    const auto received = std::chrono::system_clock::now();
+    const auto received = context_->clock().now();
     while (mongoc_cursor_next(cursor.cursor, &doc)) {
         sdk::Record record;
         record.payload = bson_to_json(doc);
@@ -166,7 +153,7 @@ sdk::Status MongoReader::read(sdk::Batch& out, std::size_t max_records, bool& en
                 bson_append_value(&last, "sort", 4, bson_iter_value(&sort_value));
             bson_append_value(&last, "_id", 3, bson_iter_value(&id));
         }
-        record.meta.key = key_text(record.payload.if_contains(config_.key_field));
+        record.meta.key = key_text(sdk::find_path(record.payload, config_.key_field));
         record.meta.source = source_;
         record.meta.received_at = received;
         out.push_back(std::move(record));
@@ -190,7 +177,8 @@ sdk::Status MongoReader::read(sdk::Batch& out, std::size_t max_records, bool& en
 sdk::Status MongoReader::acknowledge(const sdk::Acknowledgements& acks) {
     if (config_.ack_set.empty() && config_.reject_set.empty()) return sdk::Status::ok();
     if (!client_) return sdk::Status::fatal("mongodb reader: acknowledge() before a successful open()");
-    const std::int64_t now = now_ms();
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(context_->clock().now().time_since_epoch()).count();
     Client::Lease lease(*client_);
     bson_t bulk_opts = BSON_INITIALIZER;
     BSON_APPEND_BOOL(&bulk_opts, "ordered", false);

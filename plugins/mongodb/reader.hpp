@@ -1,6 +1,7 @@
 // The mongodb reader: the documents matching `filter`, in pages ordered by `sort` then
 // _id (keyset paging, so documents changed by acknowledgements never shift a page), as
 // JSON records. acknowledge() applies ack_set / reject_set to each document by _id.
+// Behaves as the docstore reader (tests/plugins/reader_conformance.hpp holds both to it).
 #pragma once
 
 #include <atomic>
@@ -29,7 +30,7 @@ public:
 private:
     void build_query(bson_t* query) const;
 
-    ReaderConfig config_;
+    ReaderConfig config_{};
     std::unique_ptr<Client> client_;
     bson_t filter_;
     bson_t last_;  // {"sort": <value>, "_id": <value>} of the last document read; empty at the start

@@ -5,20 +5,6 @@
 namespace junction::mongodb {
 namespace {
 
-// The value at a dotted path of a JSON object, or nullptr when absent.
-const boost::json::value* find_path(const boost::json::object& object, const std::string& path) {
-    const boost::json::object* current = &object;
-    std::size_t start = 0;
-    for (;;) {
-        const auto dot = path.find('.', start);
-        const auto* v = current->if_contains(std::string_view(path).substr(start, dot - start));
-        if (v == nullptr || dot == std::string::npos) return v;
-        if (!v->is_object()) return nullptr;
-        current = &v->get_object();
-        start = dot + 1;
-    }
-}
-
 std::string index_name(const std::vector<std::string>& keys) {
     std::string name;
     for (const auto& k : keys)
@@ -34,7 +20,7 @@ struct BulkGuard {
 }  // namespace
 
 sdk::Status MongoWriter::open(sdk::Context& context) {
-    if (auto s = parse_writer_config(context.options(), config_); !s.is_ok()) return s;
+    config_ = writer_config(context.options());
     if (auto s = Client::create(config_, context.log(), client_); !s.is_ok()) return s;
     if (auto s = client_->ping(); !s.is_ok()) return s;
     if (auto s = ensure_unique_index(); !s.is_ok()) return s;
@@ -92,7 +78,7 @@ sdk::Status MongoWriter::write(std::span<const sdk::Record> batch, std::vector<s
         const auto& payload = batch[i].payload;
         std::string missing;
         for (const auto& k : config_.upsert_key) {
-            const auto* v = find_path(payload, k);
+            const auto* v = sdk::find_path(payload, k);
             if (v == nullptr || v->is_null()) {
                 missing = k;
                 break;

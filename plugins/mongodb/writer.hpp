@@ -21,7 +21,7 @@ public:
 private:
     sdk::Status ensure_unique_index();
 
-    WriterConfig config_;
+    WriterConfig config_{};
     std::unique_ptr<Client> client_;
 };
 

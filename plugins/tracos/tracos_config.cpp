@@ -14,14 +14,7 @@ sdk::OptionSchema translator_options() {
 }
 
 sdk::Status parse_config(const sdk::Options& options, TracosConfig& config) {
-    const auto direction = options.get_string("direction");
-    if (direction == "to_tracos")
-        config.direction = Direction::to_tracos;
-    else if (direction == "to_customer")
-        config.direction = Direction::to_customer;
-    else
-        return sdk::Status::fatal("tracos: option direction must be to_tracos or to_customer, got \"" + direction +
-                                  "\"");
+    config.direction = options.get_string("direction") == "to_customer" ? Direction::to_customer : Direction::to_tracos;
     return sdk::Status::ok();
 }
 

@@ -8,17 +8,16 @@
 #include <string_view>
 #include <utility>
 
-#include <boost/json/serialize.hpp>
-
-#include "common/iso8601.hpp"
-#include "common/json_path.hpp"
+#include <junction/sdk/iso8601.hpp>
+#include <junction/sdk/json_text.hpp>
+#include <junction/sdk/json_types.hpp>
 
 namespace junction::tracos {
 
 namespace json = boost::json;
-using common::format_iso8601_ms;
-using common::json_type_name;
-using common::parse_iso8601_ms;
+using sdk::format_iso8601_ms;
+using sdk::json_type_name;
+using sdk::parse_iso8601_ms;
 
 namespace {
 
@@ -38,7 +37,7 @@ private:
 
 // Quoted and cut short, so a huge bad value cannot flood a log line.
 std::string quoted(const json::value& v) {
-    std::string s = json::serialize(v);
+    std::string s = sdk::to_json_text(v);
     if (s.size() > 80) s = s.substr(0, 77) + "...";
     return s;
 }

@@ -39,7 +39,7 @@ TEST_CASE("validate runs the plugin's own checks: a files writer without file_na
         "writer": {"plugin": "files", "options": {"dir": "out"}}}]})");
     auto r = run(sh_quote(JUNCTION_BIN) + " validate " + sh_quote((dir / "c.json").string()));
     CHECK(r.exit_code == 3);
-    CHECK(r.err.find("pipelines[0].writer.options: files: option file_name is required for format object") !=
+    CHECK(r.err.find("pipelines[0].writer.options.file_name: required for format object, e.g. \"{orderNo}.json\"") !=
           std::string::npos);
 }
 

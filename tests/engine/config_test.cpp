@@ -160,3 +160,22 @@ TEST_CASE("a key given twice in one object is an error with its path, not last-w
     parse_config(minimal, "c.json", errors, env_of({{"OUT", "o"}}));  // same names in different objects are fine
     CHECK(errors.empty());
 }
+
+TEST_CASE("a check_options refusal naming an option is placed under it; any other stays under options") {
+    const sdk::OptionSchema schema = {{.name = "upsert_key", .type = sdk::OptionType::string_list},
+                                      {.name = "ack_set", .type = sdk::OptionType::map}};
+    const std::string at = "pipelines[0].writer.options";
+    CHECK(check_options_error(schema, at, "upsert_key: needs at least one field").line() ==
+          "pipelines[0].writer.options.upsert_key: needs at least one field");
+    CHECK(check_options_error(schema, at, "upsert_key[1]: \"_id\" is not a business key").line() ==
+          "pipelines[0].writer.options.upsert_key[1]: \"_id\" is not a business key");
+    CHECK(check_options_error(schema, at, "ack_set.number: would overwrite the key").line() ==
+          "pipelines[0].writer.options.ack_set.number: would overwrite the key");
+    // Not an option of this component, prose, or no "name: " at all: the message is kept whole.
+    CHECK(check_options_error(schema, at, "colour: is not declared").line() ==
+          "pipelines[0].writer.options: colour: is not declared");
+    CHECK(check_options_error(schema, at, "option upsert_key: too short").line() ==
+          "pipelines[0].writer.options: option upsert_key: too short");
+    CHECK(check_options_error(schema, at, "the options contradict each other").line() ==
+          "pipelines[0].writer.options: the options contradict each other");
+}

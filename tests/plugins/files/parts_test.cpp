@@ -42,6 +42,7 @@ TEST_CASE("template: malformed templates are refused with the reason") {
     CHECK(t.parse("{orderNo.json") == "unclosed '{' in \"{orderNo.json\"");
     CHECK(t.parse("{}.json") == "empty placeholder {} in \"{}.json\"");
     CHECK(t.parse("a/{x}.json").find("no '/' or '..'") != std::string::npos);
+    CHECK(t.parse("{a..b}.json") == "placeholder {a..b} is not a field path: it has an empty segment");
 }
 
 TEST_CASE("template: a value that would make a hidden file is prefixed") {
@@ -77,24 +78,6 @@ TEST_CASE("numbered names keep the extension") {
     CHECK(numbered_name("12.json", 3) == "12-3.json");
     CHECK(numbered_name("noext", 1) == "noext-1");
     CHECK(numbered_name(".hidden", 1) == ".hidden-1");
-}
-
-TEST_CASE("reader config: defaults and relative folders") {
-    ReaderConfig c;
-    REQUIRE(parse_reader_config(junction::sdk::Options(json::object{{"dir", "in"}}), "/base", c).is_ok());
-    CHECK(c.dir == "/base/in");
-    CHECK(c.processed_dir == "/base/in/processed");
-    CHECK(c.quarantine_dir == "/base/in/quarantine");
-    CHECK(c.pattern == "*.json");
-    CHECK(c.after == AfterRead::move);
-    CHECK(c.format == FileFormat::auto_detect);
-    CHECK(c.settle_ms == 0);
-}
-
-TEST_CASE("reader config: an unknown after value is refused naming the option") {
-    ReaderConfig c;
-    const auto s = parse_reader_config(junction::sdk::Options(json::object{{"dir", "in"}, {"after", "shred"}}), "/", c);
-    CHECK(s.message() == "files: option after must be move, delete or keep, got \"shred\"");
 }
 
 TEST_CASE("schemas: every option is declared with a description") {

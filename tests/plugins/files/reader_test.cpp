@@ -205,7 +205,8 @@ TEST_CASE("reader: an empty folder ends the run with no records") {
 
 TEST_CASE("reader: a folder that does not exist is created, and the run reads nothing") {
     TempDir dir;
-    TestContext ctx(json::object{{"dir", (dir / "missing" / "inbound").string()}});
+    TestContext ctx(
+        with_defaults(junction::files::reader_options(), {{"dir", (dir / "missing" / "inbound").string()}}));
     FilesReader reader;
     REQUIRE(reader.open(ctx).is_ok());
     CHECK(fs::is_directory(dir / "missing" / "inbound"));
@@ -219,18 +220,19 @@ TEST_CASE("reader: a folder that does not exist is created, and the run reads no
 TEST_CASE("reader: a path that is a file, not a folder, is a fatal error naming it") {
     TempDir dir;
     write_text(dir / "plain", "x");
-    TestContext ctx(json::object{{"dir", (dir / "plain").string()}});
+    TestContext ctx(with_defaults(junction::files::reader_options(), {{"dir", (dir / "plain").string()}}));
     FilesReader reader;
     const auto s = reader.open(ctx);
     CHECK(s.code() == junction::sdk::Code::fatal);
     CHECK(s.message().find("plain is not a folder") != std::string::npos);
 }
 
-TEST_CASE("reader: a relative dir resolves against the config's folder") {
+TEST_CASE("reader: a relative dir is resolved by the host against the config's folder") {
     TempDir dir;
     fs::create_directory(dir / "in");
     write_text(dir / "in" / "1.json", "{}");
-    TestContext ctx(json::object{{"dir", "in"}, {"after", "keep"}}, dir.path().string());
+    TestContext ctx(junction::files::reader_options(), {{"dir", "in"}, {"after", "keep"}}, dir.path().string());
+    CHECK(ctx.options().get_string("dir") == (dir / "in").string());
     FilesReader reader;
     REQUIRE(reader.open(ctx).is_ok());
     CHECK(read_all(reader).size() == 1);

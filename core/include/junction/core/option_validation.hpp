@@ -24,6 +24,14 @@ sdk::Options validate_options(const sdk::OptionSchema& schema, const boost::json
                               const std::string& path, const std::filesystem::path& base_dir,
                               std::vector<ConfigError>& errors);
 
+// A refusal from a plugin's check_options() as a config error. A message that starts
+// with one of the component's options and ": " ("upsert_key: ...", "ack_set.n: ...",
+// "upsert_key[1]: ...") is placed under that option, as the schema's own errors are:
+// "pipelines[0].writer.options.upsert_key: ...". Any other message stays under
+// `options_path` whole.
+ConfigError check_options_error(const sdk::OptionSchema& schema, const std::string& options_path,
+                                const std::string& message);
+
 // The options with every secret value, at any depth, replaced by "***".
 boost::json::object redact(const sdk::OptionSchema& schema, const boost::json::object& options);
 

@@ -45,8 +45,8 @@ struct ComponentInfo {
     Kind kind = Kind::reader;
     std::string description = {};
     OptionSchema options = {};
-    bool thread_safe = false;  // translators: may be called from several workers at once
-    bool redelivers = false;   // readers: can take a record back (Outcome::released), as a queue can
+    bool thread_safe = false;        // translators: may be called from several workers at once
+    bool redelivers = false;         // readers: can take a record back (Outcome::released), as a queue can
     boost::json::object extra = {};  // room to grow without an ABI break
 };
 
@@ -74,8 +74,9 @@ public:
     virtual std::unique_ptr<Component> create(Kind kind) = 0;
     // Checks beyond the declared schema (options that depend on one another, a URI's
     // syntax), on options already validated against it. `junction validate` and the
-    // engine call it before any open(). Return ok, or fatal with one line that names the
-    // option.
+    // engine call it before any open(). Return ok, or fatal with one line that starts
+    // with the option's path and ": " ("upsert_key[0]: _id cannot be an upsert key"): the
+    // host shows it under that option, "pipelines[0].writer.options.upsert_key[0]: ...".
     [[nodiscard]] virtual Status check_options(Kind kind, const Options& options) const {
         (void)kind;
         (void)options;
