@@ -192,7 +192,7 @@ junction validate "$run_dir/bad.json" >"$work/bad.out" 2>&1
 rc=$?
 set -e
 [[ $rc == 3 ]] || { cat "$work/bad.out" >&2; fail "validate accepted done_dir with after: delete (exit $rc)"; }
-grep -q 'pipelines\[0\].reader.options: done_dir: only used with after: move, and after is delete' "$work/bad.out" \
+grep -q 'pipelines\[0\].reader.options.done_dir: only used with after: move, and after is delete' "$work/bad.out" \
   || { cat "$work/bad.out" >&2; fail "validate did not show the plugin's check_options message"; }
 
 echo "sdk_install_test: OK in ${SECONDS}s (csvdir: unit tests, resume after $written1 committed, 2 files released," \
