@@ -140,7 +140,8 @@ TEST_CASE_TEMPLATE_DEFINE("reader conformance: the shared options have the same 
         CHECK(s.default_value == "_id");
         CHECK(s.min == 1);
     }
-    const auto& upsert_key = test::conformance::spec(backend.writer_schema(), "upsert_key");
+    const auto writer = backend.writer_schema();
+    const auto& upsert_key = test::conformance::spec(writer, "upsert_key");
     CHECK(upsert_key.type == OptionType::string_list);
     CHECK(upsert_key.required);
     CHECK(upsert_key.min == 1);
