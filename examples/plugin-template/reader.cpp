@@ -133,8 +133,7 @@ sdk::Status CsvReader::read(sdk::Batch& out, std::size_t max_records, bool& end_
         }
         if (line.empty()) continue;
 
-        // The payload lives on the batch's memory if the engine offers one.
-        sdk::Record record{.payload = boost::json::object(out.storage), .meta = {}};
+        sdk::Record record;
         record.meta.partition = file.name;
         record.meta.position = std::to_string(file.offset);  // resume after this line
         record.meta.source = file.name + "@" + std::to_string(start);

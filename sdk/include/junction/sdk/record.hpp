@@ -7,7 +7,6 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
-#include <boost/json/storage_ptr.hpp>
 
 namespace junction::sdk {
 
@@ -38,14 +37,13 @@ struct Record {
     RecordMeta meta;
 };
 
-// The records of one read(), in read order. `storage` is the memory resource the engine
-// offers for this batch's payloads (the default heap when it offers none): a reader may
-// build payloads on it (boost::json::object(batch.storage)); every payload holds its own
-// reference, so the memory lives as long as the last record that uses it.
+// The records of one read(), in read order. A class, not an alias, so the SDK can give it
+// member functions without touching plugins' code. There is no per-batch memory resource:
+// one was measured on the host's benchmarks and did not pay; a payload may still live on a
+// plugin's own boost::json::storage_ptr, which travels with the value.
 class Batch : public std::vector<Record> {
 public:
     using std::vector<Record>::vector;
-    boost::json::storage_ptr storage = {};
 };
 
 }  // namespace junction::sdk
