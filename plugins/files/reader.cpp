@@ -38,9 +38,17 @@ std::string now_iso() {
 }  // namespace
 
 std::string make_position(const FileIdentity& file, std::uint64_t offset) {
-    char fp[17];
-    std::snprintf(fp, sizeof fp, "%016llx", static_cast<unsigned long long>(file.fingerprint(offset)));
-    return std::to_string(file.inode) + ":" + fp + ":" + std::to_string(offset);
+    char buf[64];  // two 20-digit decimals, 16 hex digits and two colons
+    char* end = buf + sizeof buf;
+    char* p = std::to_chars(buf, end, file.inode).ptr;
+    *p++ = ':';
+    char hex[16];
+    const auto fp = file.fingerprint(offset);
+    for (int i = 15, shift = 0; i >= 0; --i, shift += 4) hex[i] = "0123456789abcdef"[(fp >> shift) & 0xf];
+    p = std::copy(hex, hex + 16, p);
+    *p++ = ':';
+    p = std::to_chars(p, end, offset).ptr;
+    return std::string(buf, p);
 }
 
 bool parse_position(std::string_view position, std::uint64_t& inode, std::uint64_t& fingerprint,
@@ -71,12 +79,15 @@ FileIdentity FileIdentity::of(const fs::path& path) {
 // FNV-1a over the file's first min(offset, head_bytes) bytes: a position is only trusted
 // for a file that still begins as the one it was taken in.
 std::uint64_t FileIdentity::fingerprint(std::uint64_t offset) const {
-    std::uint64_t h = 14695981039346656037ull;
     const auto n = std::min<std::uint64_t>({offset, head_bytes, head.size()});
+    if (n == cached_length) return cached_fingerprint;
+    std::uint64_t h = 14695981039346656037ull;
     for (std::size_t i = 0; i < n; ++i) {
         h ^= static_cast<unsigned char>(head[i]);
         h *= 1099511628211ull;
     }
+    cached_length = n;
+    cached_fingerprint = h;
     return h;
 }
 
