@@ -1,5 +1,6 @@
 #include "json_text.hpp"
 
+#include <cmath>
 #include <set>
 #include <vector>
 
@@ -93,7 +94,12 @@ struct CountingHandler {
         st.push_uint64(u);
         return true;
     }
-    bool on_double(double d, json::string_view, json::error_code&) {
+    bool on_double(double d, json::string_view, json::error_code& ec) {
+        // 1e400 would be infinity, which no JSON writer can write back: refused.
+        if (!std::isfinite(d)) {
+            ec = json::error::exponent_overflow;
+            return false;
+        }
         st.push_double(d);
         return true;
     }
@@ -237,7 +243,13 @@ bool JsonTextParser::parse(std::string_view text, json::value& out, std::string&
     refused_duplicate_ = false;
     const std::size_t used = write_some(text, false, ec);
     if (!ec && used < text.size()) ec = json::error::extra_data;
-    if (ec) return parse_json_text(text, out, error, start);  // rare: it words the error
+    if (ec) {
+        // write_some() reports how far it got; a truncated text fails at its end.
+        const auto at = position_in(text, std::min(used, text.size()), start);
+        error = "invalid JSON at line " + std::to_string(at.line) + ", column " + std::to_string(at.column) + ": " +
+                ec.message();
+        return false;
+    }
     out = release();
     if (had_duplicates(out)) {
         error = duplicate_key_error(find_duplicate_key(text));

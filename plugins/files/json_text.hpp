@@ -21,7 +21,8 @@ struct TextPosition {
 // Where byte `offset` of text is, counting lines from `start`.
 TextPosition position_in(std::string_view text, std::size_t offset, TextPosition start = {});
 
-// Parses exactly one JSON value; on failure returns false and sets error to
+// Parses exactly one JSON value, as Boost.JSON does (no duplicate-key or number-range
+// checks: format detection only asks whether a line is one JSON value); on failure returns false and sets error to
 // "invalid JSON at line L, column C: <reason>", positions counted from `start`.
 bool parse_json_text(std::string_view text, boost::json::value& out, std::string& error, TextPosition start = {});
 
@@ -43,7 +44,8 @@ public:
     JsonTextParser(const JsonTextParser&) = delete;
     JsonTextParser& operator=(const JsonTextParser&) = delete;
 
-    // One whole text. On failure, error is "invalid JSON at line L, column C: <reason>"
+    // One whole text. A number out of a double's range (1e400) is invalid here. On
+    // failure, error is "invalid JSON at line L, column C: <reason>"
     // or "duplicate key \"a.b\" (given twice in one object)", positions counted from start.
     bool parse(std::string_view text, boost::json::value& out, std::string& error, TextPosition start = {});
     // Whether the last parse() failed for a duplicate key (the JSON itself was valid).

@@ -25,6 +25,7 @@ json::object options(const TempDir& dir, std::string_view extra = "{}") {
     auto o = json::parse(extra).as_object();
     o["dir"] = dir.path().string();
     o["after"] = o.contains("after") ? o["after"] : json::value("keep");
+    if (!o.contains("pattern")) o["pattern"] = "*";
     return with_defaults(junction::files::reader_options(), std::move(o));
 }
 
@@ -260,6 +261,7 @@ TEST_CASE("encoding: invalid UTF-8, NUL bytes and 1e400 are error records") {
     REQUIRE(records.size() == 3);
     for (const auto& r : records) {
         CAPTURE(r.meta.source);
+        CAPTURE(r.meta.error);
         CHECK(r.meta.error.starts_with("invalid JSON at line 1, column "));
     }
 }
