@@ -215,7 +215,8 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
         "once", "run every pipeline to the end of its input once, then exit")(
         "pipeline", po::value<std::vector<std::string>>()->composing(), "run only this pipeline (repeatable)")(
         "test-fault", po::value<std::string>()->value_name("POINT"),
-        "for tests: exit at exit_before_commit or exit_before_ack of the first group written");
+        "for tests: exit at exit_before_commit or exit_before_ack of the first group written, or SIGKILL at "
+        "kill_before_flush");
     po::positional_options_description pos;
     pos.add("config", 1);
     po::variables_map vm;
@@ -240,8 +241,10 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
             opts.fault = Fault::exit_before_ack;
         else if (point == "exit_before_commit")
             opts.fault = Fault::exit_before_commit;
+        else if (point == "kill_before_flush")
+            opts.fault = Fault::kill_before_flush;
         else {
-            std::cerr << "junction run: --test-fault takes exit_before_commit or exit_before_ack\n";
+            std::cerr << "junction run: --test-fault takes exit_before_commit, exit_before_ack or kill_before_flush\n";
             return exit_usage;
         }
     }

@@ -1,6 +1,9 @@
 // PipelineRun: see engine_run.hpp and the lifecycle in sdk/components.hpp.
 #include "engine_run.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -314,6 +317,7 @@ sdk::Status PipelineRun::deliver(std::vector<GroupPart>& parts) {
                 for (const auto& r : part.rejected)
                     if (r.retry_after) return sdk::Status::retry(r.reason, r.retry_after);
         }
+        if (options_.fault == Fault::kill_before_flush) ::kill(::getpid(), SIGKILL);
         return writer_->flush();
     });
     write_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

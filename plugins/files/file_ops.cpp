@@ -1,11 +1,17 @@
 #include "file_ops.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>  // renameat2 (glibc 2.28+)
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <system_error>
 
 namespace junction::files {
@@ -31,6 +37,27 @@ int rename_noreplace(const fs::path& from, const fs::path& to) {
 }
 
 }  // namespace
+
+const char* file_kind(unsigned mode) noexcept {
+    switch (mode & S_IFMT) {
+        case S_IFREG:
+            return "a regular file";
+        case S_IFDIR:
+            return "a directory";
+        case S_IFIFO:
+            return "a FIFO (named pipe)";
+        case S_IFSOCK:
+            return "a socket";
+        case S_IFCHR:
+            return "a character device";
+        case S_IFBLK:
+            return "a block device";
+        case S_IFLNK:
+            return "a symbolic link";
+        default:
+            return "not a regular file";
+    }
+}
 
 std::string numbered_name(std::string_view name, unsigned n) {
     const auto dot = name.rfind('.');
@@ -95,6 +122,86 @@ int create_temp_beside(const fs::path& path, fs::path& temp) {
     }
     errno = EEXIST;
     return -1;
+}
+
+namespace {
+
+// The PID in ".<name>.<pid>.<n>.tmp", or 0 when the name is not one of ours.
+int temp_owner(std::string_view name) {
+    if (name.size() < 8 || name.front() != '.' || !name.ends_with(".tmp")) return 0;
+    name.remove_suffix(4);
+    auto digits_before_dot = [&](std::string_view& rest, std::uint64_t& out) {
+        const auto dot = rest.rfind('.');
+        if (dot == std::string_view::npos) return false;
+        const auto digits = rest.substr(dot + 1);
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+        if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size()) return false;
+        rest = rest.substr(0, dot);
+        return true;
+    };
+    std::uint64_t n = 0, pid = 0;
+    if (!digits_before_dot(name, n) || !digits_before_dot(name, pid)) return 0;
+    if (name.size() < 2 || pid == 0 || pid > 0x3fffffff) return 0;  // "." + a name at least
+    return static_cast<int>(pid);
+}
+
+double boot_time() {
+    std::ifstream in("/proc/stat");
+    for (std::string word; in >> word;)
+        if (word == "btime") {
+            double t = 0;
+            in >> t;
+            return t;
+        }
+    return 0;
+}
+
+}  // namespace
+
+double process_start_time(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // The command name (field 2) may hold spaces and parentheses: fields count from the last ')'.
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream fields(text.substr(close + 1));
+    std::string field;
+    for (int i = 3; i <= 22 && fields >> field; ++i)
+        if (i == 22) {
+            const double boot = boot_time();
+            const long ticks = ::sysconf(_SC_CLK_TCK);
+            return boot > 0 && ticks > 0 ? boot + std::stod(field) / static_cast<double>(ticks) : 0;
+        }
+    return 0;
+}
+
+std::size_t remove_orphan_temps(const fs::path& dir, std::string& error) {
+    std::size_t removed = 0;
+    std::map<int, double> started;  // pid -> start time (0: unknown); -1: no such process
+    auto start_of = [&](int pid) {
+        const auto it = started.find(pid);
+        if (it != started.end()) return it->second;
+        const bool gone = ::kill(pid, 0) != 0 && errno == ESRCH;  // EPERM: alive, someone else's
+        return started[pid] = gone ? -1.0 : process_start_time(pid);
+    };
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        const int pid = temp_owner(name);
+        if (pid == 0) continue;
+        struct stat st {};
+        if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        const double start = start_of(pid);
+        // Whole seconds of slack: the start time is in clock ticks, mtime may be coarse.
+        const bool orphan = start < 0 || (start > 0 && static_cast<double>(st.st_mtime) + 2 < start);
+        if (!orphan) continue;
+        if (::unlink(it->path().c_str()) == 0 || errno == ENOENT)
+            ++removed;
+        else if (error.empty())
+            error = "cannot remove " + it->path().string() + ": " + errno_text(errno);
+    }
+    if (ec && error.empty()) error = "cannot list " + dir.string() + ": " + ec.message();
+    return removed;
 }
 
 std::string write_file_atomic(const fs::path& path, std::string_view data, bool durable) {

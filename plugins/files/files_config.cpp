@@ -41,6 +41,18 @@ sdk::OptionSchema reader_options() {
          .default_value = 0,
          .min = 0.0,
          .description = "files modified more recently than this are left for the next run (still being written)"},
+        {.name = "max_record_bytes",
+         .type = OptionType::integer,
+         .default_value = 16 * 1024 * 1024,
+         .min = 1.0,
+         .description = "largest record (an object file, an NDJSON line, an array element) parsed; a larger one "
+                        "is skipped unread as a rejected record, the rest of its file goes on"},
+        {.name = "max_file_bytes",
+         .type = OptionType::integer,
+         .default_value = 0,
+         .min = 0.0,
+         .description = "largest file read, 0 for no limit (files stream: memory is bounded by max_record_bytes); "
+                        "a larger file is set aside unread"},
     };
 }
 
@@ -126,6 +138,8 @@ ReaderConfig reader_config(const sdk::Options& options) {
         .processed_dir = folder_or(options, "processed_dir", dir / "processed"),
         .quarantine_dir = folder_or(options, "quarantine_dir", dir / "quarantine"),
         .settle_ms = options.get_int("settle_ms"),
+        .max_record_bytes = static_cast<std::uint64_t>(options.get_int("max_record_bytes")),
+        .max_file_bytes = static_cast<std::uint64_t>(options.get_int("max_file_bytes")),
     };
 }
 

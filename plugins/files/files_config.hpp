@@ -26,6 +26,8 @@ struct ReaderConfig {
     std::filesystem::path processed_dir;   // <dir>/processed unless given
     std::filesystem::path quarantine_dir;  // <dir>/quarantine unless given
     std::int64_t settle_ms;
+    std::uint64_t max_record_bytes;  // one record's text; bounds the reader's memory
+    std::uint64_t max_file_bytes;    // 0: no limit (files stream)
 };
 
 struct WriterConfig {

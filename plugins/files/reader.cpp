@@ -1,15 +1,17 @@
 #include "reader.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <optional>
-#include <fstream>
 #include <set>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -67,12 +69,22 @@ bool parse_position(std::string_view position, std::uint64_t& inode, std::uint64
 
 FileIdentity FileIdentity::of(const fs::path& path) {
     FileIdentity id;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) return id;
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0) id.inode = static_cast<std::uint64_t>(st.st_ino);
-    std::ifstream in(path, std::ios::binary);
-    id.head.resize(head_bytes);
-    in.read(id.head.data(), static_cast<std::streamsize>(head_bytes));
-    id.head.resize(static_cast<std::size_t>(std::max<std::streamsize>(0, in.gcount())));
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        id.inode = static_cast<std::uint64_t>(st.st_ino);
+        id.head.resize(head_bytes);
+        std::size_t got = 0;
+        while (got < head_bytes) {
+            const ssize_t n = ::pread(fd, id.head.data() + got, head_bytes - got, static_cast<off_t>(got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            got += static_cast<std::size_t>(n);
+        }
+        id.head.resize(got);
+    }
+    ::close(fd);
     return id;
 }
 
@@ -94,6 +106,7 @@ std::uint64_t FileIdentity::fingerprint(std::uint64_t offset) const {
 sdk::Status FilesReader::open(sdk::Context& context) {
     context_ = &context;
     if (auto s = parse_reader_config(context.options(), context.base_dir(), config_); !s.is_ok()) return s;
+    process_tag_ = std::to_string(::getpid()) + "@" + std::to_string(process_start_time(::getpid()));
     // A missing inbound folder is created (as writers create theirs): a daemon started
     // before the folder exists, e.g. on a fresh volume, must not stop that pipeline.
     std::error_code ec;
@@ -148,11 +161,48 @@ std::vector<std::string> FilesReader::list_files(std::string& error) const {
         if (is_ignored_name(name) || !glob_match(config_.pattern, name)) continue;
         const auto path = it->path().lexically_normal();
         if (path == processed || path == quarantine) continue;
+        if (skipped(*it, name)) continue;
         names.push_back(name);
     }
     if (ec) error = ec.message();
     std::sort(names.begin(), names.end());
     return names;
+}
+
+// FIFOs (a read would wait for a writer for ever), sockets, devices, directories and
+// dangling links are never opened. Each is warned about once per entry and process: the
+// note in the reader's state names this process, so a daemon's later polls say it at
+// debug level only, and a new run (or a new entry under that name) warns again.
+bool FilesReader::skipped(const fs::directory_entry& entry, const std::string& name) const {
+    std::error_code ec;
+    if (entry.is_regular_file(ec)) return false;  // follows a symbolic link to a regular file
+    struct stat st {};
+    std::string why;
+    if (::stat(entry.path().c_str(), &st) == 0) {
+        if (S_ISREG(st.st_mode)) return false;
+        why = std::string(file_kind(st.st_mode)) + ", not a regular file";
+    } else if (errno == ENOENT && ::lstat(entry.path().c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+        why = "a dangling symbolic link (its target does not exist)";
+    } else {
+        return false;  // gone since the listing, or unreadable: the read reports it
+    }
+    const std::string key = "skipped/" + name;
+    const std::string note = why + "|" + std::to_string(st.st_ino) + "|" + process_tag_;
+    auto& state = context_->state();
+    try {
+        if (state.get(key) == note) {
+            context_->log().debug("skipping " + name + ": " + why);
+            return true;
+        }
+    } catch (const std::exception&) {  // warn again rather than not at all
+    }
+    context_->log().warn("skipping " + name + ": " + why + "; it is never opened, and left where it is");
+    try {
+        state.put(key, note);
+    } catch (const std::exception& e) {
+        context_->log().debug("cannot note " + name + " as warned about: " + e.what());
+    }
+    return true;
 }
 
 bool FilesReader::settled(const fs::path& path, const std::string& name) const {
@@ -183,8 +233,9 @@ sdk::Status FilesReader::read(sdk::Batch& out, std::size_t max_records, bool& en
             const fs::path path = config_.dir / current_name_;
             if (!settled(path, current_name_)) continue;
             current_file_ = FileIdentity::of(path);
-            current_ = std::make_unique<RecordSource>(path, current_name_, config_.format,
-                                                      resume_offset(current_name_, current_file_));
+            current_ = std::make_unique<RecordSource>(
+                path, current_name_, config_.format, resume_offset(current_name_, current_file_),
+                SourceLimits{.max_record_bytes = config_.max_record_bytes, .max_file_bytes = config_.max_file_bytes});
             notes_[current_name_] = FileNotes{};
         }
 

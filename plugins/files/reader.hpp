@@ -28,6 +28,7 @@ struct FileIdentity {
     std::uint64_t inode = 0;
     std::string head;  // the first head_bytes bytes (fewer for a shorter file)
 
+    // Nothing that is not a regular file is opened for it (a FIFO would block).
     static FileIdentity of(const std::filesystem::path& path);
     [[nodiscard]] std::uint64_t fingerprint(std::uint64_t offset) const;
 
@@ -61,6 +62,8 @@ private:
     };
 
     std::vector<std::string> list_files(std::string& error) const;
+    // True when the entry is not a regular file (nor a link to one): warned about once.
+    bool skipped(const std::filesystem::directory_entry& entry, const std::string& name) const;
     bool settled(const std::filesystem::path& path, const std::string& name) const;
     std::uint64_t resume_offset(const std::string& name, const FileIdentity& file) const;
     void release(const sdk::ReleasableSource& file);
@@ -70,6 +73,7 @@ private:
 
     sdk::Context* context_ = nullptr;
     ReaderConfig config_;
+    std::string process_tag_;  // this process (PID and start time), for warnings given once per run
     std::vector<std::string> files_;
     std::size_t next_file_ = 0;
     std::unique_ptr<RecordSource> current_;

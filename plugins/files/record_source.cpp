@@ -1,5 +1,7 @@
 #include "record_source.hpp"
 
+#include "file_ops.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,8 +43,9 @@ std::string errno_text(int err) {
 
 }  // namespace
 
-RecordSource::RecordSource(std::filesystem::path path, std::string name, FileFormat format, std::uint64_t resume_after)
-    : path_(std::move(path)), name_(std::move(name)), format_(format), resume_after_(resume_after) {}
+RecordSource::RecordSource(std::filesystem::path path, std::string name, FileFormat format, std::uint64_t resume_after,
+                           SourceLimits limits)
+    : path_(std::move(path)), name_(std::move(name)), format_(format), resume_after_(resume_after), limits_(limits) {}
 
 RecordSource::~RecordSource() {
     if (fd_ >= 0) ::close(fd_);
@@ -80,6 +83,11 @@ bool RecordSource::fill(std::size_t keep) {
     return true;
 }
 
+std::string RecordSource::too_large(std::string_view what, std::uint64_t bytes) const {
+    return name_ + " " + std::string(what) + " is " + std::to_string(bytes) + " bytes, over max_record_bytes (" +
+           std::to_string(limits_.max_record_bytes) + "): skipped without reading it into memory";
+}
+
 void RecordSource::advance() noexcept {
     if (buf_[pos_] == '\n') {
         ++at_.line;
@@ -108,7 +116,9 @@ TextPosition RecordSource::position_of(std::uint64_t offset) const {
 
 bool RecordSource::start(SourceItem& item) {
     started_ = true;
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO put there after the folder was listed must not hang the open;
+    // fstat then refuses it (and any other non-regular file) before a read.
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd_ < 0) {
         const int err = errno;
         std::error_code ec;
@@ -118,11 +128,18 @@ bool RecordSource::start(SourceItem& item) {
     }
     struct stat st {};
     if (::fstat(fd_, &st) != 0) return fail(item, "cannot stat: " + errno_text(errno), true);
-    if (S_ISDIR(st.st_mode)) {
+    if (!S_ISREG(st.st_mode)) {
         format_ = FileFormat::object;
-        return fail(item, "cannot read: is a directory", true);
+        return fail(item, std::string("not a regular file: ") + file_kind(st.st_mode), true);
     }
     size_ = static_cast<std::uint64_t>(st.st_size);
+    if (limits_.max_file_bytes > 0 && size_ > limits_.max_file_bytes) {
+        format_ = format_ == FileFormat::auto_detect ? FileFormat::object : format_;
+        return fail(item,
+                    name_ + " is " + std::to_string(size_) + " bytes, over max_file_bytes (" +
+                        std::to_string(limits_.max_file_bytes) + "): not read",
+                    true);
+    }
     // A UTF-8 byte order mark is not JSON; editors on Windows add one.
     fill(0);
     if (buf_.starts_with("\xEF\xBB\xBF")) {
@@ -135,9 +152,12 @@ bool RecordSource::start(SourceItem& item) {
 
 FileFormat RecordSource::detect() {
     if (name_.ends_with(".ndjson") || name_.ends_with(".jsonl")) return FileFormat::ndjson;
+    // Nothing here holds more than about one record: past that, whitespace is an object
+    // file (over the limit as a whole), a long first line is looked past on the disk.
+    const auto held_too_much = [&] { return buf_.size() > limits_.max_record_bytes + chunk_size; };
     std::size_t i = pos_;
     for (;; ++i) {
-        if (i == buf_.size() && !fill(0)) return FileFormat::object;
+        if (i == buf_.size() && (held_too_much() || !fill(0))) return FileFormat::object;
         if (!is_space(buf_[i])) break;
     }
     if (buf_[i] == '[') return FileFormat::array;
@@ -145,17 +165,55 @@ FileFormat RecordSource::detect() {
     std::size_t newline = buf_.find('\n', i);
     while (newline == std::string::npos) {
         const auto searched = buf_.size();
+        if (searched - i > limits_.max_record_bytes) return detect_past_long_line();
         if (!fill(0)) return FileFormat::object;
         newline = buf_.find('\n', searched);
     }
+    if (newline - i > limits_.max_record_bytes) return detect_past_long_line();
     for (std::size_t j = newline + 1;; ++j) {
-        if (j == buf_.size() && !fill(0)) return FileFormat::object;
+        if (j == buf_.size() && (held_too_much() || !fill(0))) return FileFormat::object;
         if (!is_space(buf_[j])) break;
     }
     json::value first;
     std::string error;
     return parse_json_text(std::string_view(buf_).substr(i, newline - i), first, error) ? FileFormat::ndjson
                                                                                         : FileFormat::object;
+}
+
+FileFormat RecordSource::detect_past_long_line() {
+    // pread: the buffer stays as it is, next_line() skips the long line again from there.
+    std::string chunk(chunk_size, '\0');
+    bool after_newline = false;
+    for (std::uint64_t at = base_ + buf_.size();;) {
+        const ssize_t n = ::pread(fd_, chunk.data(), chunk.size(), static_cast<off_t>(at));
+        if (n <= 0) return FileFormat::object;
+        for (ssize_t k = 0; k < n; ++k) {
+            const char c = chunk[static_cast<std::size_t>(k)];
+            if (!after_newline)
+                after_newline = c == '\n';
+            else if (!is_space(c))
+                return FileFormat::ndjson;
+        }
+        at += static_cast<std::uint64_t>(n);
+    }
+}
+
+bool RecordSource::skip_long_line(SourceItem& item) {
+    const std::uint64_t line_start = offset();
+    ++number_;
+    std::size_t newline = std::string::npos;
+    while (newline == std::string::npos) {
+        pos_ = buf_.size();
+        if (!fill(pos_)) break;
+        newline = buf_.find('\n', pos_);
+    }
+    pos_ = newline == std::string::npos ? buf_.size() : newline + 1;
+    if (offset() <= resume_after_) return false;
+    item.number = number_;
+    item.end_offset = offset();
+    item.error = too_large("line " + std::to_string(number_),
+                           offset() - line_start - (newline == std::string::npos ? 0 : 1));
+    return true;
 }
 
 bool RecordSource::next(SourceItem& item) {
@@ -175,13 +233,16 @@ bool RecordSource::next(SourceItem& item) {
 bool RecordSource::next_object(SourceItem& item) {
     done_ = true;
     if (resume_after_ > 0 && resume_after_ >= size_) return false;  // committed in an earlier run
-    json::stream_parser parser;
+    if (size_ > limits_.max_record_bytes) return fail(item, too_large("(one record, the whole file)", size_), true);
+    JsonTextParser& parser = parser_;
+    parser.reset();
     json::error_code ec;
     bool any = false;
     for (;;) {
         const std::string_view chunk = std::string_view(buf_).substr(pos_);
         any = any || std::any_of(chunk.begin(), chunk.end(), [](char c) { return !is_space(c); });
-        const std::size_t used = parser.write(chunk.data(), chunk.size(), ec);
+        std::size_t used = parser.write_some(chunk, true, ec);
+        if (!ec && used < chunk.size()) ec = json::error::extra_data;
         if (ec) {
             const auto at = position_of(offset() + used);
             item.text = cut(chunk.substr(used, 80));
@@ -196,7 +257,7 @@ bool RecordSource::next_object(SourceItem& item) {
     if (!read_error_.empty()) return fail(item, read_error_, true);
     size_ = offset();
     if (!any) return fail(item, "empty file: no JSON value", true);
-    parser.finish(ec);
+    parser.write_some({}, false, ec);
     if (ec) {
         const auto at = position_of(size_);
         return fail(item,
@@ -205,6 +266,17 @@ bool RecordSource::next_object(SourceItem& item) {
                     true);
     }
     json::value value = parser.release();
+    if (parser.had_duplicates(value)) {
+        // Rare: read the file again to name the key (it is at most max_record_bytes).
+        DuplicateKeyFinder finder;
+        std::string chunk(chunk_size, '\0');
+        for (std::uint64_t at = 0; at < size_;) {
+            const ssize_t n = ::pread(fd_, chunk.data(), chunk.size(), static_cast<off_t>(at));
+            if (n <= 0 || !finder.write(std::string_view(chunk.data(), static_cast<std::size_t>(n)))) break;
+            at += static_cast<std::uint64_t>(n);
+        }
+        return fail(item, name_ + ": " + duplicate_key_error(finder.found()), true);
+    }
     if (!value.is_object())
         return fail(item, std::string("expected a JSON object, got ") + json_kind_name(value), true);
     item.payload = std::move(value.get_object());
@@ -217,6 +289,11 @@ bool RecordSource::next_line(SourceItem& item) {
         std::size_t newline = buf_.find('\n', pos_);
         while (newline == std::string::npos && !eof_) {
             const auto searched = buf_.size() - pos_;
+            if (searched > limits_.max_record_bytes) {
+                if (skip_long_line(item)) return true;
+                newline = buf_.find('\n', pos_);
+                continue;
+            }
             fill(pos_);
             newline = buf_.find('\n', pos_ + searched);
         }
@@ -237,8 +314,11 @@ bool RecordSource::next_line(SourceItem& item) {
         json::value value;
         std::string error;
         const std::size_t indent = line.data() - (buf_.data() + line_start);
-        if (!parser_.parse(line, value, error, {number_, indent + 1})) {
-            item.error = std::move(error);
+        if (line.size() > limits_.max_record_bytes) {
+            item.error = too_large("line " + std::to_string(number_), line.size());
+        } else if (!parser_.parse(line, value, error, {number_, indent + 1})) {
+            item.error = parser_.refused_duplicate() ? name_ + " line " + std::to_string(number_) + ": " + error
+                                                     : std::move(error);
             item.text = cut(line);
         } else if (!value.is_object()) {
             item.error =
@@ -254,7 +334,12 @@ bool RecordSource::next_line(SourceItem& item) {
 bool RecordSource::next_element(SourceItem& item) {
     for (;;) {
         if (pos_ == buf_.size()) {
-            const std::size_t keep = array_state_ == ArrayState::in_element ? element_start_ : pos_;
+            // An element longer than a record may be is scanned to its end, not kept.
+            if (array_state_ == ArrayState::in_element && !element_dropped_ &&
+                offset() - element_offset_ > limits_.max_record_bytes)
+                element_dropped_ = true;
+            const std::size_t keep =
+                array_state_ == ArrayState::in_element && !element_dropped_ ? element_start_ : pos_;
             const std::size_t shift = std::min(keep, pos_);
             if (!fill(keep)) {
                 done_ = true;
@@ -291,6 +376,8 @@ bool RecordSource::next_element(SourceItem& item) {
                 }
                 array_state_ = ArrayState::in_element;
                 element_start_ = pos_;
+                element_offset_ = offset();
+                element_dropped_ = false;
                 element_at_ = at_;
                 depth_ = 0;
                 in_string_ = escaped_ = false;
@@ -315,11 +402,17 @@ bool RecordSource::next_element(SourceItem& item) {
                     if (offset() <= resume_after_) continue;
                     item.number = number_;
                     item.end_offset = offset();
+                    if (element_dropped_ || offset() - element_offset_ > limits_.max_record_bytes) {
+                        item.error = too_large("element " + std::to_string(number_), offset() - element_offset_);
+                        return true;
+                    }
                     const std::string_view text = std::string_view(buf_).substr(element_start_, pos_ - element_start_);
                     json::value value;
                     std::string error;
                     if (!parser_.parse(text, value, error, element_at_)) {
-                        item.error = std::move(error);
+                        item.error = parser_.refused_duplicate()
+                                         ? name_ + " element " + std::to_string(number_) + ": " + error
+                                         : std::move(error);
                         item.text = cut(trim(text));
                     } else if (!value.is_object()) {
                         item.error = "element " + std::to_string(number_) + " is not a JSON object (got " +

@@ -15,6 +15,14 @@
 
 namespace junction::files {
 
+// What one file may hold. The record limit is what bounds memory: a record is held
+// whole while it is parsed (and the parsed value is several times its text), while a
+// file of any size streams.
+struct SourceLimits {
+    std::uint64_t max_record_bytes = 16 * 1024 * 1024;
+    std::uint64_t max_file_bytes = 0;  // 0: no limit
+};
+
 // One record, or the reason a piece of input could not become one.
 struct SourceItem {
     boost::json::object payload;
@@ -28,7 +36,11 @@ struct SourceItem {
 class RecordSource {
 public:
     // Items ending at or before resume_after are skipped (they were committed earlier).
-    RecordSource(std::filesystem::path path, std::string name, FileFormat format, std::uint64_t resume_after);
+    // Anything but a regular file (after following symbolic links) is refused unread, as
+    // is a file over limits.max_file_bytes; a record over limits.max_record_bytes is an
+    // error item found without holding it (NDJSON and arrays then go on after it).
+    RecordSource(std::filesystem::path path, std::string name, FileFormat format, std::uint64_t resume_after,
+                 SourceLimits limits = {});
     ~RecordSource();
     RecordSource(const RecordSource&) = delete;
     RecordSource& operator=(const RecordSource&) = delete;
@@ -50,6 +62,11 @@ private:
     bool next_line(SourceItem& item);
     bool next_element(SourceItem& item);
     bool fail(SourceItem& item, std::string error, bool whole_file);
+    // The first line is longer than a record may be: NDJSON when more follows it.
+    FileFormat detect_past_long_line();
+    // Reads past the rest of an NDJSON line too long to hold; true when it was an item.
+    bool skip_long_line(SourceItem& item);
+    [[nodiscard]] std::string too_large(std::string_view what, std::uint64_t bytes) const;
     // Reads more into buf_, keeping buf_[keep..]; false at end of file or on a read error.
     bool fill(std::size_t keep);
     void advance() noexcept;
@@ -60,6 +77,7 @@ private:
     std::string name_;
     FileFormat format_;
     std::uint64_t resume_after_;
+    SourceLimits limits_;
     int fd_ = -1;
     bool started_ = false;
     bool done_ = false;
@@ -75,6 +93,8 @@ private:
     TextPosition at_;           // line and column of buf_[pos_] (arrays)
     ArrayState array_state_ = ArrayState::expect_open;
     std::size_t element_start_ = 0;
+    std::uint64_t element_offset_ = 0;  // file offset of the element's first byte
+    bool element_dropped_ = false;      // over the limit: scanned to its end, not kept
     TextPosition element_at_;
     std::size_t depth_ = 0;
     bool in_string_ = false;

@@ -42,6 +42,13 @@ sdk::Status FilesWriter::open(sdk::Context& context) {
     std::error_code ec;
     fs::create_directories(config_.dir, ec);
     if (ec) return sdk::Status::fatal("files: cannot create folder " + config_.dir.string() + ": " + ec.message());
+    // A writer killed between write() and flush() leaves its temp files behind: sweep them,
+    // or a crash loop fills the folder (each is also a file its readers list and skip).
+    std::string sweep_error;
+    if (const auto removed = remove_orphan_temps(config_.dir, sweep_error); removed > 0)
+        context.log().info("removed " + std::to_string(removed) + " temporary file(s) left in " +
+                           config_.dir.string() + " by writers that are no longer running");
+    if (!sweep_error.empty()) context.log().warn("files: temp file sweep: " + sweep_error);
     if (config_.format == WriteFormat::ndjson) {
         const fs::path path = config_.dir / config_.file;
         ndjson_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

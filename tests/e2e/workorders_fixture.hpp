@@ -582,7 +582,9 @@ inline void outbound_crash_before_mark_resends(const Sync& s) {
 }
 
 // Bad input: each bad file gets one log line (file, reason), is quarantined with a
-// sidecar, counted invalid, listed as a dead letter; the good files still go through.
+// sidecar, counted invalid, listed as a dead letter; what is not a regular file (a
+// directory, a dangling link) gets one warning and is left alone, never opened; the good
+// files still go through.
 inline void bad_files_are_set_aside_and_the_rest_goes_on(const Sync& s) {
     s.drop("1001.json", read_file(examples / "seed" / "customer" / "1001.json"));
     s.drop("1002.json", read_file(examples / "seed" / "customer" / "1002.json"));
@@ -597,8 +599,10 @@ inline void bad_files_are_set_aside_and_the_rest_goes_on(const Sync& s) {
         {"corrupt.json", "invalid JSON at line 1"},
         {"wrong-type.json", "orderNo: expected integer, got string"},
         {"no-creation-date.json", "creationDate: required"},
-        {"x.json", "is a directory"},
-        {"dangling.json", "dangling symbolic link"},
+    };
+    const std::vector<std::pair<std::string, std::string>> skipped = {
+        {"x.json", "a directory, not a regular file"},
+        {"dangling.json", "a dangling symbolic link"},
     };
     auto r = s.run_once("inbound");
     CHECK_MESSAGE(r.exit_code == 0, r.err);
@@ -619,17 +623,24 @@ inline void bad_files_are_set_aside_and_the_rest_goes_on(const Sync& s) {
         CHECK(str_of(why, "file") == name);
         CHECK(contains(str_of(why, "reason"), reason));
     }
+    for (const auto& [name, why] : skipped) {
+        CAPTURE(name);
+        const auto lines = lines_with(r.err, "skipping " + name + ": ");
+        CHECK_MESSAGE(lines.size() == 1, r.err);
+        if (!lines.empty()) CHECK(contains(lines.front(), why));
+        CHECK(fs::exists(fs::symlink_status(s.inbound / name)));
+    }
     // Those five lines and nothing else: no error, no stack trace.
-    CHECK(log_lines(r.err, "WARN").size() == bad.size());
+    CHECK(log_lines(r.err, "WARN").size() == bad.size() + skipped.size());
     CHECK(log_lines(r.err, "ERROR").empty());
     CHECK(!contains(r.err, "terminate"));
     CHECK(!contains(r.err, "what()"));
 
     const auto run = s.last_run("inbound");
     CHECK(run.at("outcome") == "ok");
-    CHECK(run.at("read") == 7);
+    CHECK(run.at("read") == 5);
     CHECK(run.at("written") == 2);
-    CHECK(run.at("invalid") == 5);
+    CHECK(run.at("invalid") == 3);
     CHECK(run.at("failed") == 0);
     CHECK(json_files(s.processed()) == std::vector<std::string>{"1001.json", "1002.json"});
     const auto docs = s.documents();

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -72,6 +74,29 @@ inline Result run(const std::string& command) {
     r.err = read_file(err);
     std::filesystem::remove(out);
     std::filesystem::remove(err);
+    return r;
+}
+
+// run(), with the resources the command used (wait4): usage.ru_maxrss is its peak
+// resident set in KiB. The command is exec'd by /bin/sh, so it is the process measured.
+inline Result run_with_usage(const std::string& command, struct rusage& usage) {
+    TempDir dir;
+    const auto out = dir / "out", err = dir / "err";
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        const std::string full =
+            "exec " + command + " >" + sh_quote(out.string()) + " 2>" + sh_quote(err.string()) + " </dev/null";
+        ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int status = 0;
+    while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+    }
+    Result r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    r.out = read_file(out);
+    r.err = read_file(err);
     return r;
 }
 

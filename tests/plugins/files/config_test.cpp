@@ -45,6 +45,19 @@ TEST_CASE("config: the reader's defaults come from the schema, its folders resol
     CHECK(c.after == AfterRead::move);
     CHECK(c.format == FileFormat::auto_detect);
     CHECK(c.settle_ms == 0);
+    CHECK(c.max_record_bytes == 16 * 1024 * 1024);
+    CHECK(c.max_file_bytes == 0);
+}
+
+TEST_CASE("config: max_record_bytes must be at least 1, max_file_bytes at least 0 (no limit)") {
+    CHECK(!reader_errors(R"({"dir": "in", "max_record_bytes": 0})").empty());
+    CHECK(!reader_errors(R"({"dir": "in", "max_file_bytes": -1})").empty());
+    CHECK(reader_errors(R"({"dir": "in", "max_record_bytes": 1048576, "max_file_bytes": 0})").empty());
+    const TestContext ctx(reader_options(), {{"dir", "in"}, {"max_record_bytes", 1000}, {"max_file_bytes", 5000}},
+                          "/base");
+    const auto c = reader_config(ctx.options());
+    CHECK(c.max_record_bytes == 1000);
+    CHECK(c.max_file_bytes == 5000);
 }
 
 TEST_CASE("config: processed_dir and quarantine_dir are paths relative to the config's folder, not to dir") {
@@ -112,4 +125,27 @@ TEST_CASE("config: ndjson format needs a plain file name in the folder") {
         CHECK(writer_refusal(json::serialize(json::object{{"dir", "out"}, {"format", "ndjson"}, {"file", bad}})) ==
               "file: must be a plain file name in dir, got \"" + std::string(bad) + "\"");
     }
+}
+
+// Issue 14's list, each on its own: junction validate shows these under
+// pipelines[i].writer.options.file_name (tests/e2e/files_input_test.cpp runs one through it).
+TEST_CASE("config: file_name refusals - unclosed brace") {
+    CHECK(writer_refusal(R"({"dir": "out", "file_name": "{orderNo"})") == "file_name: unclosed '{' in \"{orderNo\"");
+}
+TEST_CASE("config: file_name refusals - empty placeholder") {
+    CHECK(writer_refusal(R"({"dir": "out", "file_name": "{}"})") == "file_name: empty placeholder {} in \"{}\"");
+}
+TEST_CASE("config: file_name refusals - a .. segment") {
+    CHECK(writer_refusal(R"({"dir": "out", "file_name": "../.."})") ==
+          "file_name: a file name, not a path: no '/' or '..' in \"../..\"");
+    CHECK(writer_refusal(R"({"dir": "out", "file_name": "..{orderNo}.json"})") ==
+          "file_name: a file name, not a path: no '/' or '..' in \"..{orderNo}.json\"");
+}
+TEST_CASE("config: file_name refusals - an absolute path") {
+    CHECK(writer_refusal(R"({"dir": "out", "file_name": "/tmp/{orderNo}.json"})") ==
+          "file_name: a file name, not a path: no '/' or '..' in \"/tmp/{orderNo}.json\"");
+}
+TEST_CASE("config: file_name refusals - a separator between placeholders") {
+    CHECK(writer_refusal(R"({"dir": "out", "file_name": "{orderNo}/{orderNo}.json"})") ==
+          "file_name: a file name, not a path: no '/' or '..' in \"{orderNo}/{orderNo}.json\"");
 }

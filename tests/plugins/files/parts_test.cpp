@@ -86,6 +86,6 @@ TEST_CASE("schemas: every option is declared with a description") {
             CAPTURE(o.name);
             CHECK_FALSE(o.description.empty());
         }
-    CHECK(reader_options().size() == 7);
+    CHECK(reader_options().size() == 9);
     CHECK(writer_options().size() == 6);
 }

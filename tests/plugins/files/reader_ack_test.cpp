@@ -87,17 +87,6 @@ TEST_CASE("ack: a corrupted file goes to quarantine with the parse error as reas
     CHECK(sidecar.at("reason").as_string().starts_with("invalid JSON at line 1, column 2"));
 }
 
-TEST_CASE("ack: a directory named x.json is quarantined, not retried") {
-    TempDir dir;
-    fs::create_directory(dir / "x.json");
-    TestContext ctx(options(dir));
-    FilesReader reader;
-    REQUIRE(reader.open(ctx).is_ok());
-    read_all(reader, 10, [&](Batch& b) { acknowledge_all(reader, b); });
-    CHECK(fs::is_directory(dir / "quarantine" / "x.json"));
-    CHECK(count_lines(ctx.logger(), LogLevel::debug, "quarantined x.json: cannot read: is a directory") == 1);
-}
-
 TEST_CASE("ack: a multi-record file with rejected records goes to processed with a list of them") {
     TempDir dir;
     write_text(dir / "l.ndjson", "{\"n\": 1}\nnope\n{\"n\": 3}\n");

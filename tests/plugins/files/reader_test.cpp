@@ -173,23 +173,7 @@ TEST_CASE("reader: an NDJSON line that does not parse is an error record, the ot
     CHECK(records[3].payload.at("orderNo").as_int64() == 4);
 }
 
-TEST_CASE("reader: a directory named x.json is an error record") {
-    TempDir dir;
-    fs::create_directory(dir / "x.json");
-    auto records = read_folder(dir);
-    REQUIRE(records.size() == 1);
-    CHECK(records[0].meta.error == "cannot read: is a directory");
-    CHECK(records[0].payload.at("file").as_string() == "x.json");
-}
-
-TEST_CASE("reader: a dangling symbolic link is an error record") {
-    TempDir dir;
-    fs::create_symlink(dir / "nowhere", dir / "link.json");
-    auto records = read_folder(dir);
-    REQUIRE(records.size() == 1);
-    CHECK(records[0].meta.error.find("cannot open") == 0);
-    CHECK(records[0].meta.error.find("dangling symbolic link") != std::string::npos);
-}
+// Directories, FIFOs, sockets and dangling links: reader_input_test.cpp ("skip: ...").
 
 TEST_CASE("reader: an empty folder ends the run with no records") {
     TempDir dir;

@@ -1,6 +1,11 @@
 // The files writer: atomic object files named from the record, and NDJSON appends.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+
 #include <boost/json.hpp>
 
 #include "files_test_util.hpp"
@@ -190,4 +195,58 @@ TEST_CASE("writer: a torn last NDJSON line is ended before appending") {
     REQUIRE(writer.open(ctx).is_ok());
     write_batch(writer, records({R"({"n": 2})"}));
     CHECK(read_text(dir / "out.ndjson") == "{\"n\":1}\n{\"n\":\n{\"n\":2}\n");
+}
+
+namespace {
+
+// A PID no process has: a child's, once it has exited and been reaped.
+int dead_pid() {
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    REQUIRE(child > 0);
+    REQUIRE(::waitpid(child, nullptr, 0) == child);
+    return child;
+}
+
+void age(const fs::path& file, std::chrono::seconds by) {
+    fs::last_write_time(file, fs::file_time_type::clock::now() - by);
+}
+
+}  // namespace
+
+TEST_CASE("writer: open removes the temp files of writers no longer running, and logs how many") {
+    TempDir dir;
+    const auto dead = std::to_string(dead_pid());
+    const auto self = std::to_string(::getpid());
+    write_text(dir / (".1.json." + dead + ".0.tmp"), "{");
+    write_text(dir / (".2.json." + dead + ".17.tmp"), "{");
+    // Ours, older than this process: left by an earlier process that had our PID.
+    write_text(dir / (".3.json." + self + ".0.tmp"), "{");
+    age(dir / (".3.json." + self + ".0.tmp"), std::chrono::hours(24 * 365 * 30));
+    // Kept: a live writer's (ours, written now; PID 1's, newer than its start), and files
+    // that only look similar.
+    write_text(dir / (".4.json." + self + ".0.tmp"), "{");
+    write_text(dir / ".5.json.1.0.tmp", "{");
+    write_text(dir / (".6.json." + dead + ".x.tmp"), "{");
+    write_text(dir / ("7.json." + dead + ".0.tmp"), "{");
+    write_text(dir / "8.json", "{}");
+    fs::create_directory(dir / (".9.json." + dead + ".0.tmp"));
+
+    TestContext ctx(options(dir, R"({"file_name": "{orderNo}.json"})"));
+    FilesWriter writer;
+    REQUIRE(writer.open(ctx).is_ok());
+    CHECK(names_in(dir.path()) ==
+          std::vector<std::string>{".4.json." + self + ".0.tmp", ".5.json.1.0.tmp", ".6.json." + dead + ".x.tmp",
+                                   ".9.json." + dead + ".0.tmp", "7.json." + dead + ".0.tmp", "8.json"});
+    CHECK(count_lines(ctx.logger(), junction::sdk::LogLevel::info,
+                      "removed 3 temporary file(s) left in " + dir.path().string() +
+                          " by writers that are no longer running") == 1);
+}
+
+TEST_CASE("writer: open with no stale temp files logs nothing about them") {
+    TempDir dir;
+    TestContext ctx(options(dir, R"({"file_name": "{orderNo}.json"})"));
+    FilesWriter writer;
+    REQUIRE(writer.open(ctx).is_ok());
+    CHECK(count_lines(ctx.logger(), junction::sdk::LogLevel::info, "temporary file") == 0);
 }

@@ -59,6 +59,7 @@ enum class Fault : unsigned char {
     none,
     exit_before_ack,  // the process exits after the flush and the commit, before acknowledge()
     exit_before_commit,  // the process exits after the flush and the dead letters, before the commit
+    kill_before_flush,   // the process SIGKILLs itself after the writer's write() calls, before flush()
 };
 
 struct RunOptions {
