@@ -185,7 +185,7 @@ public:
 
 private:
     bool open(bool object) {
-        stack_.push_back(Frame{.object = object});
+        stack_.push_back(Frame{.object = object, .keys = {}, .key = {}, .index = 0});
         return true;
     }
     bool close() {
@@ -200,12 +200,18 @@ private:
         std::string out;
         for (std::size_t i = 0; i + 1 < stack_.size(); ++i) {
             const auto& f = stack_[i];
-            if (f.object)
-                out += (out.empty() ? "" : ".") + f.key;
-            else
-                out += "[" + std::to_string(f.index) + "]";
+            if (f.object) {
+                if (!out.empty()) out.push_back('.');
+                out.append(f.key);
+            } else {
+                out.push_back('[');
+                out.append(std::to_string(f.index));
+                out.push_back(']');
+            }
         }
-        return out + (out.empty() ? "" : ".") + last;
+        if (!out.empty()) out.push_back('.');
+        out.append(last);
+        return out;
     }
 
     std::vector<Frame> stack_;
