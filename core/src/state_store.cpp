@@ -135,7 +135,7 @@ std::string gone_reason(std::int64_t pid, const std::string& host) {
 }
 
 // Each entry moves the schema from version i to i+1; append, never edit.
-constexpr std::array<const char*, 2> migrations = {
+constexpr std::array<const char*, 3> migrations = {
     R"sql(
 CREATE TABLE positions(
   pipeline   TEXT PRIMARY KEY,
