@@ -6,7 +6,8 @@
 // URI, refused client, rejected records), at every log level in text and JSON lines.
 // Then every log line, the state store's files, the run history and the dead letters
 // are searched for each secret and its URL-encoded and base64 forms: zero hits.
-#include <boost/beast/core/detail/base64.hpp>
+#include <cctype>
+#include <cstdio>
 
 #include "engine_fixture.hpp"
 #include "http_server.hpp"
@@ -39,9 +40,17 @@ std::string percent_encoded(const std::string& s) {
 }
 
 std::string base64(const std::string& s) {
-    namespace b64 = boost::beast::detail::base64;
-    std::string out(b64::encoded_size(s.size()), '\0');
-    out.resize(b64::encode(out.data(), s.data(), s.size()));
+    static const char* digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); i += 3) {
+        std::uint32_t n = static_cast<unsigned char>(s[i]) << 16;
+        if (i + 1 < s.size()) n |= static_cast<unsigned char>(s[i + 1]) << 8;
+        if (i + 2 < s.size()) n |= static_cast<unsigned char>(s[i + 2]);
+        out += digits[(n >> 18) & 63];
+        out += digits[(n >> 12) & 63];
+        out += i + 1 < s.size() ? digits[(n >> 6) & 63] : '=';
+        out += i + 2 < s.size() ? digits[n & 63] : '=';
+    }
     return out;
 }
 
