@@ -135,8 +135,9 @@ TEST_CASE("no secret reaches a log line, the state store, the run history or the
                                                   http.url("/redirect?to=http://127.0.0.1:1/elsewhere")) +
                                  "," + testkit_pipeline("basic_403", "basic", http.url("/status/403")) + "," +
                                  mongo_pipeline("mongo_auth", "LEAK_GOOD_URI") + "," +
-                                 mongo_pipeline("mongo_dead", "LEAK_DEAD_URI") + "," +
-                                 mongo_pipeline("mongo_bad", "LEAK_BAD_URI") + "]}");
+                                 mongo_pipeline("mongo_dead", "LEAK_DEAD_URI") + "]}");
+    // A URI libmongoc cannot parse is refused before any run: its own config.
+    write_file(dir / "bad.json", R"({"state": "state.db", "pipelines": [)" + mongo_pipeline("mongo_bad", "LEAK_BAD_URI") + "]}");
     const auto env = "LEAK_GOOD_URI=" + sh_quote(good_uri) + " LEAK_DEAD_URI=" + sh_quote(dead_uri) +
                      " LEAK_BAD_URI=" + sh_quote(bad_uri) + " ";
     const auto junction = env + sh_quote(JUNCTION_BIN) + " --plugin-dir " + sh_quote(JUNCTION_PLUGIN_DIR) +
@@ -145,6 +146,13 @@ TEST_CASE("no secret reaches a log line, the state store, the run history or the
 
     auto validate = run(junction + "validate " + config);
     check_clean("validate", validate.out + validate.err);
+    REQUIRE_MESSAGE(validate.exit_code == 0, validate.err);
+    for (const char* command : {"validate ", "run --once "}) {
+        auto bad = run(junction + command + sh_quote((dir / "bad.json").string()));
+        CHECK(bad.exit_code == 3);
+        CHECK(bad.err.find("pipelines[0].writer.options.uri: not a valid MongoDB URI") != std::string::npos);
+        check_clean(std::string(command) + "of a bad URI", bad.out + bad.err);
+    }
     for (const char* level : {"trace", "debug", "info", "warning", "error"}) {
         for (const char* format : {"text", "json"}) {
             CAPTURE(level);
