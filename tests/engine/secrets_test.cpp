@@ -88,7 +88,7 @@ std::string mongo_pipeline(const std::string& name, const std::string& uri_var) 
     return R"({"name": ")" + name + R"(", "retry": {"max_attempts": 2, "initial_backoff_ms": 10, "max_backoff_ms": 20},
         "reader": {"plugin": "testkit", "options": {"count": 5}},
         "writer": {"plugin": "mongodb", "options": {"uri": "${)" + uri_var + R"(}", "database": "leak",
-                   "collection": "c", "upsert_key": ["n"]}}})";
+                   "collection": "c", "upsert_key": ["n"], "timeout_ms": 300}}})";
 }
 
 }  // namespace
@@ -100,9 +100,9 @@ TEST_CASE("no secret reaches a log line, the state store, the run history or the
     const auto port = std::to_string(mongo.port());
     // The test server has no authentication: the password makes libmongoc fail to log in.
     const std::string good_uri =
-        "mongodb://user:" + percent_encoded(mongo_password) + "@127.0.0.1:" + port + "/?serverSelectionTimeoutMS=300";
+        "mongodb://user:" + percent_encoded(mongo_password) + "@127.0.0.1:" + port;
     const std::string dead_uri =
-        "mongodb://user:" + percent_encoded(mongo_password) + "@127.0.0.1:1/?serverSelectionTimeoutMS=300";
+        "mongodb://user:" + percent_encoded(mongo_password) + "@127.0.0.1:1";
     const std::string bad_uri = "mongodb://user:" + mongo_password + "@127.0.0.1:" + port + "/?bogus=1&";
     const auto token_url = http.url("/oauth/leak/token");
     write_file(dir / "c.json", R"({"state": "state.db",
@@ -158,6 +158,7 @@ TEST_CASE("no secret reaches a log line, the state store, the run history or the
             CAPTURE(level);
             CAPTURE(format);
             auto r = run(junction + "--log-level " + level + " --log-format " + format + " run --once " + config);
+            if (std::getenv("SECRETS_TEST_DEBUG")) MESSAGE(r.err);
             CHECK(r.exit_code == 1);  // some pipelines fail, by design
             check_clean(std::string("run --log-level ") + level + " --log-format " + format, r.out + r.err);
             if (std::string(level) == "trace") {
