@@ -137,7 +137,7 @@ in_mongo="$(cd "$root/tests/servers" && node --input-type=module -e '
   console.log(numbers.size);' "$work/mongo.data")"
 processed="$(find "$work/inbound/processed" -name '*.json' | wc -l)"
 left="$(find "$work/inbound" -maxdepth 1 -name '*.json' | wc -l)"
-quarantined="$(find "$work/inbound/quarantine" -name '*.json' 2>/dev/null | wc -l)"
+quarantined="$( (find "$work/inbound/quarantine" -name '*.json' 2>/dev/null || true) | wc -l)"
 
 summary() {  # column name, CSV column number
   awk -F, -v c="$2" -v name="$1" 'NR == 2 {first = $c} NR > 1 {last = $c; if ($c > max) max = $c}
