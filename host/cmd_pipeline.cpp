@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
@@ -107,9 +108,12 @@ bool parse(const std::vector<std::string>& args, po::options_description& desc, 
 }
 
 // SIGINT/SIGTERM: the first stops reading and lets work in flight drain; the second exits at once.
+// The watcher is a thread in sigwait, not a signal handler, so before _exit it may call
+// `before_exit` (the run history marks this process's runs interrupted: a bounded write).
 class SignalWatcher {
 public:
-    explicit SignalWatcher(std::stop_source& stop) {
+    explicit SignalWatcher(std::stop_source& stop, std::function<void()> before_exit = {})
+        : before_exit_(std::move(before_exit)) {
         sigemptyset(&set_);
         sigaddset(&set_, SIGINT);
         sigaddset(&set_, SIGTERM);
@@ -126,6 +130,7 @@ public:
                     stop.request_stop();
                 } else {
                     log_error("second signal: exiting at once; uncommitted work will be read again");
+                    if (before_exit_) before_exit_();
                     _exit(130);
                 }
             }
@@ -141,9 +146,13 @@ public:
 private:
     sigset_t set_{};
     sigset_t old_{};
+    std::function<void()> before_exit_;
     std::atomic<bool> done_{false};
     std::thread thread_;
 };
+
+constexpr const char* second_signal_error =
+    "second SIGINT/SIGTERM: exited at once without draining; what was not committed is read again";
 
 std::vector<const ResolvedPipeline*> select(const Loaded& l, const std::vector<std::string>& names, bool& unknown) {
     std::vector<const ResolvedPipeline*> out;
@@ -232,7 +241,7 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     if (!store) return exit_failure;
 
     std::stop_source stop;
-    SignalWatcher signals(stop);
+    SignalWatcher signals(stop, [&store] { store->interrupt_own_runs(second_signal_error); });
     HostServices services(l.config.connections, store.get());
     RunOptions opts{.base_dir = l.config.base_dir, .services = &services};
     if (vm.count("test-fault")) {
@@ -344,11 +353,15 @@ int cmd_runs(const GlobalOptions& global, const std::vector<std::string>& args) 
                            {"pipeline", r.pipeline},
                            {"started", format_utc_ms(r.started)},
                            {"finished", r.finished ? json::value(format_utc_ms(*r.finished)) : json::value(nullptr)},
+                           {"last_seen", r.last_seen ? json::value(format_utc_ms(*r.last_seen)) : json::value(nullptr)},
                            {"outcome", r.outcome},
                            {"read", r.read},
                            {"written", r.written},
                            {"invalid", r.invalid},
                            {"failed", r.failed},
+                           {"released", r.released},
+                           {"pid", r.pid},
+                           {"host", r.host},
                            {"plugins", plugins},
                            {"columns", columns},
                            {"error", r.error}};
@@ -356,16 +369,20 @@ int cmd_runs(const GlobalOptions& global, const std::vector<std::string>& args) 
         }
         return exit_ok;
     }
+    // LAST SEEN: when the process was last seen at the run (a commit, its heartbeat, its
+    // end); for an `interrupted` run, about when it died.
     std::cout << std::left << std::setw(6) << "ID" << std::setw(16) << "PIPELINE" << std::setw(26) << "STARTED"
-              << std::setw(9) << "OUTCOME" << std::setw(9) << "READ" << std::setw(9) << "WRITTEN" << std::setw(9)
-              << "INVALID" << std::setw(8) << "FAILED"
+              << std::setw(26) << "LAST SEEN" << std::setw(13) << "OUTCOME" << std::setw(9) << "READ"
+              << std::setw(9) << "WRITTEN" << std::setw(9) << "INVALID" << std::setw(8) << "FAILED"
               << "PLUGINS / ERROR\n";
     for (const auto& r : runs) {
         std::string plugins;
         for (const auto& p : r.plugins)
             plugins += (plugins.empty() ? "" : " -> ") + p;
+        const auto seen = r.last_seen ? r.last_seen : r.finished;
         std::cout << std::left << std::setw(6) << r.id << std::setw(16) << r.pipeline << std::setw(26)
-                  << format_utc_ms(r.started) << std::setw(9) << r.outcome << std::setw(9) << r.read << std::setw(9)
+                  << format_utc_ms(r.started) << std::setw(26) << (seen ? format_utc_ms(*seen) : std::string("-"))
+                  << std::setw(13) << r.outcome << std::setw(9) << r.read << std::setw(9)
                   << r.written << std::setw(9) << r.invalid << std::setw(8) << r.failed << plugins
                   << (r.error.empty() ? "" : "  error: " + r.error) << "\n";
     }
@@ -429,7 +446,7 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
         auto chosen = select(l, {name}, unknown);
         if (unknown || chosen.empty()) return exit_usage;
         std::stop_source stop;
-        SignalWatcher signals(stop);
+        SignalWatcher signals(stop, [&store] { store->interrupt_own_runs(second_signal_error); });
         auto ids = vm.count("id") ? vm["id"].as<std::vector<std::int64_t>>() : std::vector<std::int64_t>{};
         HostServices services(l.config.connections, store.get());
         auto s = replay_dead_letters(*chosen.front(), *store,

@@ -16,6 +16,9 @@ namespace junction::core {
 
 namespace {
 
+// How often a running run's row says the process is alive when no commit does.
+constexpr std::chrono::seconds heartbeat_every{5};
+
 std::string ms_text(std::chrono::milliseconds d) {
     return std::to_string(d.count());
 }
@@ -138,8 +141,11 @@ void PipelineRun::fail(std::string message, bool fatal) {
 
 std::unique_ptr<StageContext> PipelineRun::make_context(const ResolvedStage& s, const char* kind,
                                                         std::stop_token stop, sdk::Positions committed) {
+    // Every stage's backoff sleeps end at a host stop (read_stop_), so a drain never waits
+    // out a retry delay; only a reader's own stop_requested() sees the drain.
     return std::make_unique<StageContext>(s.options, StageIdentity{name_, s.config->plugin, kind}, store_, services_,
-                                          std::move(stop), options_.base_dir, std::move(committed), &drops_);
+                                          std::move(stop), options_.base_dir, std::move(committed), &drops_,
+                                          read_stop_.get_token());
 }
 
 // Calls `call` until it is not a retry or the retry budget is spent, backing off with
@@ -406,11 +412,11 @@ bool PipelineRun::keep_dead_letters() {
 
 // Step 6: each partition's last position is committed, then the reader is told what
 // was settled and committed, and lets go of its sources.
-bool PipelineRun::commit_and_acknowledge(std::vector<sdk::Acknowledgement>& acks) {
+bool PipelineRun::commit_and_acknowledge(std::vector<sdk::Acknowledgement>& acks, const RunBeat& beat) {
     if (options_.fault == Fault::exit_before_commit) std::_Exit(86);
     const auto committed = last_positions(acks);
     try {
-        store_.commit_positions(name_, committed, drops_.take());
+        store_.commit_positions(name_, committed, drops_.take(), beat);
     } catch (const std::exception& e) {
         fail(std::string("state store: cannot commit the position: ") + e.what(), false);
         return false;
@@ -474,12 +480,18 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
     std::size_t written = 0;
     for (const auto& a : acks)
         written += a.outcome == sdk::Outcome::written ? 1 : 0;
-    move_meta_into_acks(group, parts, acks);
-    if (!keep_dead_letters()) return false;
-    if (acknowledge && reader_ && !commit_and_acknowledge(acks)) return false;
-
     const auto settled_released = static_cast<std::uint64_t>(
         std::count_if(acks.begin(), acks.end(), [](const auto& a) { return a.outcome == sdk::Outcome::released; }));
+    move_meta_into_acks(group, parts, acks);
+    if (!keep_dead_letters()) return false;
+    if (acknowledge && reader_) {
+        // The run's row goes forward with the commit, in its transaction: no extra fsync.
+        auto b = beat();
+        b.written += written;
+        b.invalid += letters_.size();
+        b.released += settled_released;
+        if (!commit_and_acknowledge(acks, b)) return false;
+    }
     written_ += written;
     invalid_ += letters_.size();
     released_ += settled_released;
@@ -626,6 +638,7 @@ void PipelineRun::read_all() {
             continue;
         }
         empty_reads = 0;
+        if (run_id_ == 0) begin_run_row();
         const auto now = std::chrono::system_clock::now();
         for (auto& r : records)
             if (r.meta.received_at == std::chrono::system_clock::time_point{}) r.meta.received_at = now;
@@ -725,22 +738,47 @@ RunSummary PipelineRun::summary(std::chrono::steady_clock::time_point started) {
     return s;
 }
 
+RunBeat PipelineRun::beat() const {
+    return RunBeat{.run_id = run_id_, .read = read_, .written = written_, .invalid = invalid_, .released = released_};
+}
+
+void PipelineRun::begin_run_row() {
+    std::lock_guard lock(run_row_m_);
+    if (run_id_ != 0) return;
+    try {
+        run_id_ = store_.begin_run(run_row_);
+    } catch (const std::exception& e) {  // the history misses a row; the records are not at risk
+        log_warn(std::string("state store: cannot record the run: ") + e.what(), {{"pipeline", name_}});
+        return;
+    }
+    heartbeat_ = std::jthread([this](std::stop_token stop) { heartbeat_loop(std::move(stop)); });
+}
+
+// Commits beat too, but a batch stuck in a long write or a retry commits nothing for a
+// while: the heartbeat shows the process is still at it.
+void PipelineRun::heartbeat_loop(std::stop_token stop) {
+    bool warned = false;
+    while (sleep_for(heartbeat_every, stop)) {
+        try {
+            store_.heartbeat_run(beat());
+        } catch (const std::exception& e) {
+            if (!std::exchange(warned, true))
+                log_warn(std::string("state store: cannot record the run's heartbeat: ") + e.what(),
+                         {{"pipeline", name_}});
+        }
+    }
+}
+
 RunSummary PipelineRun::execute() {
     const auto started = std::chrono::steady_clock::now();
-    RunRecord rec;
+    auto& rec = run_row_;
     rec.pipeline = name_;
     rec.started = Clock::now();
     rec.plugins.push_back(p_.reader.config->plugin);
     for (const auto& t : p_.translators)
         rec.plugins.push_back(t.config->plugin);
     rec.plugins.push_back(p_.writer.config->plugin);
-    if (options_.record_empty_runs) {
-        try {
-            store_.begin_run(rec);
-        } catch (const std::exception& e) {
-            fail(std::string("state store: cannot record the run: ") + e.what(), false);
-        }
-    }
+    if (options_.record_empty_runs) begin_run_row();
 
     sdk::Positions committed;
     try {
@@ -792,7 +830,13 @@ RunSummary PipelineRun::execute() {
     }
 
     auto s = summary(started);
-    if (options_.record_empty_runs || s.read > 0 || s.outcome == RunOutcome::failed) {
+    if (heartbeat_.joinable()) {
+        heartbeat_.request_stop();
+        heartbeat_.join();
+    }
+    std::lock_guard row_lock(run_row_m_);
+    rec.id = run_id_;
+    if (rec.id != 0 || s.read > 0 || s.outcome == RunOutcome::failed) {
         rec.finished = Clock::now();
         rec.read = s.read;
         rec.written = s.written;

@@ -13,6 +13,7 @@
 #include <span>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "junction/core/engine.hpp"
@@ -102,7 +103,12 @@ private:
     void move_meta_into_acks(std::span<Work> group, std::vector<GroupPart>& parts,
                              std::vector<sdk::Acknowledgement>& acks);
     bool keep_dead_letters();
-    bool commit_and_acknowledge(std::vector<sdk::Acknowledgement>& acks);
+    bool commit_and_acknowledge(std::vector<sdk::Acknowledgement>& acks, const RunBeat& beat);
+    // The run's row in the history: begun at the start (or, when empty runs are not
+    // recorded, at the first record read), kept alive by a heartbeat until the end.
+    void begin_run_row();
+    void heartbeat_loop(std::stop_token stop);
+    [[nodiscard]] RunBeat beat() const;
     void dead_letter(const sdk::Record& record, const char* stage, const std::string& plugin,
                      const std::string& reason);
     void release_or_dead_letter(sdk::Acknowledgement& ack, const sdk::Record& record, const std::string& reason,
@@ -156,6 +162,11 @@ private:
     sdk::Counter* released_total_ = nullptr;
     sdk::Histogram* write_seconds_ = nullptr;
     std::set<std::string> columns_;
+
+    std::mutex run_row_m_;
+    RunRecord run_row_;
+    std::atomic<std::int64_t> run_id_{0};
+    std::jthread heartbeat_;  // last: stopped and joined before anything it reads goes
 };
 
 }  // namespace junction::core

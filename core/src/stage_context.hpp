@@ -82,16 +82,17 @@ struct StageIdentity {
 class StageContext final : public sdk::Context {
 public:
     // `drops`: where a reader's drop_position() goes until the next commit; nullptr: to the
-    // store at once.
+    // store at once. `sleep_stop`, when given, ends the clock's sleeps instead of `stop`:
+    // a writer's backoff (e.g. the HTTP client's) ends at a drain, its write in flight does not.
     StageContext(const sdk::Options& options, StageIdentity id, StateStore& store, HostServices& services,
                  std::stop_token stop, std::filesystem::path base_dir, sdk::Positions committed,
-                 PositionDrops* drops = nullptr)
+                 PositionDrops* drops = nullptr, std::stop_token sleep_stop = {})
         : options_(options),
           log_(make_plugin_logger(id.pipeline, id.plugin, id.kind)),
           kv_(store, id.pipeline + "/" + id.plugin + "/" + id.kind),
           store_(store),
           stop_(stop),
-          clock_(std::move(stop)),
+          clock_(sleep_stop.stop_possible() ? std::move(sleep_stop) : std::move(stop)),
           metrics_(services.metrics(), {{"pipeline", id.pipeline}, {"plugin", id.plugin}, {"kind", id.kind}}),
           http_(services.http_for(clock_, stop_, *log_)),
           credentials_(services.credentials()),

@@ -12,9 +12,14 @@
 #include "junction/core/state_store.hpp"
 #include "junction/core/time_text.hpp"
 
+#include <signal.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
@@ -73,8 +78,64 @@ std::int64_t sql_limit(std::size_t limit) {
     return limit == 0 ? -1 : static_cast<std::int64_t>(limit);
 }
 
+// Who this process is, to tell whether the owner of a `running` row is still alive: a
+// PID alone is not enough (PIDs are reused, and restart from 1 after a reboot or in a
+// new container), so the row also keeps the boot id and the process's start time.
+struct ProcessIdentity {
+    std::int64_t pid = 0;
+    std::string host;
+    std::string boot_id;
+    std::int64_t start = -1;  // field 22 of /proc/PID/stat: clock ticks after boot; -1 unknown
+};
+
+// -1 when the process does not exist or /proc cannot say.
+std::int64_t process_start(std::int64_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    if (!std::getline(in, text)) return -1;
+    // Field 2, the command name, may hold spaces and parentheses: count from the last ')'.
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream rest(text.substr(close + 1));
+    std::string field;
+    for (int i = 3; i <= 22 && rest >> field; ++i)
+        if (i == 22) return std::strtoll(field.c_str(), nullptr, 10);
+    return -1;
+}
+
+const ProcessIdentity& self_identity() {
+    static const ProcessIdentity id = [] {
+        ProcessIdentity p;
+        p.pid = ::getpid();
+        char name[256] = {};
+        if (::gethostname(name, sizeof name - 1) == 0) p.host = name;
+        std::ifstream in("/proc/sys/kernel/random/boot_id");
+        std::getline(in, p.boot_id);
+        p.start = process_start(p.pid);
+        return p;
+    }();
+    return id;
+}
+
+// Whether the process that began a run on this host is gone. Unknown (no /proc) counts
+// as alive: a row wrongly left `running` is less harm than a live run marked interrupted.
+bool owner_gone(std::int64_t pid, const std::string& boot_id, std::int64_t start) {
+    const auto& self = self_identity();
+    if (!boot_id.empty() && !self.boot_id.empty() && boot_id != self.boot_id) return true;  // rebooted since
+    if (pid <= 0) return true;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return true;
+    const auto now = process_start(pid);
+    return now >= 0 && start >= 0 && now != start;  // the PID now belongs to another process
+}
+
+std::string gone_reason(std::int64_t pid, const std::string& host) {
+    return "process " + std::to_string(pid) + " on " + host +
+           " ended without finishing the run (killed, crashed or the machine stopped); what it had not committed "
+           "is read again";
+}
+
 // Each entry moves the schema from version i to i+1; append, never edit.
-constexpr std::array<const char*, 2> migrations = {
+constexpr std::array<const char*, 3> migrations = {
     R"sql(
 CREATE TABLE positions(
   pipeline   TEXT PRIMARY KEY,
@@ -130,12 +191,27 @@ INSERT INTO partition_positions(pipeline, partition, position, updated_at)
 DROP TABLE positions;
 ALTER TABLE runs ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // Who runs a run and when it was last seen, so that a run whose process died is told
+    // apart from one still going. Rows already `running` have no owner to check: they
+    // are interrupted (a release still running one overwrites that when it finishes).
+    R"sql(
+ALTER TABLE runs ADD COLUMN pid INTEGER;
+ALTER TABLE runs ADD COLUMN host TEXT;
+ALTER TABLE runs ADD COLUMN boot_id TEXT;
+ALTER TABLE runs ADD COLUMN process_start INTEGER;
+ALTER TABLE runs ADD COLUMN last_seen TEXT;
+CREATE INDEX runs_running ON runs(id) WHERE outcome = 'running';
+UPDATE runs SET outcome = 'interrupted', finished = started,
+  error = 'began before this release recorded who runs a run; it did not finish'
+  WHERE outcome = 'running';
+)sql",
 };
 
 constexpr const char* dead_letter_columns =
     "id, pipeline, stage, plugin, reason, payload, key, source, position, attempts, at, replayed, received_at, error";
 constexpr const char* run_columns =
-    "id, pipeline, started, finished, plugins, read, written, invalid, failed, columns, outcome, error, released";
+    "id, pipeline, started, finished, plugins, read, written, invalid, failed, columns, outcome, error, released, "
+    "pid, host, last_seen";
 
 class Connection {
 public:
@@ -165,6 +241,7 @@ public:
         try {
             configure();
             migrate();
+            interrupt_gone_runs();
         } catch (const sqlite::Error& e) {
             // The first statement is where SQLite notices a corrupt or read-only file.
             throw std::runtime_error("cannot open state store " + conn_.path() + ": " + e.reason());
@@ -182,8 +259,8 @@ public:
         return out;
     }
     void commit_positions(std::string_view pipeline, std::span<const sdk::Committed> positions,
-                          std::span<const std::string> drops) override {
-        if (positions.empty() && drops.empty()) return;
+                          std::span<const std::string> drops, const RunBeat& beat) override {
+        if (positions.empty() && drops.empty() && beat.run_id == 0) return;
         std::lock_guard lock(mutex_);
         const auto now = format_utc_ms(Clock::now());
         sqlite::Transaction tx(db(), conn_.path());
@@ -195,6 +272,7 @@ public:
             sqlite::ResetGuard g(put_position_);
             put_position_.bind(1, pipeline).bind(2, c.partition).bind(3, c.offset).bind(4, now).run();
         }
+        if (beat.run_id != 0) bind_beat(beat, now).run();
         tx.commit();
     }
     void drop_position(std::string_view pipeline, std::string_view partition) override {
@@ -299,15 +377,55 @@ public:
     std::int64_t begin_run(RunRecord& run) override {
         std::lock_guard lock(mutex_);
         if (run.started == Clock::time_point{}) run.started = Clock::now();
+        const auto& self = self_identity();
+        run.pid = self.pid;
+        run.host = self.host;
+        run.last_seen = Clock::now();
         sqlite::ResetGuard g(begin_run_);
         begin_run_.bind(1, run.pipeline)
             .bind(2, format_utc_ms(run.started))
             .bind(3, to_json(run.plugins))
             .bind(4, to_json(run.columns))
             .bind(5, run.outcome)
+            .bind(6, self.pid)
+            .bind(7, self.host)
+            .bind(8, self.boot_id)
+            .bind(9, self.start)
+            .bind(10, format_utc_ms(*run.last_seen))
             .run();
         run.id = sqlite3_last_insert_rowid(db());
         return run.id;
+    }
+
+    void heartbeat_run(const RunBeat& beat) override {
+        if (beat.run_id == 0) return;
+        std::lock_guard lock(mutex_);
+        bind_beat(beat, format_utc_ms(Clock::now())).run();
+    }
+
+    void interrupt_own_runs(std::string_view error) noexcept override {
+        // Not through conn_: its mutex may be held by a thread that never gets to let go.
+        sqlite3* db = nullptr;
+        if (sqlite3_open_v2(conn_.path().c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) ==
+            SQLITE_OK) {
+            sqlite3_busy_timeout(db, 1000);
+            sqlite3_stmt* st = nullptr;
+            const auto& self = self_identity();
+            const auto now = format_utc_ms(Clock::now());
+            if (sqlite3_prepare_v2(db,
+                                   "UPDATE runs SET outcome = 'interrupted', finished = ?1, last_seen = ?1, error = ?2 "
+                                   "WHERE outcome = 'running' AND pid = ?3 AND host = ?4 AND boot_id = ?5",
+                                   -1, &st, nullptr) == SQLITE_OK) {
+                sqlite3_bind_text(st, 1, now.c_str(), -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, 2, error.data(), static_cast<int>(error.size()), SQLITE_TRANSIENT);
+                sqlite3_bind_int64(st, 3, self.pid);
+                sqlite3_bind_text(st, 4, self.host.c_str(), -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, 5, self.boot_id.c_str(), -1, SQLITE_TRANSIENT);
+                sqlite3_step(st);
+            }
+            sqlite3_finalize(st);
+        }
+        sqlite3_close_v2(db);
     }
 
     void finish_run(const RunRecord& run) override {
@@ -352,6 +470,9 @@ public:
             r.outcome = s.text(10);
             r.error = s.text(11);
             r.released = static_cast<std::uint64_t>(s.integer(12));
+            r.pid = s.integer(13);
+            r.host = s.text(14);
+            if (auto seen = s.optional_text(15)) r.last_seen = parse_time(*seen);
             out.push_back(std::move(r));
         }
         return out;
@@ -386,6 +507,46 @@ private:
         tx.commit();
     }
 
+    // A run row stays `running` when its process dies: find those whose process of this
+    // host is gone and say so. Rows of another host cannot be checked and are left alone.
+    void interrupt_gone_runs() {
+        struct Gone {
+            std::int64_t id;
+            std::string reason;
+        };
+        std::vector<Gone> gone;
+        {
+            Statement s(db(), "SELECT id, pid, host, boot_id, process_start FROM runs WHERE outcome = 'running'",
+                        conn_.path());
+            while (s.step()) {
+                const auto host = s.text(2);
+                if (host != self_identity().host) continue;
+                if (owner_gone(s.integer(1), s.text(3), s.integer(4)))
+                    gone.push_back({s.integer(0), gone_reason(s.integer(1), host)});
+            }
+        }
+        if (gone.empty()) return;
+        sqlite::Transaction tx(db(), conn_.path());
+        Statement mark(db(),
+                       "UPDATE runs SET outcome = 'interrupted', finished = COALESCE(last_seen, started), error = ?2 "
+                       "WHERE id = ?1 AND outcome = 'running'",
+                       conn_.path());
+        for (const auto& g : gone) {
+            sqlite::ResetGuard r(mark);
+            mark.bind(1, g.id).bind(2, g.reason).run();
+        }
+        tx.commit();
+    }
+
+    Statement& bind_beat(const RunBeat& beat, const std::string& now) {
+        return heartbeat_run_.bind(1, beat.run_id)
+            .bind(2, now)
+            .bind(3, static_cast<std::int64_t>(beat.read))
+            .bind(4, static_cast<std::int64_t>(beat.written))
+            .bind(5, static_cast<std::int64_t>(beat.invalid))
+            .bind(6, static_cast<std::int64_t>(beat.released));
+    }
+
     void prepare() {
         const auto& p = conn_.path();
         get_positions_ =
@@ -415,12 +576,18 @@ private:
                                        p);
         mark_replayed_ = Statement(db(), "UPDATE dead_letters SET replayed = 1 WHERE id = ?1", p);
         begin_run_ = Statement(db(),
-                               "INSERT INTO runs(pipeline, started, plugins, columns, outcome) "
-                               "VALUES(?1, ?2, ?3, ?4, ?5)",
+                               "INSERT INTO runs(pipeline, started, plugins, columns, outcome, pid, host, boot_id, "
+                               "process_start, last_seen) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                                p);
+        // Only while running: a beat that comes after the end changes nothing.
+        heartbeat_run_ = Statement(db(),
+                                   "UPDATE runs SET last_seen = ?2, read = ?3, written = ?4, invalid = ?5, "
+                                   "released = ?6 WHERE id = ?1 AND outcome = 'running'",
+                                   p);
         finish_run_ = Statement(db(),
                                 "UPDATE runs SET finished = ?1, plugins = ?2, read = ?3, written = ?4, invalid = ?5, "
-                                "failed = ?6, columns = ?7, outcome = ?8, error = ?9, released = ?11 WHERE id = ?10",
+                                "failed = ?6, columns = ?7, outcome = ?8, error = ?9, released = ?11, last_seen = ?1 "
+                                "WHERE id = ?10",
                                 p);
         list_runs_ = Statement(db(), std::string("SELECT ") + run_columns + " FROM runs ORDER BY id DESC LIMIT ?1", p);
         list_runs_of_ = Statement(
@@ -432,7 +599,7 @@ private:
     Statement get_positions_, put_position_, drop_position_, erase_positions_;
     Statement kv_get_, kv_put_, kv_erase_;
     Statement add_dead_letter_, list_dead_letters_, mark_replayed_;
-    Statement begin_run_, finish_run_, list_runs_, list_runs_of_;
+    Statement begin_run_, heartbeat_run_, finish_run_, list_runs_, list_runs_of_;
 };
 
 }  // namespace

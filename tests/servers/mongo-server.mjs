@@ -3,13 +3,18 @@
 // CRUD with upserts, cursors, and unique indexes that are enforced (E11000), so tests
 // that depend on unique keys can fail. Listens on 127.0.0.1 only.
 //
-//   node tests/servers/mongo-server.mjs [--port N|0] [--port-file FILE] [--quiet]
+//   node tests/servers/mongo-server.mjs [--port N|0] [--port-file FILE] [--quiet] [--data FILE]
+//
+// --data FILE: documents and indexes are loaded from FILE at start (when it exists) and
+// written to it at SIGTERM/SIGINT (not at SIGKILL), so a stop and start keeps the data:
+// the soak's MongoDB outage (bench/soak.sh). Without it, everything lives in memory.
 //
 // Prints "READY mongodb://127.0.0.1:<port> pid=<pid>" once listening, and writes the
 // port to --port-file (written to a temp name, then renamed, so readers never see a
 // partial file). SIGTERM/SIGINT stop it cleanly.
 import net from 'node:net';
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { EJSON } from 'bson';
 import { Store } from './lib/store.mjs';
 import { Commands } from './lib/commands.mjs';
 import { encodeReply, parseMessages } from './lib/wire.mjs';
@@ -19,8 +24,19 @@ const opt = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(
 const port = Number(opt('port', '27017'));
 const portFile = opt('port-file', '');
 const quiet = args.includes('--quiet');
+const dataFile = opt('data', '');
 
-const commands = new Commands(new Store());
+const store = new Store();
+if (dataFile && existsSync(dataFile)) {
+  for (const line of readFileSync(dataFile, 'utf8').split('\n')) {
+    if (!line) continue;
+    const { db, coll, indexes, docs } = EJSON.parse(line, { relaxed: false });
+    const c = store.db(db).collection(coll);
+    for (const spec of indexes) if (spec.name !== '_id_') c.createIndex(spec);
+    for (const doc of docs) c.insert(doc);
+  }
+}
+const commands = new Commands(store);
 const sockets = new Set();
 let nextConnection = 1;
 
@@ -71,6 +87,16 @@ server.listen(port, '127.0.0.1', () => {
 });
 
 const stop = () => {
+  if (dataFile) {
+    const lines = [];
+    for (const [db, d] of store.dbs)
+      for (const [coll, c] of d.collections)
+        lines.push(EJSON.stringify({ db, coll, docs: [...c.docs.values()],
+          indexes: c.indexes.map((i) => ({ key: i.key, name: i.name, unique: Boolean(i.unique) })) },
+        { relaxed: false }));
+    writeFileSync(`${dataFile}.tmp`, lines.join('\n') + '\n');
+    renameSync(`${dataFile}.tmp`, dataFile);
+  }
   server.close();
   for (const s of sockets) s.destroy();
   process.exit(0);

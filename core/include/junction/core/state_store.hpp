@@ -42,8 +42,21 @@ struct RunRecord {
     std::uint64_t read = 0, written = 0, invalid = 0, failed = 0;
     std::uint64_t released = 0;        // given back to a queue for redelivery
     std::vector<std::string> columns;  // the top-level fields written
-    std::string outcome = "running";   // running | ok | failed | stopped
+    // running | ok | failed | stopped | interrupted (the process ended without finishing
+    // the run: SIGKILL, a crash, a second SIGTERM; found out when the store is next opened)
+    std::string outcome = "running";
     std::string error;
+    // Who runs it (filled in by begin_run): the process and the host, and the last time
+    // that process was seen working on it (each commit and every heartbeat).
+    std::int64_t pid = 0;
+    std::string host;
+    std::optional<Clock::time_point> last_seen;
+};
+
+// A running run's progress, written with a commit or by the heartbeat.
+struct RunBeat {
+    std::int64_t run_id = 0;
+    std::uint64_t read = 0, written = 0, invalid = 0, released = 0;
 };
 
 class StateStore {
@@ -57,8 +70,9 @@ public:
     virtual sdk::Positions positions(std::string_view pipeline) = 0;
     // All in one transaction: the drops (partitions whose source is gone) first, then the
     // positions.
+    // A beat (run_id != 0) is written in the same transaction: the run's last_seen and counts.
     virtual void commit_positions(std::string_view pipeline, std::span<const sdk::Committed> positions,
-                                  std::span<const std::string> drops = {}) = 0;
+                                  std::span<const std::string> drops = {}, const RunBeat& beat = {}) = 0;
     virtual void drop_position(std::string_view pipeline, std::string_view partition) = 0;
     virtual void reset_positions(std::string_view pipeline) = 0;
 
@@ -73,9 +87,17 @@ public:
                                                  std::size_t limit) = 0;
     virtual void mark_replayed(const std::vector<std::int64_t>& ids) = 0;
 
-    // Run history.
-    virtual std::int64_t begin_run(RunRecord& run) = 0;  // fills run.id
+    // Run history. begin_run fills run.id, pid and host. Opening the store turns the rows
+    // left `running` by a process of this host that is gone (its PID dead, or reused by
+    // another process, or a reboot since) into `interrupted`, finished at their last_seen;
+    // rows of other hosts are left alone.
+    virtual std::int64_t begin_run(RunRecord& run) = 0;
+    virtual void heartbeat_run(const RunBeat& beat) = 0;  // last_seen = now, and the counts
     virtual void finish_run(const RunRecord& run) = 0;
+    // For the signal watcher just before _exit: this process's `running` rows become
+    // `interrupted` with `error`. Uses its own connection (another thread may be inside
+    // the store), waits for SQLite's lock at most about a second, never throws.
+    virtual void interrupt_own_runs(std::string_view error) noexcept = 0;
     virtual std::vector<RunRecord> runs(std::optional<std::string_view> pipeline, std::size_t limit) = 0;
 };
 
