@@ -313,7 +313,7 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args)
     return rc;
 }
 
-int cmd_runs(const GlobalOptions& global, const std::vector<std::string>& args) {
+int cmd_runs(const GlobalOptions& /*global*/, const std::vector<std::string>& args) {
     po::options_description desc("runs options");
     desc.add_options()("help,h", "show this help")("config", po::value<std::string>(), "the config file")(
         "pipeline", po::value<std::string>(), "only this pipeline")(
