@@ -119,10 +119,21 @@ sdk::Status FilesWriter::append_lines(std::span<const sdk::Record> batch) {
         sdk::append_json_text(lines, record.payload);
         lines += '\n';
     }
+    // A failed append (a full disk, a file size limit) may have written part of the lines:
+    // cut the file back to where it was, so the retry appends whole lines after whole
+    // lines. Should the cut fail too, the next append starts by ending the torn line.
+    struct stat st {};
+    const bool sized = ::fstat(ndjson_fd_, &st) == 0;
+    if (torn_) lines.insert(lines.begin(), '\n');
     // One write per batch: lines of concurrent writers to the same file do not interleave mid-line.
-    if (!write_all(ndjson_fd_, lines))
+    if (!write_all(ndjson_fd_, lines)) {
+        const int err = errno;
+        // Cut back, the file is as it was before this call (torn or not); else it is torn.
+        if (!sized || ::ftruncate(ndjson_fd_, st.st_size) != 0) torn_ = true;
         return sdk::Status::retry("files: cannot append to " + (config_.dir / config_.file).string() + ": " +
-                                  errno_text(errno));
+                                  errno_text(err));
+    }
+    torn_ = false;
     return sdk::Status::ok();
 }
 

@@ -39,6 +39,7 @@ private:
     FileNameTemplate name_template_;
     std::vector<PendingFile> pending_;  // written temp files awaiting flush()
     int ndjson_fd_ = -1;
+    bool torn_ = false;  // an append failed and its partial line could not be cut off
 };
 
 }  // namespace junction::files

@@ -232,3 +232,45 @@ TEST_CASE("junction validate refuses a file_name template with a separator, unde
     CHECK(lines.front().find("a file name, not a path: no '/' or '..' in \"{orderNo}/{orderNo}.json\"") !=
           std::string::npos);
 }
+
+TEST_CASE("a full disk fails the run with one line, leaves no torn line, and the next run writes everything") {
+    // A file size limit (RLIMIT_FSIZE, with SIGXFSZ ignored so write() fails with EFBIG)
+    // stands in for a full disk without root: the NDJSON output hits it part-way.
+    TempDir dir;
+    const auto in = dir / "in", out = dir / "out";
+    fs::create_directories(in);
+    constexpr int orders = 3000;
+    std::string input;
+    for (int i = 1; i <= orders; ++i)
+        input += R"({"orderNo": )" + std::to_string(i) + R"(, "note": ")" + std::string(200, 'x') + "\"}\n";
+    write_file(in / "orders.ndjson", input);
+    const auto config = dir / "c.json";
+    write_file(config, R"({"state": )" + quoted(dir / "state.db") + R"(, "pipelines": [{"name": "p",
+        "reader": {"plugin": "files", "options": {"dir": )" + quoted(in) + R"(, "pattern": "*.ndjson"}},
+        "writer": {"plugin": "files", "options": {"dir": )" + quoted(out) + R"(, "format": "ndjson"}},
+        "batch_size": 100, "retry": {"max_attempts": 3, "initial_backoff_ms": 1, "max_backoff_ms": 5}}]})");
+    const auto once = sh_quote(JUNCTION_BIN) + " run " + sh_quote(config.string()) + " --once";
+
+    // 128 KiB: about 500 of the 3000 lines fit.
+    const auto full = run(bounded + "bash -c " + sh_quote("trap '' XFSZ; ulimit -f 128; exec " + once));
+    CHECK(full.exit_code != 0);
+    const auto errors = lines_with(full.err, "ERROR");
+    REQUIRE_MESSAGE(errors.size() == 1, full.err);
+    CHECK(errors.front().find("File too large") != std::string::npos);
+    CHECK(errors.front().find("out.ndjson") != std::string::npos);
+    const auto partial = lines_of(read_file(out / "out.ndjson"));
+    CHECK(!partial.empty());
+    CHECK(partial.size() < static_cast<std::size_t>(orders));
+    for (const auto& line : partial) REQUIRE_NOTHROW(json::parse(line));  // no torn line
+    CHECK(fs::exists(in / "orders.ndjson"));  // not released: its records are not all written
+
+    const auto again = run(bounded + once);
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    const auto written = ndjson_orders(out / "out.ndjson");  // every line parses
+    const std::set<std::int64_t> distinct(written.begin(), written.end());
+    CHECK(distinct.size() == static_cast<std::size_t>(orders));
+    CHECK(*distinct.begin() == 1);
+    CHECK(*distinct.rbegin() == orders);
+    // Written but not committed when the disk filled: at most the group in flight (queue_depth batches).
+    CHECK(written.size() - distinct.size() <= 4 * 100);
+}
