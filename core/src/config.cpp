@@ -97,9 +97,11 @@ StageConfig parse_stage(const json::value& v, const std::string& path, std::vect
     check_keys(o, {"plugin", "options", "comment"}, path, errors);
     if (const auto* p = o.if_contains("plugin"); p == nullptr)
         errors.push_back({path + ".plugin", "required key missing"});
-    else if (!p->is_string() || p->get_string().empty())
+    else if (!p->is_string())
         errors.push_back(
             {path + ".plugin", "expected a plugin name (string), got " + std::string(sdk::json_type_name(*p))});
+    else if (p->get_string().empty())
+        errors.push_back({path + ".plugin", "a plugin name must not be empty"});
     else
         s.plugin = std::string(p->get_string());
     if (const auto* opts = o.if_contains("options")) {
