@@ -363,9 +363,10 @@ Config parse_config(std::string_view text, const fs::path& file, std::vector<Con
             }
         }
     }
-    if (const auto* s = o.if_contains("state"); s != nullptr && s->is_string() && !s->get_string().empty())
+    if (const auto* s = o.if_contains("state"); s != nullptr && s->is_string() && !s->get_string().empty()) {
         cfg.state = cfg.base_dir / std::string(s->get_string());
-    else if (s != nullptr)
+        if (auto p = path_problem(cfg.state); !p.empty()) errors.push_back({"state", p});
+    } else if (s != nullptr)
         errors.push_back({"state", "expected a file path (string)"});
     else
         cfg.state = cfg.base_dir / (file.stem().string() + ".state.db");
