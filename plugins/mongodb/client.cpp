@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace junction::mongodb {
@@ -14,11 +16,23 @@ namespace {
 // background threads (they only repeat what the next call reports).
 thread_local const Client* current_client = nullptr;
 // While parse_uri() runs: the parser's warnings, for it reports an unknown option by a
-// warning only and goes on without it.
-thread_local std::vector<std::string>* parser_warnings = nullptr;
+// warning only and goes on without it. One parse at a time; the thread that parses is
+// the only one whose lines are collected. (Not a thread_local: a plugin's dynamic TLS
+// touched on the main thread outlives its dlclose in LeakSanitizer's eyes, which then
+// crashes at exit.)
+struct UriParse {
+    std::mutex one_at_a_time;
+    std::atomic<std::thread::id> thread{};
+    std::vector<std::string>* warnings = nullptr;
+};
+UriParse& uri_parse() {
+    static UriParse parse;  // made at the first parse: nothing runs at dlopen
+    return parse;
+}
 
 void forward_driver_log(mongoc_log_level_t level, const char* domain, const char* message, void*) {
-    if (level <= MONGOC_LOG_LEVEL_WARNING && parser_warnings != nullptr) parser_warnings->emplace_back(message);
+    if (level <= MONGOC_LOG_LEVEL_WARNING && uri_parse().thread.load() == std::this_thread::get_id())
+        uri_parse().warnings->emplace_back(message);
     if (level > MONGOC_LOG_LEVEL_WARNING || current_client == nullptr) return;
     current_client->log().warn(current_client->redact(std::string("libmongoc ") + domain + ": " + message));
 }
@@ -96,10 +110,17 @@ mongoc_uri_t* parse_uri(const std::string& uri, std::string& problem) {
         return nullptr;
     }
     std::vector<std::string> warnings;
-    parser_warnings = &warnings;
     bson_error_t error;
-    mongoc_uri_t* parsed = mongoc_uri_new_with_error(uri.c_str(), &error);
-    parser_warnings = nullptr;
+    mongoc_uri_t* parsed = nullptr;
+    {
+        auto& parse = uri_parse();
+        const std::lock_guard lock(parse.one_at_a_time);
+        parse.warnings = &warnings;
+        parse.thread.store(std::this_thread::get_id());
+        parsed = mongoc_uri_new_with_error(uri.c_str(), &error);
+        parse.thread.store(std::thread::id{});
+        parse.warnings = nullptr;
+    }
     if (parsed == nullptr) {
         problem = redact_uri_secrets("not a valid MongoDB URI: " + std::string(error.message), uri);
         return nullptr;

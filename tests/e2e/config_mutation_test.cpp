@@ -325,7 +325,7 @@ TEST_CASE("every mutation of a valid config is refused under a config path, or a
             env_prefix += k + "=" + sh_quote(v) + " ";
         const auto r = run("env -u JT_UNSET " + env_prefix + sh_quote(JUNCTION_BIN) + " validate " +
                            sh_quote(config_file.string()));
-        CHECK(r.exit_code == (c.errors.empty() ? 0 : 3));
+        CHECK_MESSAGE(r.exit_code == (c.errors.empty() ? 0 : 3), r.err);
         if (r.exit_code == 3) {
             const auto lines = lines_of(r.err);
             REQUIRE(!lines.empty());
