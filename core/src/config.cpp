@@ -85,6 +85,22 @@ std::int64_t get_int(const json::object& o, std::string_view key, std::int64_t d
     return *n;
 }
 
+// What StateStore::open() would refuse for the path alone.
+std::string state_file_problem(const std::filesystem::path& file) {
+    if (auto p = path_problem(file); !p.empty()) return p;
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec))
+        return file.string() + " is a folder; name the SQLite file in it, e.g. " + (file / "junction.db").string();
+    if (std::filesystem::is_regular_file(file, ec) && std::filesystem::file_size(file, ec) > 0 && !ec) {
+        static constexpr std::string_view magic("SQLite format 3\0", 16);
+        std::string head(magic.size(), '\0');
+        std::ifstream in(file, std::ios::binary);
+        in.read(head.data(), static_cast<std::streamsize>(head.size()));
+        if (head != magic) return file.string() + " is not an SQLite database";
+    }
+    return {};
+}
+
 StageConfig parse_stage(const json::value& v, const std::string& path, std::vector<ConfigError>& errors) {
     StageConfig s;
     s.path = path;
@@ -97,9 +113,11 @@ StageConfig parse_stage(const json::value& v, const std::string& path, std::vect
     check_keys(o, {"plugin", "options", "comment"}, path, errors);
     if (const auto* p = o.if_contains("plugin"); p == nullptr)
         errors.push_back({path + ".plugin", "required key missing"});
-    else if (!p->is_string() || p->get_string().empty())
+    else if (!p->is_string())
         errors.push_back(
             {path + ".plugin", "expected a plugin name (string), got " + std::string(sdk::json_type_name(*p))});
+    else if (p->get_string().empty())
+        errors.push_back({path + ".plugin", "a plugin name must not be empty"});
     else
         s.plugin = std::string(p->get_string());
     if (const auto* opts = o.if_contains("options")) {
@@ -361,9 +379,10 @@ Config parse_config(std::string_view text, const fs::path& file, std::vector<Con
             }
         }
     }
-    if (const auto* s = o.if_contains("state"); s != nullptr && s->is_string() && !s->get_string().empty())
+    if (const auto* s = o.if_contains("state"); s != nullptr && s->is_string() && !s->get_string().empty()) {
         cfg.state = cfg.base_dir / std::string(s->get_string());
-    else if (s != nullptr)
+        if (auto p = state_file_problem(cfg.state); !p.empty()) errors.push_back({"state", p});
+    } else if (s != nullptr)
         errors.push_back({"state", "expected a file path (string)"});
     else
         cfg.state = cfg.base_dir / (file.stem().string() + ".state.db");

@@ -1,6 +1,8 @@
 // The host's side of option validation: the SDK's checker, with its errors as config errors.
 #include "junction/core/option_validation.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <string_view>
 
@@ -30,6 +32,30 @@ ConfigError check_options_error(const sdk::OptionSchema& schema, const std::stri
         if (option) return {options_path + "." + std::string(where), message.substr(colon + 2)};
     }
     return {options_path, message};
+}
+
+std::string path_problem(const std::filesystem::path& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (fs::exists(status)) {
+        const int need = fs::is_directory(status) ? R_OK | X_OK : R_OK;
+        if (::access(path.c_str(), need) != 0) return "cannot read " + path.string() + ": permission denied";
+        return {};
+    }
+    for (auto at = path.parent_path(); !at.empty(); at = at.parent_path()) {
+        const auto s = fs::status(at, ec);
+        if (!fs::exists(s)) {
+            if (at == at.parent_path()) break;
+            continue;
+        }
+        if (!fs::is_directory(s))
+            return "cannot create " + path.string() + ": " + at.string() + " is a file, not a folder";
+        if (::access(at.c_str(), W_OK | X_OK) != 0)
+            return "cannot create " + path.string() + ": no permission to write in " + at.string();
+        return {};
+    }
+    return {};
 }
 
 boost::json::object redact(const sdk::OptionSchema& schema, const boost::json::object& options) {

@@ -38,6 +38,14 @@ bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& 
     const auto before = errors.size();
     out.options = validate_options(out.component->options, sc.options, sc.path + ".options", base_dir, errors);
     if (errors.size() != before) return false;
+    // What open() would trip on for a path alone (under a file, no permission).
+    for (const auto& spec : out.component->options) {
+        if (spec.type != sdk::OptionType::path || !out.options.has(spec.name)) continue;
+        const auto value = out.options.get_string(spec.name);
+        if (value.empty()) continue;
+        if (auto p = path_problem(value); !p.empty()) errors.push_back({sc.path + ".options." + spec.name, p});
+    }
+    if (errors.size() != before) return false;
     if (auto st = out.plugin->check_options(kind, out.options); !st.is_ok()) {
         errors.push_back(check_options_error(out.component->options, sc.path + ".options", st.message()));
         return false;

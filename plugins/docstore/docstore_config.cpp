@@ -1,6 +1,9 @@
 #include "docstore_config.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
+#include <string_view>
 
 #include <boost/json/serialize.hpp>
 #include <junction/sdk/json_path.hpp>
@@ -72,9 +75,22 @@ StoreConfig store_config(const sdk::Options& options) {
     return {.path = options.get_string("path"), .collection = options.get_string("collection")};
 }
 
+// An existing path must be an SQLite file (or empty): a folder or another kind of file
+// would pass the host's path check and fail at open.
 sdk::Status check_path(const sdk::Options& options) {
-    if (options.get_string("path").empty())
-        return sdk::Status::fatal("path: must name the SQLite file, e.g. \"tracos.db\"");
+    const std::filesystem::path path = options.get_string("path");
+    if (path.empty()) return sdk::Status::fatal("path: must name the SQLite file, e.g. \"tracos.db\"");
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        return sdk::Status::fatal("path: " + path.string() + " is a folder; name the SQLite file in it, e.g. " +
+                                  (path / "tracos.db").string());
+    if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) > 0 && !ec) {
+        static constexpr std::string_view magic("SQLite format 3\0", 16);
+        std::string head(magic.size(), '\0');
+        std::ifstream in(path, std::ios::binary);
+        in.read(head.data(), static_cast<std::streamsize>(head.size()));
+        if (head != magic) return sdk::Status::fatal("path: " + path.string() + " is not an SQLite database");
+    }
     return sdk::Status::ok();
 }
 

@@ -1,6 +1,7 @@
 // MongoDB-style filters compiled to SQL over json_type/json_extract, values bound as
 // parameters. Comparisons only match values of the operand's JSON type (as MongoDB's
 // type bracketing does), so "5" never equals 5 and true never equals 1.
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -112,13 +113,16 @@ Filter compile_filter(const boost::json::object& filter) {
             throw FilterError(std::string("filter: ") + e.what());
         }
         std::string term;
-        const bool operators =
-            v.is_object() && !v.get_object().empty() && v.get_object().begin()->key().starts_with('$');
+        // An object with any operator is all operators: {"$gt": 1, "b": 2} in either order
+        // is refused, as MongoDB does, not compared as a document.
+        const auto is_op = [](const auto& kv) { return kv.key().starts_with('$'); };
+        const bool operators = v.is_object() && std::any_of(v.get_object().begin(), v.get_object().end(), is_op);
         if (operators) {
+            const auto plain = std::find_if_not(v.get_object().begin(), v.get_object().end(), is_op);
+            if (plain != v.get_object().end())
+                throw FilterError("filter: field '" + f.name + "' mixes operators and the plain key '" +
+                                  std::string(plain->key()) + "'");
             for (const auto& [op, operand] : v.get_object()) {
-                if (!op.starts_with('$'))
-                    throw FilterError("filter: field '" + f.name + "' mixes operators and the plain key '" +
-                                      std::string(op) + "'");
                 term += (term.empty() ? "" : " AND ") + apply(f, op, operand, out.params);
             }
         } else {

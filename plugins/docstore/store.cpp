@@ -56,6 +56,15 @@ DocStore::DocStore(const std::filesystem::path& file, std::string collection, st
     process_bits_ = random_() & 0xFFFFFFFFFFULL;
     counter_ = static_cast<std::uint32_t>(random_() & 0xFFFFFFU);
 
+    // A missing parent folder is created, as the host does for the state store's file
+    // (host/cmd_pipeline.cpp open_store: same rule, same words).
+    if (file_.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(file_.parent_path(), ec);
+        if (ec)
+            throw StoreError("docstore: cannot create the folder " + file_.parent_path().string() + ": " + ec.message(),
+                             false);
+    }
     const int rc = sqlite3_open_v2(file_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     if (rc != SQLITE_OK) {
         const std::string reason = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 namespace junction::mongodb {
 namespace {
@@ -12,8 +15,24 @@ namespace {
 // instance whose call is running on this thread, and are dropped on the driver's own
 // background threads (they only repeat what the next call reports).
 thread_local const Client* current_client = nullptr;
+// While parse_uri() runs: the parser's warnings, for it reports an unknown option by a
+// warning only and goes on without it. One parse at a time; the thread that parses is
+// the only one whose lines are collected. (Not a thread_local: a plugin's dynamic TLS
+// touched on the main thread outlives its dlclose in LeakSanitizer's eyes, which then
+// crashes at exit.)
+struct UriParse {
+    std::mutex one_at_a_time;
+    std::atomic<std::thread::id> thread{};
+    std::vector<std::string>* warnings = nullptr;
+};
+UriParse& uri_parse() {
+    static UriParse parse;  // made at the first parse: nothing runs at dlopen
+    return parse;
+}
 
 void forward_driver_log(mongoc_log_level_t level, const char* domain, const char* message, void*) {
+    if (level <= MONGOC_LOG_LEVEL_WARNING && uri_parse().thread.load() == std::this_thread::get_id())
+        uri_parse().warnings->emplace_back(message);
     if (level > MONGOC_LOG_LEVEL_WARNING || current_client == nullptr) return;
     current_client->log().warn(current_client->redact(std::string("libmongoc ") + domain + ": " + message));
 }
@@ -69,11 +88,49 @@ std::string redact_uri_secrets(std::string message, const std::string& uri) {
     return message;
 }
 
+// What libmongoc's parser lets through but the connection then trips on: a space (the
+// host "h " fails at the first call), and an '@' left unescaped in the user name or
+// password (the rest becomes a host name).
+std::string uri_text_problem(const std::string& uri) {
+    if (std::any_of(uri.begin(), uri.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+        return "it holds a space or control character: percent-encode it (a space is %20)";
+    const auto scheme = uri.find("://");
+    if (scheme == std::string::npos) return {};
+    const std::string_view rest = std::string_view(uri).substr(scheme + 3);
+    const auto authority = rest.substr(0, rest.find_first_of("/?"));
+    if (std::count(authority.begin(), authority.end(), '@') > 1)
+        return "the user name or password holds an unescaped '@': percent-encode it as %40";
+    return {};
+}
+
 mongoc_uri_t* parse_uri(const std::string& uri, std::string& problem) {
     ensure_driver_initialized();  // its log handler, so the parser's warnings reach no terminal
+    if (auto p = uri_text_problem(uri); !p.empty()) {
+        problem = "not a valid MongoDB URI: " + p;
+        return nullptr;
+    }
+    std::vector<std::string> warnings;
     bson_error_t error;
-    mongoc_uri_t* parsed = mongoc_uri_new_with_error(uri.c_str(), &error);
-    if (parsed == nullptr) problem = redact_uri_secrets("not a valid MongoDB URI: " + std::string(error.message), uri);
+    mongoc_uri_t* parsed = nullptr;
+    {
+        auto& parse = uri_parse();
+        const std::lock_guard lock(parse.one_at_a_time);
+        parse.warnings = &warnings;
+        parse.thread.store(std::this_thread::get_id());
+        parsed = mongoc_uri_new_with_error(uri.c_str(), &error);
+        parse.thread.store(std::thread::id{});
+        parse.warnings = nullptr;
+    }
+    if (parsed == nullptr) {
+        problem = redact_uri_secrets("not a valid MongoDB URI: " + std::string(error.message), uri);
+        return nullptr;
+    }
+    for (const auto& w : warnings)
+        if (w.starts_with("Unsupported URI option")) {
+            problem = redact_uri_secrets("not a valid MongoDB URI: " + w, uri);
+            mongoc_uri_destroy(parsed);
+            return nullptr;
+        }
     return parsed;
 }
 

@@ -5,6 +5,7 @@
 
 #include "client.hpp"
 #include "convert.hpp"
+#include "query_check.hpp"
 
 namespace junction::mongodb {
 namespace {
@@ -156,6 +157,7 @@ sdk::Status check_reader_config(const sdk::Options& options) {
     if (problem.empty()) problem = field_problem("sort", options.get_string("sort"));
     if (problem.empty()) problem = marks_problem(options, "ack_set", key_field);
     if (problem.empty()) problem = marks_problem(options, "reject_set", key_field);
+    if (problem.empty()) problem = query_problem(options.get_object("filter"));
     if (problem.empty()) {
         bson_t filter;
         if (auto err = extended_json_to_bson(options.get_object("filter"), &filter))

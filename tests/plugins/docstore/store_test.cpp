@@ -193,3 +193,30 @@ TEST_CASE("a corrupt file is refused in one line naming it and SQLite's reason")
         CHECK_FALSE(e.transient());
     }
 }
+
+TEST_CASE("a missing parent folder of the store's file is created, as the host does for the state store") {
+    TempDir dir;
+    const auto file = dir.path() / "data" / "nested" / "docs.db";
+    {
+        DocStore store(file, "orders");
+        store.ensure_unique_index({"number"});
+        CHECK(store.upsert(work_orders(1, 2), {"number"}).size() == 2);
+    }
+    CHECK(std::filesystem::is_regular_file(file));
+    DocStore again(file, "orders");
+    CHECK(everything(again).size() == 2);
+}
+
+TEST_CASE("a parent that cannot be a folder is refused in one line naming it") {
+    TempDir dir;
+    std::ofstream(dir.path() / "plain") << "not a folder";
+    const auto parent = dir.path() / "plain" / "sub";
+    try {
+        DocStore store(parent / "docs.db", "orders");
+        FAIL("opened a store under a file");
+    } catch (const StoreError& e) {
+        CHECK(std::string(e.what()).rfind("docstore: cannot create the folder " + parent.string() + ": ", 0) == 0);
+        CHECK(std::string(e.what()).find('\n') == std::string::npos);
+        CHECK_FALSE(e.transient());
+    }
+}

@@ -86,14 +86,15 @@ TEST_CASE("a corrupt database file makes open() fatal with one line") {
     CHECK(writer.close().is_ok());
 }
 
-TEST_CASE("an unopenable path makes open() fatal naming it") {
+TEST_CASE("an unopenable path makes open() fatal naming it") {  // a parent that is a file
     TempDir dir;
-    const auto path = (dir.path() / "no-such-folder" / "docs.db").string();
+    std::ofstream(dir.path() / "plain-file") << "a file, not a folder";
+    const auto path = (dir.path() / "plain-file" / "docs.db").string();
     auto ctx = writer_context(path);
     DocstoreWriter writer;
     const auto s = writer.open(ctx);
     CHECK(s.code() == Code::fatal);
-    CHECK(s.message().find("docstore: cannot open " + path + ": ") == 0);
+    CHECK(s.message().find("docstore: cannot create the folder " + (dir.path() / "plain-file").string() + ": ") == 0);
     CHECK(s.message().find('\n') == std::string::npos);
 }
 

@@ -32,6 +32,12 @@ sdk::Options validate_options(const sdk::OptionSchema& schema, const boost::json
 ConfigError check_options_error(const sdk::OptionSchema& schema, const std::string& options_path,
                                 const std::string& message);
 
+// Why a path option's file or folder can be neither used nor created, or empty: an
+// existing one that cannot be read, or a missing one whose nearest existing ancestor is
+// not a folder ("a path under a file") or not writable. What would exist is left to the
+// plugin's open(), which creates what is missing.
+std::string path_problem(const std::filesystem::path& path);
+
 // The options with every secret value, at any depth, replaced by "***".
 boost::json::object redact(const sdk::OptionSchema& schema, const boost::json::object& options);
 
