@@ -409,7 +409,9 @@ Config load_config(const fs::path& file, std::vector<ConfigError>& errors, const
     if (!in) {
         errors.push_back({"", file.string() + ": cannot read the config file: " +
                                   (fs::exists(file) ? "permission denied or not a file" : "no such file")});
-        return Config{.file = file};
+        Config config;
+        config.file = file;
+        return config;
     }
     std::ostringstream ss;
     ss << in.rdbuf();

@@ -93,8 +93,26 @@ fs::path folder_or(const sdk::Options& options, std::string_view name, const fs:
 
 }  // namespace
 
+namespace {
+
+// A folder option naming something that exists and is not a folder (a plain file) would
+// pass the schema and fail at open: say so at validate. (A path under a plain file, or in
+// a folder that cannot be written, is refused by the host for every path option.)
+sdk::Status folder_check(const char* option, const fs::path& dir) {
+    std::error_code ec;
+    const auto status = fs::status(dir, ec);
+    if (fs::exists(status) && !fs::is_directory(status))
+        return sdk::Status::fatal(std::string(option) + ": " + dir.string() + " is not a folder");
+    return sdk::Status::ok();
+}
+
+}  // namespace
+
 sdk::Status check_reader_config(const sdk::Options& options) {
     const auto config = reader_config(options);
+    for (const auto& [option, dir] : {std::pair{"dir", config.dir}, std::pair{"processed_dir", config.processed_dir},
+                                      std::pair{"quarantine_dir", config.quarantine_dir}})
+        if (auto s = folder_check(option, dir); !s.is_ok()) return s;
     // Read from the same folder, a moved or quarantined file would be read again forever.
     if (config.after == AfterRead::move && config.processed_dir == config.dir)
         return sdk::Status::fatal(
@@ -109,6 +127,7 @@ sdk::Status check_reader_config(const sdk::Options& options) {
 
 sdk::Status check_writer_config(const sdk::Options& options) {
     const auto config = writer_config(options);
+    if (auto s = folder_check("dir", config.dir); !s.is_ok()) return s;
     if (config.format == WriteFormat::object) {
         if (config.file_name.empty())
             return sdk::Status::fatal("file_name: required for format object, e.g. \"{orderNo}.json\"");

@@ -203,17 +203,6 @@ bool is_config_path(const std::string& path, const json::value& config) {
     return !top.empty() && config.as_object().contains(top);
 }
 
-// Accepted by validate, refused by open(), and owned by the files plugin's own hardening
-// (issue 14, another branch): a files `dir` that is an existing plain file. Reported, not
-// failed, until that work lands; remove an entry once it does.
-// (Earlier mutations leave such files behind too: docstore path "x" makes a file x.)
-bool known_gap(const std::string& what, const std::string& failure) {
-    const bool files_dir = what.starts_with("pipelines[0].reader.options.dir =") ||
-                           what.starts_with("pipelines[1].writer.options.dir =");
-    return files_dir && failure.find(" files: files: ") != std::string::npos &&
-           (failure.ends_with("is not a folder and cannot be created") || failure.ends_with("Not a directory"));
-}
-
 struct Checked {
     std::vector<core::ConfigError> errors;
     std::vector<std::string> open_failures;  // "pipeline kind plugin: message" when validate accepted
@@ -309,10 +298,7 @@ TEST_CASE("every mutation of a valid config is refused under a config path, or a
         if (c.errors.empty()) {
             ++accepted;
             for (const auto& f : c.open_failures) {
-                if (known_gap(m.what, f))
-                    MESSAGE("known gap (files plugin): validate accepted it, open refused it: " << f);
-                else
-                    FAIL_CHECK("validate accepted it, open refused it: " << f);
+                FAIL_CHECK("validate accepted it, open refused it: " << f);
             }
         } else {
             ++refused;

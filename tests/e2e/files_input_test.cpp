@@ -97,6 +97,13 @@ void write_big(const fs::path& file, const std::string& prefix, std::size_t byte
 }
 
 constexpr long limit_bytes = 1 << 20;  // max_record_bytes in these tests
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer's shadow memory and quarantine add tens of MiB to any process: the
+// bound is a property of the release build, checked there.
+constexpr bool rss_measurable = false;
+#else
+constexpr bool rss_measurable = true;
+#endif
 constexpr long rss_bound_kib = (64L << 10) + (limit_bytes >> 10);
 
 }  // namespace
@@ -142,7 +149,7 @@ TEST_CASE("a 50 MB record is skipped without being held: peak RSS stays under 64
     struct rusage usage {};
     const auto r = run_with_usage(f.command("run " + sh_quote(f.config.string()) + " --once"), usage);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    CHECK_MESSAGE(usage.ru_maxrss < rss_bound_kib, "peak RSS " << usage.ru_maxrss << " KiB");
+    if (rss_measurable) CHECK_MESSAGE(usage.ru_maxrss < rss_bound_kib, "peak RSS " << usage.ru_maxrss << " KiB");
     CHECK(ndjson_orders(f.out / "out.ndjson") == std::vector<std::int64_t>{1, 3, 4, 6});
     INFO("peak RSS of the run: " << usage.ru_maxrss << " KiB");
 
@@ -201,7 +208,7 @@ TEST_CASE("bad input of every kind among good files: one line each, every good r
     struct rusage usage {};
     const auto r = run_with_usage(bounded + f.command("run " + sh_quote(f.config.string()) + " --once"), usage);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    CHECK_MESSAGE(usage.ru_maxrss < rss_bound_kib, "peak RSS " << usage.ru_maxrss << " KiB");
+    if (rss_measurable) CHECK_MESSAGE(usage.ru_maxrss < rss_bound_kib, "peak RSS " << usage.ru_maxrss << " KiB");
     CHECK(ndjson_orders(f.out / "out.ndjson") == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7});
 
     const auto letters = f.dead_letters();

@@ -3,10 +3,13 @@
 // typed configs it hands over.
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "files_config.hpp"
+#include "temp_dir.hpp"
 #include "test_context.hpp"
 
 namespace json = boost::json;
@@ -148,4 +151,20 @@ TEST_CASE("config: file_name refusals - an absolute path") {
 TEST_CASE("config: file_name refusals - a separator between placeholders") {
     CHECK(writer_refusal(R"({"dir": "out", "file_name": "{orderNo}/{orderNo}.json"})") ==
           "file_name: a file name, not a path: no '/' or '..' in \"{orderNo}/{orderNo}.json\"");
+}
+
+TEST_CASE("config: a folder option that names a plain file is refused, reader and writer") {
+    junction::test::TempDir dir;
+    const auto file = (dir / "plain").string();
+    {
+        std::ofstream(file) << "x";
+    }
+    CHECK(reader_refusal(json::serialize(json::object{{"dir", file}})) == "dir: " + file + " is not a folder");
+    CHECK(reader_refusal(json::serialize(json::object{{"dir", (dir / "in").string()}, {"processed_dir", file}})) ==
+          "processed_dir: " + file + " is not a folder");
+    CHECK(reader_refusal(json::serialize(json::object{{"dir", (dir / "in").string()}, {"quarantine_dir", file}})) ==
+          "quarantine_dir: " + file + " is not a folder");
+    CHECK(writer_refusal(json::serialize(json::object{{"dir", file}, {"format", "ndjson"}})) ==
+          "dir: " + file + " is not a folder");
+    CHECK(writer_refusal(json::serialize(json::object{{"dir", dir.path().string()}, {"format", "ndjson"}})).empty());
 }
