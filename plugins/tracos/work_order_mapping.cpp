@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -102,8 +103,12 @@ std::optional<std::int64_t> tracos_int(const json::value& v) {
     if (v.is_int64()) return v.get_int64();
     if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         return static_cast<std::int64_t>(v.get_uint64());
-    if (v.is_double() && v.get_double() == static_cast<double>(static_cast<std::int64_t>(v.get_double())))
-        return static_cast<std::int64_t>(v.get_double());
+    if (v.is_double()) {
+        // Casting a double outside [-2^63, 2^63) to int64 is undefined (found by fuzzing
+        // with {"number": 1e300}): such a number is no integer of ours.
+        const double d = v.get_double();
+        if (d >= -0x1p63 && d < 0x1p63 && d == std::trunc(d)) return static_cast<std::int64_t>(d);
+    }
     if (v.is_object()) {
         for (const char* tag : {"$numberLong", "$numberInt"}) {
             const auto* n = v.get_object().if_contains(tag);

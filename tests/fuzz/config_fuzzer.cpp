@@ -14,6 +14,7 @@
 
 #include <junction/core/config.hpp>
 #include <junction/core/option_validation.hpp>
+#include <junction/sdk/sdk.hpp>
 
 #include "docstore_config.hpp"
 #include "files_config.hpp"

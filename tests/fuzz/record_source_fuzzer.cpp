@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/serialize.hpp>
+
 #include "record_source.hpp"
 
 namespace {

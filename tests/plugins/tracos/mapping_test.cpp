@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <limits>
+
 #include <boost/json.hpp>
 
 #include "work_order_mapping.hpp"
@@ -248,6 +251,20 @@ TEST_CASE("to_customer: MongoDB Extended JSON dates and numbers are understood")
     REQUIRE_MESSAGE(r.ok(), r.error);
     CHECK(r.document.at("orderNo").as_int64() == 9);
     CHECK(r.document.at("lastUpdateDate").as_string() == "2024-03-01T12:00:00.000Z");
+}
+
+TEST_CASE("to_customer rejects: a number beyond 64-bit integers or fractional (fuzz: 1e300)") {
+    for (const double n : {1e300, -1e300, 9223372036854775808.0, 7.5}) {
+        auto doc = tracos_doc("pending");
+        doc["number"] = n;
+        auto r = to_customer(doc);
+        CHECK_MESSAGE(r.error == "number: expected integer, got number", n);
+    }
+    auto doc = tracos_doc("pending");
+    doc["number"] = -9223372036854775808.0;
+    auto r = to_customer(doc);
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    CHECK(r.document.at("orderNo").as_int64() == std::numeric_limits<std::int64_t>::min());
 }
 
 TEST_CASE("to_customer rejects: unknown status names the value") {
