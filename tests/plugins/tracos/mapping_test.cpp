@@ -267,6 +267,21 @@ TEST_CASE("to_customer rejects: a number beyond 64-bit integers or fractional (f
     CHECK(r.document.at("orderNo").as_int64() == std::numeric_limits<std::int64_t>::min());
 }
 
+TEST_CASE("to_customer rejects: a date in epoch milliseconds beyond year 9999 (fuzz: its file did not map back)") {
+    auto doc = tracos_doc("pending");
+    doc["deletedAt"] = 1706774400000000000;
+    doc["createdAt"] = json::parse(R"({"$date": {"$numberLong": "-62167219200001"}})");
+    auto r = to_customer(doc);
+    CHECK(r.error == R"(createdAt: not a date: {"$date":{"$numberLong":"-62167219200001"}}; )"
+                     R"(deletedAt: not a date: 1706774400000000000)");
+    doc["deletedAt"] = 253402300799999;
+    doc["createdAt"] = json::parse(R"({"$date": {"$numberLong": "-62167219200000"}})");
+    r = to_customer(doc);
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    CHECK(r.document.at("creationDate") == "0000-01-01T00:00:00.000Z");
+    CHECK(r.document.at("deletedDate") == "9999-12-31T23:59:59.999Z");
+}
+
 TEST_CASE("to_customer rejects: unknown status names the value") {
     auto r = to_customer(tracos_doc("archived"));
     CHECK(r.error == R"(status: unknown value "archived")");
