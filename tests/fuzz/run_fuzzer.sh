@@ -30,8 +30,13 @@ runs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | t
 seeds=$(find "$corpus" -type f | wc -l)
 if ((status != 0)); then
   tail -n 60 "$log"
-  echo "$name: FAILED (exit $status): the input is in $artifacts/$name-*;" \
-       "reproduce with: $binary <that file>; minimize with: $binary -minimize_crash=1 -runs=100000 <that file>" >&2
+  found=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
+  if [[ -n $found ]]; then
+    echo "$name: FAILED (exit $status) on $found; reproduce with: $binary $found;" \
+         "minimize with: $binary -minimize_crash=1 -runs=100000 $found" >&2
+  else
+    echo "$name: FAILED (exit $status) before or without running an input" >&2
+  fi
   exit 1
 fi
 if ! grep -q 'INITED' "$log" || [[ -z $runs ]] || ((runs < seeds || runs == 0)); then
