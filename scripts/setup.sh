@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Junction needs to build and test on Debian 12, idempotently:
 # Debian packages (compiler, CMake, Ninja, Boost 1.81, doctest, libmongoc, SQLite,
-# libcurl) and the npm test servers. Safe to run again: it skips what is present.
+# libcurl; clang and libFuzzer for the fuzz preset) and the npm test servers. Safe to run again: it skips what is present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -11,6 +11,7 @@ PACKAGES=(
   libboost-program-options1.81-dev libboost-thread1.81-dev libboost-filesystem1.81-dev
   doctest-dev libmongoc-dev libbson-dev libsqlite3-dev libcurl4-openssl-dev
   time libjemalloc-dev
+  clang libfuzzer-14-dev
 )
 # Node.js runs the MongoDB-wire test server; keep an existing node/npm (e.g. NodeSource's,
 # which conflicts with Debian's npm package) and install Debian's only when absent.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up (Debian packages, npm test servers), builds, and runs all tests
 # with ctest: the release build first, then (in CI, or with JUNCTION_ASAN=1) the same
-# suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# suite under AddressSanitizer + UndefinedBehaviorSanitizer, then (in CI, or with
+# JUNCTION_FUZZ=1) every libFuzzer target of tests/fuzz for 60 s, two at a time.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -18,4 +19,7 @@ run_preset() {
 run_preset release
 if [[ "${CI:-}" == "true" || "${JUNCTION_ASAN:-}" == "1" ]]; then
   run_preset asan
+fi
+if [[ "${CI:-}" == "true" || "${JUNCTION_FUZZ:-}" == "1" ]]; then
+  run_preset fuzz
 fi

@@ -55,6 +55,11 @@ std::optional<std::string> append_object(bson_t* out, const json::object& object
                                          bool extended = false) {
     for (const auto& field : object) {
         const std::string path = prefix.empty() ? std::string(field.key()) : prefix + "." + std::string(field.key());
+        // BSON keys are C strings: libbson refuses to open a document under such a key,
+        // and filling the unopened one crashed the host (found by fuzzing: {"a\u0000": {}}).
+        if (field.key().find('\0') != json::string_view::npos)
+            return "field " + sdk::to_json_text(json::value(path)) + ": a key holding a NUL character (\\u0000) "
+                   "cannot be stored in BSON";
         if (auto err = append_value(out, field.key().data(), static_cast<int>(field.key().size()), field.value(),
                                     date_fields, path, extended))
             return err;
@@ -110,7 +115,8 @@ std::optional<std::string> append_value(bson_t* out, const char* key, int key_le
         }
         case json::kind::array: {
             bson_t child;
-            bson_append_array_begin(out, key, key_len, &child);
+            if (!bson_append_array_begin(out, key, key_len, &child))
+                return "field '" + path + "': cannot be stored in BSON (too large)";
             std::size_t i = 0;
             for (const auto& e : v.get_array()) {
                 const char* index_key = nullptr;
@@ -128,7 +134,8 @@ std::optional<std::string> append_value(bson_t* out, const char* key, int key_le
         }
         case json::kind::object: {
             bson_t child;
-            bson_append_document_begin(out, key, key_len, &child);
+            if (!bson_append_document_begin(out, key, key_len, &child))
+                return "field '" + path + "': cannot be stored in BSON (too large)";
             auto err = append_object(&child, v.get_object(), date_fields, path, extended);
             bson_append_document_end(out, &child);
             if (err) return err;

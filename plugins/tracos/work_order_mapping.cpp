@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -80,16 +81,26 @@ bool parse_int(std::string_view text, std::int64_t& out) {
 
 // A TracOS date as the document store hands it over: an ISO string, or MongoDB
 // Extended JSON ({"$date": "..."} / {"$date": {"$numberLong": "..."}}), or epoch ms.
+std::optional<std::int64_t> tracos_date(const json::value& v);
+
+// Epoch milliseconds, as long as the customer's ISO 8601 can write them (years 0000 to
+// 9999): a document dated 1706774400000000000 ms mapped to a file its own inbound refused
+// (found by fuzzing).
+std::optional<std::int64_t> writable_date(std::int64_t ms) {
+    if (ms < sdk::iso8601_min_ms || ms > sdk::iso8601_max_ms) return std::nullopt;
+    return ms;
+}
+
 std::optional<std::int64_t> tracos_date(const json::value& v) {
     if (v.is_string()) return parse_iso8601_ms(v.get_string());
-    if (v.is_int64()) return v.get_int64();
+    if (v.is_int64()) return writable_date(v.get_int64());
     if (v.is_object()) {
         const auto* d = v.get_object().if_contains("$date");
         if (d == nullptr) return std::nullopt;
         if (d->is_object()) {
             const auto* n = d->get_object().if_contains("$numberLong");
             std::int64_t ms = 0;
-            if (n != nullptr && n->is_string() && parse_int(n->get_string(), ms)) return ms;
+            if (n != nullptr && n->is_string() && parse_int(n->get_string(), ms)) return writable_date(ms);
             return std::nullopt;
         }
         return tracos_date(*d);
@@ -102,8 +113,12 @@ std::optional<std::int64_t> tracos_int(const json::value& v) {
     if (v.is_int64()) return v.get_int64();
     if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         return static_cast<std::int64_t>(v.get_uint64());
-    if (v.is_double() && v.get_double() == static_cast<double>(static_cast<std::int64_t>(v.get_double())))
-        return static_cast<std::int64_t>(v.get_double());
+    if (v.is_double()) {
+        // Casting a double outside [-2^63, 2^63) to int64 is undefined (found by fuzzing
+        // with {"number": 1e300}): such a number is no integer of ours.
+        const double d = v.get_double();
+        if (d >= -0x1p63 && d < 0x1p63 && d == std::trunc(d)) return static_cast<std::int64_t>(d);
+    }
     if (v.is_object()) {
         for (const char* tag : {"$numberLong", "$numberInt"}) {
             const auto* n = v.get_object().if_contains(tag);

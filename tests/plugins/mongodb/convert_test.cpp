@@ -77,6 +77,21 @@ TEST_CASE("convert refuses a date field that is not an ISO 8601 date-time and na
     bson_destroy(&doc);
 }
 
+TEST_CASE("convert refuses a key holding a NUL character, at any depth, and names it (fuzz: crashed)") {
+    const auto in = json::parse(R"({"ok": 1, "a": {"b\u0000c": {"d": "x"}}})").as_object();
+    bson_t doc = BSON_INITIALIZER;
+    const auto err = json_to_bson(in, {}, &doc);
+    bson_destroy(&doc);
+    REQUIRE(err);
+    CHECK(*err == R"(field "a.b\u0000c": a key holding a NUL character (\u0000) cannot be stored in BSON)");
+
+    bson_t query;
+    const auto top = extended_json_to_bson(json::parse(R"({"x\u0000": 1})").as_object(), &query);
+    bson_destroy(&query);
+    REQUIRE(top);
+    CHECK(*top == R"(field "x\u0000": a key holding a NUL character (\u0000) cannot be stored in BSON)");
+}
+
 TEST_CASE("convert reads ObjectIds as 24-hex strings and turns positions back into ids") {
     bson_oid_t oid;
     bson_oid_init_from_string(&oid, "65e1f0a1b2c3d4e5f6a7b8c9");

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <limits>
+
 #include <boost/json.hpp>
 
 #include "work_order_mapping.hpp"
@@ -248,6 +251,35 @@ TEST_CASE("to_customer: MongoDB Extended JSON dates and numbers are understood")
     REQUIRE_MESSAGE(r.ok(), r.error);
     CHECK(r.document.at("orderNo").as_int64() == 9);
     CHECK(r.document.at("lastUpdateDate").as_string() == "2024-03-01T12:00:00.000Z");
+}
+
+TEST_CASE("to_customer rejects: a number beyond 64-bit integers or fractional (fuzz: 1e300)") {
+    for (const double n : {1e300, -1e300, 9223372036854775808.0, 7.5}) {
+        auto doc = tracos_doc("pending");
+        doc["number"] = n;
+        auto r = to_customer(doc);
+        CHECK_MESSAGE(r.error == "number: expected integer, got number", n);
+    }
+    auto doc = tracos_doc("pending");
+    doc["number"] = -9223372036854775808.0;
+    auto r = to_customer(doc);
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    CHECK(r.document.at("orderNo").as_int64() == std::numeric_limits<std::int64_t>::min());
+}
+
+TEST_CASE("to_customer rejects: a date in epoch milliseconds beyond year 9999 (fuzz: its file did not map back)") {
+    auto doc = tracos_doc("pending");
+    doc["deletedAt"] = 1706774400000000000;
+    doc["createdAt"] = json::parse(R"({"$date": {"$numberLong": "-62167219200001"}})");
+    auto r = to_customer(doc);
+    CHECK(r.error == R"(createdAt: not a date: {"$date":{"$numberLong":"-62167219200001"}}; )"
+                     R"(deletedAt: not a date: 1706774400000000000)");
+    doc["deletedAt"] = 253402300799999;
+    doc["createdAt"] = json::parse(R"({"$date": {"$numberLong": "-62167219200000"}})");
+    r = to_customer(doc);
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    CHECK(r.document.at("creationDate") == "0000-01-01T00:00:00.000Z");
+    CHECK(r.document.at("deletedDate") == "9999-12-31T23:59:59.999Z");
 }
 
 TEST_CASE("to_customer rejects: unknown status names the value") {

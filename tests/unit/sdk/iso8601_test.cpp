@@ -68,6 +68,14 @@ TEST_CASE("normalizing writes the same instant as UTC; text that is no date-time
     CHECK_FALSE(normalize_iso8601_utc("yesterday"));
 }
 
+TEST_CASE("an offset that moves the instant out of years 0000 to 9999 is refused (fuzz: UTC would not read back)") {
+    CHECK_FALSE(parse_iso8601_ms("0000-01-01T00:00:00+00:01"));
+    CHECK_FALSE(parse_iso8601_ms("9999-12-31T23:59:59.999-00:01"));
+    CHECK(parse_iso8601_ms("0000-01-01T00:00:00-00:01") == junction::sdk::iso8601_min_ms + 60000);
+    CHECK(parse_iso8601_ms("0000-01-01T00:00:00Z") == junction::sdk::iso8601_min_ms);
+    CHECK(parse_iso8601_ms("9999-12-31T23:59:59.999Z") == junction::sdk::iso8601_max_ms);
+}
+
 TEST_CASE("every millisecond of years 0 to 9999 formats and parses back to itself") {
     std::mt19937_64 rng(20240301);
     const std::int64_t first = *parse_iso8601_ms("0000-01-01T00:00:00Z");

@@ -70,9 +70,16 @@ constexpr bool expect(std::string_view s, std::size_t& pos, char c) noexcept {
 
 }  // namespace iso8601_detail
 
+// The instants ISO 8601's four-digit years can write, 0000-01-01T00:00:00.000Z to
+// 9999-12-31T23:59:59.999Z, in milliseconds since the epoch.
+inline constexpr std::int64_t iso8601_min_ms = -62167219200000;
+inline constexpr std::int64_t iso8601_max_ms = 253402300799999;
+
 // Parses "YYYY-MM-DDTHH:MM[:SS[.fff...]](Z|+HH:MM|-HH:MM|+HHMM|+HH)" (RFC 3339 plus the
 // ISO basic offset forms). A date-time without an offset is refused: its instant is
-// unknown. Fractions beyond milliseconds are truncated.
+// unknown. Fractions beyond milliseconds are truncated. So is an offset that moves the
+// instant out of years 0000 to 9999 ("0000-01-01T00:00+01:00"): written in UTC it would
+// not read back.
 constexpr std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) noexcept {
     using namespace iso8601_detail;
     std::size_t p = 0;
@@ -120,7 +127,9 @@ constexpr std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) noexc
     if (p != s.size()) return std::nullopt;
     const std::int64_t days = days_from_civil(year, month, day);
     const std::int64_t local_seconds = days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
-    return (local_seconds - offset_minutes * 60) * 1000 + millis;
+    const std::int64_t ms = (local_seconds - offset_minutes * 60) * 1000 + millis;
+    if (ms < iso8601_min_ms || ms > iso8601_max_ms) return std::nullopt;
+    return ms;
 }
 
 // "2024-03-01T12:00:00.000Z" for milliseconds since the epoch.
