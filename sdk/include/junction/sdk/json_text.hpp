@@ -3,6 +3,7 @@
 // 1.81's serialize() writes "2.5E-1" and "1E3". Strings are escaped as Boost.JSON does.
 #pragma once
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -40,11 +41,19 @@ inline void append_json_number(std::string& out, double d) {
 // other byte as it is (UTF-8 is not re-encoded, '/' is not escaped).
 inline void append_json_string(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
+    // Which bytes need escaping: control characters, '"' and '\\'. A table lookup per byte
+    // (this loop is the writers' hottest: a tenth of W1's time with three comparisons).
+    static constexpr auto escaped = [] {
+        std::array<bool, 256> t{};
+        for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
+        t['"'] = t['\\'] = true;
+        return t;
+    }();
     out.push_back('"');
     std::size_t plain = 0;  // start of the run of bytes copied as they are
     for (std::size_t i = 0; i < s.size(); ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (!escaped[c]) continue;
         out.append(s.data() + plain, i - plain);
         plain = i + 1;
         out.push_back('\\');
