@@ -50,21 +50,13 @@ std::string field_problem(const std::string& where, std::string_view name) {
     return {};
 }
 
-// "a" and "a.b" touch each other: setting one changes the other.
-bool touches(std::string_view a, std::string_view b) {
-    const auto prefix = [](std::string_view p, std::string_view of) {
-        return of.size() > p.size() && of.starts_with(p) && of[p.size()] == '.';
-    };
-    return a == b || prefix(a, b) || prefix(b, a);
-}
-
 // ack_set / reject_set: field names, and none that would change the document's _id
 // or the field its records are keyed by.
 std::string marks_problem(const sdk::Options& options, const std::string& name, const std::string& key_field) {
     for (const auto& [field, value] : options.get_object(name)) {
         if (auto p = field_problem(name, field); !p.empty()) return p;
-        if (touches(field, "_id")) return name + ": " + json_quoted(field) + " would overwrite the document's _id";
-        if (touches(field, key_field))
+        if (sdk::paths_overlap(field, "_id")) return name + ": " + json_quoted(field) + " would overwrite the document's _id";
+        if (sdk::paths_overlap(field, key_field))
             return name + ": " + json_quoted(field) + " would overwrite the key field " + json_quoted(key_field) +
                    " (key_field)";
     }

@@ -77,3 +77,12 @@ TEST_CASE("split_path keeps every segment, empty ones too") {
     CHECK(parts[1].empty());
     CHECK(parts[2] == "b");
 }
+
+TEST_CASE("two paths overlap when they are the same or one holds the other, not when one only starts the other") {
+    CHECK(paths_overlap("number", "number"));
+    CHECK(paths_overlap("number", "number.x"));
+    CHECK(paths_overlap("a.b.c", "a"));
+    CHECK_FALSE(paths_overlap("numbers", "number"));
+    CHECK_FALSE(paths_overlap("number", "numbers.x"));
+    CHECK_FALSE(paths_overlap("a.b", "a.c"));
+}

@@ -84,4 +84,14 @@ inline std::optional<boost::json::value> take_path(boost::json::object& root, st
     return out;
 }
 
+// Whether setting one dotted path changes the other: the same path, or one holds the
+// other ("a" and "a.b" overlap; "a" and "ab" do not). For refusing options that would
+// write over a key field.
+inline bool paths_overlap(std::string_view a, std::string_view b) {
+    const auto holds = [](std::string_view outer, std::string_view inner) {
+        return inner.size() > outer.size() && inner.starts_with(outer) && inner[outer.size()] == '.';
+    };
+    return a == b || holds(a, b) || holds(b, a);
+}
+
 }  // namespace junction::sdk
