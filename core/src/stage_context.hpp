@@ -73,6 +73,26 @@ private:
     std::vector<std::string> partitions_;
 };
 
+// The push log as the host keeps it: one line per push in the component's log.
+// TODO(issue 10): also into the run history (state store), listed by `runs --pushes`.
+class HostPushLog final : public sdk::PushLog {
+public:
+    explicit HostPushLog(sdk::Logger& log) : log_(log) {}
+    void record(const sdk::Push& push) noexcept override {
+        try {
+            std::string line = "push provider=" + push.provider + " target=" + push.target +
+                               " rows=" + std::to_string(push.rows) + " columns=" +
+                               std::to_string(push.columns.size()) + " duration_ms=" +
+                               std::to_string(push.duration.count()) + (push.ok ? " ok" : " failed: " + push.error);
+            log_.write(push.ok ? sdk::LogLevel::info : sdk::LogLevel::warning, line);
+        } catch (...) {  // out of memory: the push itself is not affected
+        }
+    }
+
+private:
+    sdk::Logger& log_;
+};
+
 struct StageIdentity {
     std::string pipeline;
     std::string plugin;
@@ -99,7 +119,8 @@ public:
           pipeline_(std::move(id.pipeline)),
           base_dir_(base_dir.string()),
           committed_(std::move(committed)),
-          drops_(drops) {}
+          drops_(drops),
+          pushes_(*log_) {}
 
     const sdk::Options& options() const noexcept override { return options_; }
     sdk::Logger& log() noexcept override { return *log_; }
@@ -118,6 +139,7 @@ public:
     sdk::Credentials& credentials() noexcept override { return credentials_; }
     sdk::Metrics& metrics() noexcept override { return metrics_; }
     sdk::Clock& clock() noexcept override { return clock_; }
+    sdk::PushLog& pushes() noexcept override { return pushes_; }
 
 private:
     const sdk::Options& options_;
@@ -133,6 +155,7 @@ private:
     std::string base_dir_;
     sdk::Positions committed_;
     PositionDrops* drops_;
+    HostPushLog pushes_;
 };
 
 }  // namespace junction::core

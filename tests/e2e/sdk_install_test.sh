@@ -30,7 +30,7 @@ abi_major="$(sed -n 's/^#define JUNCTION_SDK_ABI_MAJOR \([0-9]*\)$/\1/p' "$prefi
 abi_minor="$(sed -n 's/^#define JUNCTION_SDK_ABI_MINOR \([0-9]*\)$/\1/p' "$prefix/include/junction/sdk/abi.hpp")"
 grep -q "set(PACKAGE_VERSION \"$abi_major\\.$abi_minor\\.[0-9]*\")" "$version_file" \
   || fail "the SDK package's version is not the ABI version $abi_major.$abi_minor: $(grep 'set(PACKAGE_VERSION "' "$version_file")"
-# SameMajorVersion: a request for 2.0 or 2.1 finds it; 2.2, 3.0 and 1.0 do not.
+# SameMajorVersion: a request for 2.0 or 2.<minor> finds it; 2.<minor+1>, 3.0 and 1.0 do not.
 printf 'include("%s")\nif(PACKAGE_VERSION_COMPATIBLE)\n  message("yes")\nelse()\n  message("no")\nendif()\n' \
   "$version_file" >"$work/version_check.cmake"
 for want in "$abi_major.0=yes" "$abi_major.$abi_minor=yes" "$abi_major.$((abi_minor + 1))=no" \

@@ -121,7 +121,7 @@ TEST_CASE("an ABI mismatch is refused before the factory is touched, naming both
     const std::string host_compiler =
         std::string(JUNCTION_COMPILER_ID == 2 ? "Clang " : "GCC ") + std::to_string(JUNCTION_COMPILER_MAJOR);
     CHECK(p.message == "plugin test_abi_future (" + p.file.string() + "): built for SDK ABI 99.1 with " +
-                           host_compiler + ", host is 2.1 with " + host_compiler + ": rebuild it against SDK 2.x (2.0 to 2.1)");
+                           host_compiler + ", host is 2.2 with " + host_compiler + ": rebuild it against SDK 2.x (2.0 to 2.2)");
     CHECK(r.plugins().empty());
 }
 

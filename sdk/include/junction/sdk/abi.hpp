@@ -28,9 +28,10 @@
 //   2.0: components created by kind, per-partition positions, acknowledgement of commits.
 //   2.1: host services on the Context (http, credentials, metrics, clock); the manifest's
 //        layout_flags.
+//   2.2: Context::pushes(), the push log of writers to ingestion APIs.
 #define JUNCTION_SDK_ABI_MAJOR 2
-#define JUNCTION_SDK_ABI_MINOR 1
-#define JUNCTION_SDK_VERSION "2.1.0"
+#define JUNCTION_SDK_ABI_MINOR 2
+#define JUNCTION_SDK_VERSION "2.2.0"
 
 #define JUNCTION_MANIFEST_MAGIC 0x4A4E4354u  // "JNCT"
 

@@ -81,6 +81,10 @@ public:
     [[nodiscard]] virtual Metrics& metrics() noexcept = 0;
     [[nodiscard]] virtual Clock& clock() noexcept = 0;
 
+    // ---- since ABI 2.2
+    // Writers to an external ingestion API record each push there (services.hpp).
+    [[nodiscard]] virtual PushLog& pushes() noexcept = 0;
+
     // The committed offset of one partition, or nothing on its first run.
     [[nodiscard]] std::optional<std::string> committed_position(std::string_view partition = {}) const {
         const auto& all = committed();

@@ -1,5 +1,5 @@
 // The host's services, reached through the Context: an HTTP client, the credentials
-// (the one token-provider boundary), metrics and the clock. The host implements them;
+// (the one token-provider boundary), metrics, the clock and the push log. The host implements them;
 // plugins only call them, so every connector gets timeouts, retries, rate-limit and
 // token handling without linking an HTTP library or seeing a client secret.
 // Appending a virtual at the end of one of these classes is a minor ABI bump.
@@ -166,6 +166,33 @@ public:
     // `buckets`: ascending upper bounds; empty: the host's default (latencies in seconds).
     virtual Histogram& histogram(std::string_view name, std::string_view help, std::span<const double> buckets = {},
                                  const MetricLabels& labels = {}) = 0;
+};
+
+// ---- push log (since ABI 2.2) ------------------------------------------------------
+
+// One call of an external system's ingestion API by a writer: a batch of rows pushed to
+// an analytics dataset, a table, an endpoint. The host logs it (one line) and keeps it in
+// the run history (`junction runs CONFIG --pushes`), so an operator can say what was sent
+// where and when, and what failed. Never put a secret, a header or a row's values here:
+// columns are field names only.
+struct Push {
+    std::string provider;  // the system pushed to: "databox"
+    std::string target;    // where in it: a dataset's name or id, a table, an endpoint
+    std::chrono::system_clock::time_point sent_at{};
+    std::chrono::milliseconds duration{0};  // sending to the answer
+    std::uint64_t rows = 0;
+    std::vector<std::string> columns;  // the field names sent
+    bool ok = false;
+    std::string error;       // when !ok: one line, the provider's reason
+    std::string request_id;  // the provider's id of the request, when it gives one
+};
+
+class BOOST_SYMBOL_VISIBLE PushLog {
+public:
+    virtual ~PushLog() = default;
+    // Durable when it returns, except when the state store fails: the push is then only
+    // logged (a push log must never fail the push). Thread-safe.
+    virtual void record(const Push& push) noexcept = 0;
 };
 
 }  // namespace junction::sdk

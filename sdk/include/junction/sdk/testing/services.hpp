@@ -459,4 +459,26 @@ private:
     std::vector<HttpRequest> requests_;
 };
 
+// ---- push log ----------------------------------------------------------------------
+
+// Keeps every push recorded, in order, for the test to read back.
+class RecordingPushLog final : public PushLog {
+public:
+    void record(const Push& push) noexcept override {
+        try {
+            const std::lock_guard lock(mutex_);
+            pushes_.push_back(push);
+        } catch (...) {  // out of memory: a test double may lose a push
+        }
+    }
+    [[nodiscard]] std::vector<Push> pushes() const {
+        const std::lock_guard lock(mutex_);
+        return pushes_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<Push> pushes_;
+};
+
 }  // namespace junction::sdk::testing

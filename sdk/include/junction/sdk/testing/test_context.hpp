@@ -76,6 +76,7 @@ public:
     [[nodiscard]] StaticCredentials& credentials() noexcept override { return credentials_; }
     [[nodiscard]] RecordingMetrics& metrics() noexcept override { return metrics_; }
     [[nodiscard]] ManualClock& clock() noexcept override { return clock_; }
+    [[nodiscard]] RecordingPushLog& pushes() noexcept override { return pushes_; }
 
     // ---- the test's side
     RecordingLogger& logger() noexcept { return logger_; }
@@ -105,6 +106,7 @@ private:
     ScriptedHttpClient http_{&credentials_};
     RecordingMetrics metrics_;
     ManualClock clock_{&stop_};
+    RecordingPushLog pushes_;
 };
 
 }  // namespace junction::sdk::testing
