@@ -311,6 +311,14 @@ void substitute_env(json::value& v, const std::string& path, const EnvLookup& en
             const std::string body = in.substr(i + 2, close - i - 2);
             const auto dash = body.find(":-");
             const std::string name = body.substr(0, dash);
+            // A dotted name (${partition.repo}, ${cursor.start}) cannot be an environment
+            // variable: it is a plugin's run-time template, passed through untouched.
+            static const std::regex template_re("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z0-9_]+)+$");
+            if (dash == std::string::npos && std::regex_match(name, template_re)) {
+                out.append(in, i, close + 1 - i);
+                i = close + 1;
+                continue;
+            }
             static const std::regex var_re("^[A-Za-z_][A-Za-z0-9_]*$");
             if (!std::regex_match(name, var_re)) {
                 errors.push_back({path, "bad variable name \"" + name + "\" in ${...}"});

@@ -60,6 +60,18 @@ TEST_CASE("${VAR:-default} uses the default when unset or empty, and $${ is a li
     CHECK(v.at("d").as_string() == "xmidz");
 }
 
+TEST_CASE("a dotted ${a.b} is a plugin's run-time template: passed through, never looked up") {
+    json::value v = {{"path", "/repos/${partition.repo}/issues"},
+                     {"q", "since=${cursor.start}&v=${X}"},
+                     {"bad", "${partition.}"}};
+    std::vector<ConfigError> errors;
+    substitute_env(v, "", env_of({{"X", "1"}}), errors);
+    CHECK(v.at("path").as_string() == "/repos/${partition.repo}/issues");
+    CHECK(v.at("q").as_string() == "since=${cursor.start}&v=1");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].message == "bad variable name \"partition.\" in ${...}");
+}
+
 TEST_CASE("a syntax error gives the file, line and column") {
     std::vector<ConfigError> errors;
     parse_config("{\n  \"pipelines\": [\n    {\"name\": }\n]}", "bad.json", errors, env_of({}));
