@@ -313,15 +313,63 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args)
     return rc;
 }
 
+namespace {
+
+// `runs --pushes`: one line (or JSON line) per push, newest first.
+int list_pushes(const std::vector<PushRecord>& pushes, bool as_json) {
+    if (as_json) {
+        for (const auto& r : pushes) {
+            const auto& p = r.push;
+            json::array columns;
+            for (const auto& c : p.columns)
+                columns.emplace_back(c);
+            json::object o{{"id", r.id},
+                           {"run_id", r.run_id != 0 ? json::value(r.run_id) : json::value(nullptr)},
+                           {"pipeline", r.pipeline},
+                           {"plugin", r.plugin},
+                           {"provider", p.provider},
+                           {"target", p.target},
+                           {"sent_at", format_utc_ms(p.sent_at)},
+                           {"duration_ms", p.duration.count()},
+                           {"rows", p.rows},
+                           {"columns", columns},
+                           {"ok", p.ok},
+                           {"error", p.error},
+                           {"request_id", p.request_id}};
+            std::cout << sdk::to_json_text(o) << "\n";
+        }
+        return exit_ok;
+    }
+    std::cout << std::left << std::setw(26) << "SENT AT" << std::setw(16) << "PIPELINE" << std::setw(12) << "PROVIDER"
+              << std::setw(24) << "TARGET" << std::setw(8) << "ROWS" << std::setw(8) << "RESULT"
+              << "COLUMNS / ERROR\n";
+    for (const auto& r : pushes) {
+        const auto& p = r.push;
+        std::string columns = std::to_string(p.columns.size()) + " (";
+        for (std::size_t i = 0; i < p.columns.size(); ++i)
+            columns += (i == 0 ? "" : ", ") + p.columns[i];
+        columns += ")";
+        std::cout << std::left << std::setw(26) << format_utc_ms(p.sent_at) << std::setw(16) << r.pipeline
+                  << std::setw(12) << p.provider << std::setw(24) << p.target << std::setw(8) << p.rows
+                  << std::setw(8) << (p.ok ? "ok" : "failed") << columns
+                  << (p.ok ? "" : "  error: " + p.error) << "\n";
+    }
+    if (pushes.empty()) std::cout << "(no pushes recorded yet)\n";
+    return exit_ok;
+}
+
+}  // namespace
+
 int cmd_runs(const GlobalOptions& /*global*/, const std::vector<std::string>& args) {
     po::options_description desc("runs options");
     desc.add_options()("help,h", "show this help")("config", po::value<std::string>(), "the config file")(
         "pipeline", po::value<std::string>(), "only this pipeline")(
-        "limit", po::value<std::size_t>()->default_value(20), "how many runs, newest first")("json", "JSON lines");
+        "limit", po::value<std::size_t>()->default_value(20), "how many runs (or pushes), newest first")(
+        "pushes", "the push log: what writers sent to external ingestion APIs")("json", "JSON lines");
     po::positional_options_description pos;
     pos.add("config", 1).add("pipeline", 1);
     po::variables_map vm;
-    if (!parse(args, desc, pos, vm, "junction runs CONFIG [PIPELINE] [--limit N] [--json]"))
+    if (!parse(args, desc, pos, vm, "junction runs CONFIG [PIPELINE] [--pushes] [--limit N] [--json]"))
         return vm.count("help") ? exit_ok : exit_usage;
     std::vector<ConfigError> errors;
     auto config = load_config(vm["config"].as<std::string>(), errors);
@@ -340,6 +388,10 @@ int cmd_runs(const GlobalOptions& /*global*/, const std::vector<std::string>& ar
             return exit_usage;
         }
     }
+    if (vm.count("pushes"))
+        return list_pushes(
+            store->pushes(only ? std::optional<std::string_view>(*only) : std::nullopt, vm["limit"].as<std::size_t>()),
+            vm.count("json") > 0);
     auto runs =
         store->runs(only ? std::optional<std::string_view>(*only) : std::nullopt, vm["limit"].as<std::size_t>());
     if (vm.count("json")) {

@@ -68,7 +68,7 @@ void print_help(std::ostream& out) {
            "  run <config>              run the pipelines of a config file\n"
            "  validate <config>         check a config file and every plugin option in it, run nothing\n"
            "  check <config>            check that the systems a config names can be reached\n"
-           "  runs <config> [pipeline]  list past runs from the state store, newest first\n"
+           "  runs <config> [pipeline]  list past runs from the state store, newest first (--pushes: the push log)\n"
            "  dead-letters <config> <pipeline>  list, or --replay, records that were set aside\n"
            "  plugins list              list the plugins found: name, version, status, kinds, file\n"
            "  plugins describe <name>   a plugin's components and options (--json for machines)\n"

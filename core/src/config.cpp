@@ -255,6 +255,9 @@ void parse_connections(const json::value& v, Config& cfg, std::vector<ConfigErro
         const auto before = errors.size();
         const auto options = validate_options(*schema, entry.get_object(), path, cfg.base_dir, errors);
         if (errors.size() != before) continue;
+        for (auto& problem : services::connection_problems(options))
+            errors.push_back({path + "." + problem.path, std::move(problem.message)});
+        if (errors.size() != before) continue;
         services::ConnectionConfig connection;
         if (auto st = services::parse_connection(name, options, connection); !st.is_ok())
             errors.push_back({path, st.message()});

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "junction/core/logging.hpp"
+#include "junction/core/option_validation.hpp"
 
 namespace junction::core {
 
@@ -143,9 +144,20 @@ std::unique_ptr<StageContext> PipelineRun::make_context(const ResolvedStage& s, 
                                                         std::stop_token stop, sdk::Positions committed) {
     // Every stage's backoff sleeps end at a host stop (read_stop_), so a drain never waits
     // out a retry delay; only a reader's own stop_requested() sees the drain.
+    // A push belongs to the run in progress: its row is begun now if no record began it yet.
+    // A dead-letter replay records no run: its pushes have none.
+    PushSink sink{.run_id = [this] {
+                      if (executing_) begin_run_row();
+                      return run_id_.load();
+                  },
+                  .secrets = services_.secrets()};
+    if (s.component != nullptr) {
+        auto more = secret_values(s.component->options, s.options.values());
+        sink.secrets.insert(sink.secrets.end(), more.begin(), more.end());
+    }
     return std::make_unique<StageContext>(s.options, StageIdentity{name_, s.config->plugin, kind}, store_, services_,
                                           std::move(stop), options_.base_dir, std::move(committed), &drops_,
-                                          read_stop_.get_token());
+                                          read_stop_.get_token(), std::move(sink));
 }
 
 // Calls `call` until it is not a retry or the retry budget is spent, backing off with
@@ -778,6 +790,7 @@ RunSummary PipelineRun::execute() {
     for (const auto& t : p_.translators)
         rec.plugins.push_back(t.config->plugin);
     rec.plugins.push_back(p_.writer.config->plugin);
+    executing_ = true;
     if (options_.record_empty_runs) begin_run_row();
 
     sdk::Positions committed;

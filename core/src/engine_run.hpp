@@ -166,6 +166,7 @@ private:
     std::mutex run_row_m_;
     RunRecord run_row_;
     std::atomic<std::int64_t> run_id_{0};
+    std::atomic<bool> executing_{false};  // in execute(), which records a run (a replay does not)
     std::jthread heartbeat_;  // last: stopped and joined before anything it reads goes
 };
 

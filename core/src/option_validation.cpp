@@ -62,4 +62,50 @@ boost::json::object redact(const sdk::OptionSchema& schema, const boost::json::o
     return sdk::detail::redact(schema, options);
 }
 
+namespace {
+
+void collect_secrets(const sdk::OptionSpec& spec, const boost::json::value& v, bool secret,
+                     std::vector<std::string>& out);
+
+void collect_fields(const sdk::OptionSchema& schema, const boost::json::object& o, std::vector<std::string>& out) {
+    for (const auto& spec : schema)
+        if (const auto* v = o.if_contains(spec.name)) collect_secrets(spec, *v, spec.secret, out);
+}
+
+// Mirrors redact(): whatever it would hide is collected, the strings of a secret at any depth.
+void collect_secrets(const sdk::OptionSpec& spec, const boost::json::value& v, bool secret,
+                     std::vector<std::string>& out) {
+    if (secret) {
+        if (v.is_string()) {
+            out.emplace_back(v.get_string());
+        } else if (v.is_array()) {
+            for (const auto& e : v.get_array())
+                collect_secrets(spec, e, true, out);
+        } else if (v.is_object()) {
+            for (const auto& kv : v.get_object())
+                collect_secrets(spec, kv.value(), true, out);
+        }
+        return;
+    }
+    if (spec.type == sdk::OptionType::object && v.is_object()) {
+        collect_fields(spec.fields, v.get_object(), out);
+    } else if ((spec.type == sdk::OptionType::array || spec.type == sdk::OptionType::map) && !spec.items.empty()) {
+        const auto& item = spec.items.front();
+        if (v.is_array())
+            for (const auto& e : v.get_array())
+                collect_secrets(item, e, item.secret, out);
+        else if (v.is_object())
+            for (const auto& kv : v.get_object())
+                collect_secrets(item, kv.value(), item.secret, out);
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> secret_values(const sdk::OptionSchema& schema, const boost::json::object& options) {
+    std::vector<std::string> out;
+    collect_fields(schema, options, out);
+    return out;
+}
+
 }  // namespace junction::core

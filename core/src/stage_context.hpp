@@ -2,6 +2,8 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -17,6 +19,7 @@
 #include "junction/core/logging.hpp"
 #include "junction/core/metrics.hpp"
 #include "junction/core/state_store.hpp"
+#include "services/encoding.hpp"
 
 namespace junction::core {
 
@@ -73,24 +76,55 @@ private:
     std::vector<std::string> partitions_;
 };
 
-// The push log as the host keeps it: one line per push in the component's log.
-// TODO(issue 10): also into the run history (state store), listed by `runs --pushes`.
+// What a component's push log needs besides its logger: the run in progress (asked at each
+// push: the engine may begin its run row only when the first record is read; none: 0)
+// and the secret values that must not reach the log or the store through an error text.
+struct PushSink {
+    std::function<std::int64_t()> run_id;
+    std::vector<std::string> secrets;
+};
+
+// The push log as the host keeps it: one line per push in the component's log (info when
+// it went, warning when it failed) and one row in the run history (`runs --pushes`).
 class HostPushLog final : public sdk::PushLog {
 public:
-    explicit HostPushLog(sdk::Logger& log) : log_(log) {}
+    HostPushLog(sdk::Logger& log, StateStore& store, std::string pipeline, std::string plugin, PushSink sink)
+        : log_(log), store_(store), pipeline_(std::move(pipeline)), plugin_(std::move(plugin)), sink_(std::move(sink)) {}
     void record(const sdk::Push& push) noexcept override {
         try {
-            std::string line = "push provider=" + push.provider + " target=" + push.target +
-                               " rows=" + std::to_string(push.rows) + " columns=" +
-                               std::to_string(push.columns.size()) + " duration_ms=" +
-                               std::to_string(push.duration.count()) + (push.ok ? " ok" : " failed: " + push.error);
-            log_.write(push.ok ? sdk::LogLevel::info : sdk::LogLevel::warning, line);
+            PushRecord rec{.run_id = 0, .pipeline = pipeline_, .plugin = plugin_, .push = push};
+            auto& p = rec.push;
+            if (p.sent_at == std::chrono::system_clock::time_point{}) p.sent_at = std::chrono::system_clock::now();
+            p.error = one_line(services::detail::scrub(std::move(p.error), sink_.secrets));
+            if (!p.ok && p.error.empty()) p.error = "failed (the plugin gave no reason)";
+            std::string line = "push provider=" + p.provider + " target=" + p.target + " rows=" +
+                               std::to_string(p.rows) + " columns=" + std::to_string(p.columns.size()) +
+                               " duration_ms=" + std::to_string(p.duration.count()) +
+                               (p.request_id.empty() ? "" : " request_id=" + p.request_id) +
+                               (p.ok ? " ok" : " failed: " + p.error);
+            log_.write(p.ok ? sdk::LogLevel::info : sdk::LogLevel::warning, line);
+            try {
+                if (sink_.run_id) rec.run_id = sink_.run_id();
+                store_.record_push(rec);
+            } catch (const std::exception& e) {  // a push log never fails the push: logged only
+                log_.write(sdk::LogLevel::warning, std::string("state store: cannot record the push: ") + e.what());
+            }
         } catch (...) {  // out of memory: the push itself is not affected
         }
     }
 
 private:
+    static std::string one_line(std::string text) {
+        for (auto& c : text)
+            if (c == '\n' || c == '\r') c = ' ';
+        return text;
+    }
+
     sdk::Logger& log_;
+    StateStore& store_;
+    std::string pipeline_;
+    std::string plugin_;
+    PushSink sink_;
 };
 
 struct StageIdentity {
@@ -106,7 +140,7 @@ public:
     // a writer's backoff (e.g. the HTTP client's) ends at a drain, its write in flight does not.
     StageContext(const sdk::Options& options, StageIdentity id, StateStore& store, HostServices& services,
                  std::stop_token stop, std::filesystem::path base_dir, sdk::Positions committed,
-                 PositionDrops* drops = nullptr, std::stop_token sleep_stop = {})
+                 PositionDrops* drops = nullptr, std::stop_token sleep_stop = {}, PushSink push_sink = {})
         : options_(options),
           log_(make_plugin_logger(id.pipeline, id.plugin, id.kind)),
           kv_(store, id.pipeline + "/" + id.plugin + "/" + id.kind),
@@ -120,7 +154,7 @@ public:
           base_dir_(base_dir.string()),
           committed_(std::move(committed)),
           drops_(drops),
-          pushes_(*log_) {}
+          pushes_(*log_, store, pipeline_, id.plugin, std::move(push_sink)) {}
 
     const sdk::Options& options() const noexcept override { return options_; }
     sdk::Logger& log() noexcept override { return *log_; }

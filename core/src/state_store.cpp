@@ -7,7 +7,7 @@
 // promises KeyValueStore::put is durable on return. So every commit syncs; the cost
 // is one fsync per batch, small next to the network calls a batch makes.
 //
-// Listing order: dead letters and runs come newest first (an operator looks at what
+// Listing order: dead letters, runs and pushes come newest first (an operator looks at what
 // just failed); a limit of 0 means no limit.
 #include "junction/core/state_store.hpp"
 #include "junction/core/time_text.hpp"
@@ -135,7 +135,7 @@ std::string gone_reason(std::int64_t pid, const std::string& host) {
 }
 
 // Each entry moves the schema from version i to i+1; append, never edit.
-constexpr std::array<const char*, 3> migrations = {
+constexpr std::array<const char*, 4> migrations = {
     R"sql(
 CREATE TABLE positions(
   pipeline   TEXT PRIMARY KEY,
@@ -205,10 +205,32 @@ UPDATE runs SET outcome = 'interrupted', finished = started,
   error = 'began before this release recorded who runs a run; it did not finish'
   WHERE outcome = 'running';
 )sql",
+    // The push log (SDK 2.2): what writers sent to external ingestion APIs, with the run
+    // it belongs to (NULL outside a run) and going with that run.
+    R"sql(
+CREATE TABLE pushes(
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id      INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+  pipeline    TEXT NOT NULL,
+  plugin      TEXT NOT NULL,
+  provider    TEXT NOT NULL,
+  target      TEXT NOT NULL,
+  sent_at     TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  rows        INTEGER NOT NULL,
+  columns     TEXT NOT NULL,
+  ok          INTEGER NOT NULL,
+  error       TEXT NOT NULL DEFAULT '',
+  request_id  TEXT NOT NULL DEFAULT '');
+CREATE INDEX pushes_by_pipeline ON pushes(pipeline, id);
+CREATE INDEX pushes_by_run ON pushes(run_id);
+)sql",
 };
 
 constexpr const char* dead_letter_columns =
     "id, pipeline, stage, plugin, reason, payload, key, source, position, attempts, at, replayed, received_at, error";
+constexpr const char* push_columns =
+    "id, run_id, pipeline, plugin, provider, target, sent_at, duration_ms, rows, columns, ok, error, request_id";
 constexpr const char* run_columns =
     "id, pipeline, started, finished, plugins, read, written, invalid, failed, columns, outcome, error, released, "
     "pid, host, last_seen";
@@ -237,7 +259,7 @@ private:
 
 class SqliteStateStore final : public StateStore {
 public:
-    explicit SqliteStateStore(const std::filesystem::path& file) : conn_(file) {
+    SqliteStateStore(const std::filesystem::path& file, const StoreLimits& limits) : conn_(file), limits_(limits) {
         try {
             configure();
             migrate();
@@ -478,6 +500,66 @@ public:
         return out;
     }
 
+    void record_push(PushRecord& rec) override {
+        std::lock_guard lock(mutex_);
+        const auto& p = rec.push;
+        sqlite::Transaction tx(db(), conn_.path());
+        {
+            sqlite::ResetGuard g(add_push_);
+            if (rec.run_id != 0)
+                add_push_.bind(1, rec.run_id);
+            else
+                add_push_.bind_null(1);
+            add_push_.bind(2, rec.pipeline)
+                .bind(3, rec.plugin)
+                .bind(4, p.provider)
+                .bind(5, p.target)
+                .bind(6, format_utc_ms(p.sent_at == Clock::time_point{} ? Clock::now() : p.sent_at))
+                .bind(7, static_cast<std::int64_t>(p.duration.count()))
+                .bind(8, static_cast<std::int64_t>(p.rows))
+                .bind(9, to_json(p.columns))
+                .bind(10, std::int64_t{p.ok ? 1 : 0})
+                .bind(11, p.error)
+                .bind(12, p.request_id)
+                .step();
+        }
+        rec.id = sqlite3_last_insert_rowid(db());
+        // Ids only grow (AUTOINCREMENT), so this keeps at most max_pushes rows, one range delete.
+        if (limits_.max_pushes > 0 && rec.id > static_cast<std::int64_t>(limits_.max_pushes)) {
+            sqlite::ResetGuard g(trim_pushes_);
+            trim_pushes_.bind(1, rec.id - static_cast<std::int64_t>(limits_.max_pushes)).step();
+        }
+        tx.commit();
+    }
+
+    std::vector<PushRecord> pushes(std::optional<std::string_view> pipeline, std::size_t limit) override {
+        std::lock_guard lock(mutex_);
+        auto& s = pipeline ? list_pushes_of_ : list_pushes_;
+        sqlite::ResetGuard g(s);
+        int next = 1;
+        if (pipeline) s.bind(next++, *pipeline);
+        s.bind(next, sql_limit(limit));
+        std::vector<PushRecord> out;
+        while (s.step()) {
+            PushRecord r;
+            r.id = s.integer(0);
+            r.run_id = s.integer(1);  // NULL reads as 0
+            r.pipeline = s.text(2);
+            r.plugin = s.text(3);
+            r.push.provider = s.text(4);
+            r.push.target = s.text(5);
+            r.push.sent_at = parse_time(s.text(6));
+            r.push.duration = std::chrono::milliseconds(s.integer(7));
+            r.push.rows = static_cast<std::uint64_t>(s.integer(8));
+            r.push.columns = strings_from_json(s.text(9));
+            r.push.ok = s.integer(10) != 0;
+            r.push.error = s.text(11);
+            r.push.request_id = s.text(12);
+            out.push_back(std::move(r));
+        }
+        return out;
+    }
+
 private:
     [[nodiscard]] sqlite3* db() const noexcept { return conn_.get(); }
 
@@ -592,6 +674,17 @@ private:
         list_runs_ = Statement(db(), std::string("SELECT ") + run_columns + " FROM runs ORDER BY id DESC LIMIT ?1", p);
         list_runs_of_ = Statement(
             db(), std::string("SELECT ") + run_columns + " FROM runs WHERE pipeline = ?1 ORDER BY id DESC LIMIT ?2", p);
+        add_push_ = Statement(db(),
+                              "INSERT INTO pushes(run_id, pipeline, plugin, provider, target, sent_at, duration_ms, "
+                              "rows, columns, ok, error, request_id) "
+                              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                              p);
+        trim_pushes_ = Statement(db(), "DELETE FROM pushes WHERE id <= ?1", p);
+        list_pushes_ =
+            Statement(db(), std::string("SELECT ") + push_columns + " FROM pushes ORDER BY id DESC LIMIT ?1", p);
+        list_pushes_of_ = Statement(
+            db(), std::string("SELECT ") + push_columns + " FROM pushes WHERE pipeline = ?1 ORDER BY id DESC LIMIT ?2",
+            p);
     }
 
     Connection conn_;
@@ -600,12 +693,14 @@ private:
     Statement kv_get_, kv_put_, kv_erase_;
     Statement add_dead_letter_, list_dead_letters_, mark_replayed_;
     Statement begin_run_, heartbeat_run_, finish_run_, list_runs_, list_runs_of_;
+    Statement add_push_, trim_pushes_, list_pushes_, list_pushes_of_;
+    StoreLimits limits_;
 };
 
 }  // namespace
 
-std::unique_ptr<StateStore> StateStore::open(const std::filesystem::path& file) {
-    return std::make_unique<SqliteStateStore>(file);
+std::unique_ptr<StateStore> StateStore::open(const std::filesystem::path& file, const StoreLimits& limits) {
+    return std::make_unique<SqliteStateStore>(file, limits);
 }
 
 }  // namespace junction::core

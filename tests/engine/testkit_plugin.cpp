@@ -147,10 +147,38 @@ public:
         reject_every_ = o.get_int("reject_every");
         release_every_ = o.get_int("release_every");
         delay_ = std::chrono::milliseconds(o.get_int("delay_ms"));
+        push_provider_ = o.get_string("push_provider");
+        token_ = o.get_string("token");
+        context_ = &c;
         if (o.get_bool("fail_open")) return sdk::Status::retry("testkit: open refused (fail_open)");
         return sdk::Status::ok();
     }
     sdk::Status write(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) override {
+        const auto sent_at = std::chrono::system_clock::now();
+        auto st = write_batch(batch, rejected);
+        if (!push_provider_.empty()) {  // the push log, as a writer to an ingestion API keeps it
+            std::set<std::string> names;
+            for (const auto& r : batch)
+                for (const auto& kv : r.payload)
+                    names.emplace(kv.key());
+            sdk::Push push{.provider = push_provider_,
+                           .target = "numbers",
+                           .sent_at = sent_at,
+                           .duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now() - sent_at),
+                           .rows = batch.size() - rejected.size(),
+                           .columns = {names.begin(), names.end()},
+                           .ok = st.is_ok(),
+                           // A careless plugin's message with its secret in it: the host scrubs it.
+                           .error = st.is_ok() ? "" : st.message() + (token_.empty() ? "" : " (token " + token_ + ")"),
+                           .request_id = "req-" + std::to_string(calls_)};
+            context_->pushes().record(push);
+        }
+        return st;
+    }
+
+private:
+    sdk::Status write_batch(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {
         if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
         if (calls_++ < fail_first_)
             return sdk::Status::retry(
@@ -176,6 +204,8 @@ public:
             return sdk::Status::retry("testkit: short write");
         return sdk::Status::ok();
     }
+
+public:
     sdk::Status flush() override { return ::fsync(fd_) == 0 ? sdk::Status::ok() : sdk::Status::retry("fsync failed"); }
     sdk::Status close() override {
         if (fd_ >= 0) ::close(fd_);
@@ -188,6 +218,8 @@ private:
     std::int64_t calls_ = 0, fail_first_ = 0, retry_after_ = 0, fatal_at_ = -1, reject_every_ = 0, release_every_ = 0;
     std::set<std::int64_t> released_;  // each record is released once, then written
     std::chrono::milliseconds delay_{0};
+    std::string push_provider_, token_;
+    sdk::Context* context_ = nullptr;
 };
 
 class Factory final : public sdk::PluginFactory {
@@ -222,7 +254,10 @@ public:
                          {.name = "release_every", .type = OptionType::integer, .default_value = 0, .min = 0},
                          {.name = "delay_ms", .type = OptionType::integer, .default_value = 0, .min = 0},
                          {.name = "fail_open", .type = OptionType::boolean, .default_value = false},
-                         {.name = "token", .type = OptionType::string, .secret = true}}}};
+                         {.name = "token", .type = OptionType::string, .secret = true},
+                         {.name = "push_provider",
+                          .type = OptionType::string,
+                          .description = "record each write in the push log as a push to this provider"}}}};
         return i;
     }
     std::unique_ptr<sdk::Component> create(sdk::Kind kind) override {

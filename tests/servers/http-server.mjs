@@ -12,7 +12,8 @@
 //   /gzip                 a gzip-encoded JSON body
 //   /redirect?to=U&code=C a redirect (default 302) to U
 //   /loop                 a redirect to itself
-//   /slow?ms=N            answers after N ms
+//   /slow?ms=N            answers after N ms; counts the requests of its key in flight
+//   /concurrency/K        {in_flight, max}: /slow requests of key K in flight now, and at most
 //   /big?bytes=N          a body of N bytes
 //   /hits/K               {hits}: how many requests named key K
 //   /oauth/R/token        an OAuth2 token endpoint for realm R (client_credentials and
@@ -36,6 +37,7 @@ const CLIENT_SECRET = 'client-s3cret-value';
 const INITIAL_REFRESH_TOKEN = 'rt-initial-secret';
 
 const hits = new Map();
+const inFlight = new Map();  // key -> {now, max} of /slow requests
 const realms = new Map();
 let connections = 0;
 
@@ -155,7 +157,26 @@ function route(req, res, body) {
     return send(res, Number(q.get('code') ?? '302'), { redirect: true }, { Location: q.get('to') });
   }
   if (url.pathname === '/loop') return send(res, 302, { loop: true }, { Location: req.url });
-  if (url.pathname === '/slow') return later(req, Number(q.get('ms') ?? '1000'), () => send(res, 200, { slow: true }));
+  if (url.pathname === '/slow') {
+    const c = inFlight.get(key) ?? { now: 0, max: 0 };
+    inFlight.set(key, c);
+    c.now += 1;
+    c.max = Math.max(c.max, c.now);
+    let done = false;
+    const leave = () => {
+      if (!done) c.now -= 1;
+      done = true;
+    };
+    req.socket.once('close', leave);
+    return later(req, Number(q.get('ms') ?? '1000'), () => {
+      leave();
+      send(res, 200, { slow: true });
+    });
+  }
+  if (parts[0] === 'concurrency') {
+    const c = inFlight.get(parts[1]) ?? { now: 0, max: 0 };
+    return send(res, 200, { in_flight: c.now, max: c.max });
+  }
   if (url.pathname === '/big') return send(res, 200, 'x'.repeat(Number(q.get('bytes') ?? '0')));
   if (parts[0] === 'hits') return send(res, 200, { hits: hits.get(parts[1]) ?? 0 });
   if (parts[0] === 'oauth' && parts.length === 3) {

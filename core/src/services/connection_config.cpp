@@ -1,6 +1,11 @@
 #include <junction/services/connection_config.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <utility>
+
+#include <boost/json/serialize.hpp>
 
 namespace junction::services {
 
@@ -14,7 +19,39 @@ OptionSpec type_option(std::string_view type) {
             .type = OptionType::string,
             .required = true,
             .allowed = {std::string(type)},
-            .description = "The kind of credentials: api_key, bearer, basic or oauth2."};
+            .description = "The kind of credentials: api_key, bearer, basic, oauth2, or none (an open API, for a "
+                           "rate limit alone)."};
+}
+
+// Any connection's client-side budget, shared by every pipeline that names it.
+OptionSpec rate_limit_option() {
+    return {.name = "rate_limit",
+            .type = OptionType::object,
+            .description = "A client-side budget shared by every pipeline on this connection: requests_per_second "
+                           "(a token bucket holding burst requests) and max_concurrent requests in flight.",
+            .fields = {{.name = "requests_per_second",
+                        .type = OptionType::number,
+                        .description = "Requests per second, on average (> 0; 0.5 is one every two seconds)."},
+                       {.name = "burst",
+                        .type = OptionType::integer,
+                        .min = 1,
+                        .max = 100000,
+                        .description = "Requests at once after a quiet spell (default: requests_per_second, at "
+                                       "least 1)."},
+                       {.name = "max_concurrent",
+                        .type = OptionType::integer,
+                        .min = 1,
+                        .max = 10000,
+                        .description = "Requests in flight at once, across every pipeline on the connection."}}};
+}
+
+sdk::OptionSchema with_rate_limit(sdk::OptionSchema schema) {
+    schema.push_back(rate_limit_option());
+    return schema;
+}
+
+sdk::OptionSchema none_schema() {
+    return {type_option("none")};
 }
 
 sdk::OptionSchema api_key_schema() {
@@ -106,15 +143,16 @@ sdk::OptionSchema oauth2_schema() {
 }  // namespace
 
 const std::vector<std::string>& connection_types() {
-    static const std::vector<std::string> types{"api_key", "bearer", "basic", "oauth2"};
+    static const std::vector<std::string> types{"api_key", "bearer", "basic", "oauth2", "none"};
     return types;
 }
 
 std::optional<sdk::OptionSchema> connection_schema(std::string_view type) {
-    if (type == "api_key") return api_key_schema();
-    if (type == "bearer") return bearer_schema();
-    if (type == "basic") return basic_schema();
-    if (type == "oauth2") return oauth2_schema();
+    if (type == "api_key") return with_rate_limit(api_key_schema());
+    if (type == "bearer") return with_rate_limit(bearer_schema());
+    if (type == "basic") return with_rate_limit(basic_schema());
+    if (type == "oauth2") return with_rate_limit(oauth2_schema());
+    if (type == "none") return with_rate_limit(none_schema());
     return std::nullopt;
 }
 
@@ -146,13 +184,43 @@ sdk::Status parse_connection(std::string_view name, const sdk::Options& options,
         if (c.token_url.empty() || c.client_id.empty())
             return sdk::Status::fatal("connection " + out.name + ": oauth2 needs token_url and client_id");
         out.settings = std::move(c);
+    } else if (type == "none") {
+        out.settings = NoneConnection{};
     } else {
         std::string known;
         for (const auto& t : connection_types())
             known += (known.empty() ? "" : ", ") + t;
         return sdk::Status::fatal("connection " + out.name + ": unknown type '" + type + "' (one of " + known + ")");
     }
+    if (options.has("rate_limit")) {
+        if (const auto problems = connection_problems(options); !problems.empty())
+            return sdk::Status::fatal("connection " + out.name + ": " + problems.front().path + ": " +
+                                      problems.front().message);
+        const auto rl = options.child("rate_limit");
+        auto& limit = out.rate_limit;
+        limit.requests_per_second = rl.has("requests_per_second") ? rl.get("requests_per_second").to_number<double>() : 0;
+        limit.burst = static_cast<double>(
+            rl.get_int("burst", std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(limit.requests_per_second)))));
+        limit.max_concurrent = static_cast<std::size_t>(rl.get_int("max_concurrent", 0));
+    }
     return sdk::Status::ok();
+}
+
+std::vector<ConnectionProblem> connection_problems(const sdk::Options& options) {
+    std::vector<ConnectionProblem> out;
+    if (!options.has("rate_limit")) return out;
+    const auto rl = options.child("rate_limit");
+    const bool has_rate = rl.has("requests_per_second");
+    if (has_rate) {
+        const auto rps = rl.get("requests_per_second").to_number<double>();
+        if (!(rps > 0) || !std::isfinite(rps))
+            out.push_back({"rate_limit.requests_per_second", "must be > 0, got " + boost::json::serialize(rl.get("requests_per_second"))});
+    }
+    if (rl.has("burst") && !has_rate)
+        out.push_back({"rate_limit.burst", "needs rate_limit.requests_per_second (a burst of what rate?)"});
+    if (!has_rate && !rl.has("max_concurrent"))
+        out.push_back({"rate_limit", "give requests_per_second, max_concurrent or both"});
+    return out;
 }
 
 }  // namespace junction::services

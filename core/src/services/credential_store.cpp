@@ -10,7 +10,7 @@ namespace junction::services {
 
 namespace {
 
-// api_key, bearer, basic: one Authorization for the life of the process. A 401 cannot be
+// api_key, bearer, basic (none: an empty one): one Authorization for the life of the process. A 401 cannot be
 // fixed here; the HttpClient's replay then fails and says so.
 class StaticSource final : public CredentialStore::Source {
 public:
@@ -33,6 +33,7 @@ sdk::Authorization static_authorization(const ConnectionConfig& connection) {
     }
     if (const auto* c = std::get_if<BearerConnection>(&connection.settings))
         return {.name = "Authorization", .value = "Bearer " + c->token};
+    if (std::holds_alternative<NoneConnection>(connection.settings)) return {};  // nothing to attach
     const auto& c = std::get<BasicConnection>(connection.settings);
     return {.name = "Authorization", .value = "Basic " + detail::base64(c.username + ":" + c.password)};
 }

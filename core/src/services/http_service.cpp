@@ -16,6 +16,8 @@
 #include "http_classify.hpp"
 #include "url_parts.hpp"
 
+#include <junction/services/rate_budget.hpp>
+
 namespace junction::services {
 
 using namespace detail;
@@ -151,18 +153,23 @@ private:
                 auth = {};
                 const auto s = context_.credentials->authorize(request_.connection, auth);
                 if (!s.is_ok()) return with_message(s, where_ + ": " + s.message());
-                if (!is_token(auth.name) || !is_field_value(auth.value))
+                // An empty one: a connection of type none, a rate limit without credentials.
+                if (!auth.name.empty() && (!is_token(auth.name) || !is_field_value(auth.value)))
                     return sdk::Status::fatal(where_ + ": the credentials of connection " + request_.connection +
                                               " are not a valid header or parameter");
                 secrets_.push_back(auth.value);
             }
+            const bool attach = with_auth && !auth.name.empty();
             bool unauthorized = false;
-            auto status = attempts_round(with_auth ? &auth : nullptr, unauthorized);
+            auto status = attempts_round(attach ? &auth : nullptr, unauthorized);
             if (!unauthorized) return status;
             if (!with_auth)
                 return sdk::Status::fatal(where_ +
                                           ": 401 Unauthorized (the request names no connection whose credentials "
                                           "could be refreshed)");
+            if (!attach)
+                return sdk::Status::fatal(where_ + ": 401 Unauthorized (connection " + request_.connection +
+                                          " is of type none: it has no credentials to send)");
             if (round > 0)
                 return sdk::Status::fatal(where_ +
                                           ": 401 Unauthorized after refreshing the credentials of connection " +
@@ -175,8 +182,21 @@ private:
 
     sdk::Status attempts_round(const sdk::Authorization* auth, bool& unauthorized) {
         const int attempts = std::clamp(request_.max_attempts, 1, std::max(1, options_.max_attempts_cap));
+        RateBudget* budget = context_.budgets != nullptr && !request_.connection.empty()
+                                 ? context_.budgets->find(request_.connection)
+                                 : nullptr;
         for (int attempt = 1;; ++attempt) {
+            RateBudget::Permit permit;  // the connection's slot, held for this exchange only
+            if (budget != nullptr) {
+                const auto s = budget->acquire(
+                    permit, {.clock = context_.clock,
+                             .stop = context_.stop,
+                             .log = context_.log,
+                             .max_pause = options_.max_retry_after});
+                if (!s.is_ok()) return with_message(s, where_ + ": " + s.message());
+            }
             auto result = exchange(auth);
+            permit.reset();
             response_.status = result.status;
             response_.headers = std::move(result.headers);
             response_.body = std::move(result.body);
@@ -211,6 +231,9 @@ private:
             std::optional<std::chrono::milliseconds> server_wait;
             if (const auto* header = response_.header("Retry-After"); header != nullptr && result.code == CURLE_OK)
                 server_wait = parse_retry_after(*header, context_.clock.now());
+            // The server said wait: every caller on this connection waits, not this one alone.
+            if (budget != nullptr && server_wait && (result.status == 429 || result.status == 503))
+                budget->pause_until(context_.clock.monotonic() + *server_wait);
             if (server_wait && *server_wait > options_.max_retry_after)
                 return sdk::Status::retry(where_ + ": " + what + "; the server asks to wait " +
                                               seconds_text(*server_wait) + ", longer than the " +

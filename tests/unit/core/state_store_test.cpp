@@ -94,7 +94,8 @@ TEST_CASE("a state store from before partitions keeps its position, as the defau
         sqlite3* db = nullptr;
         REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
         REQUIRE(sqlite3_exec(db,
-                             "DROP TABLE partition_positions; ALTER TABLE runs DROP COLUMN released; "
+                             "DROP TABLE pushes; DROP TABLE partition_positions; "
+                             "ALTER TABLE runs DROP COLUMN released; "
                              "DROP INDEX runs_running; ALTER TABLE runs DROP COLUMN pid; "
                              "ALTER TABLE runs DROP COLUMN host; ALTER TABLE runs DROP COLUMN boot_id; "
                              "ALTER TABLE runs DROP COLUMN process_start; ALTER TABLE runs DROP COLUMN last_seen; "
@@ -118,7 +119,7 @@ TEST_CASE("the schema version is recorded so later releases can migrate") {
     sqlite3_stmt* stmt = nullptr;
     REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-    CHECK(sqlite3_column_int(stmt, 0) == 3);
+    CHECK(sqlite3_column_int(stmt, 0) == 4);
     sqlite3_finalize(stmt);
     REQUIRE(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);

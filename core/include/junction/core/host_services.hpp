@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <stop_token>
 #include <vector>
 
@@ -33,6 +34,9 @@ public:
     // An HTTP client for one component: its clock (backoff sleeps), stop signal and
     // logger (its "will retry" lines). All three must outlive the client.
     std::unique_ptr<sdk::HttpClient> http_for(sdk::Clock& clock, std::stop_token stop, sdk::Logger& log);
+    // The connections' configured secrets (keys, tokens, passwords, client secrets), to
+    // scrub out of text that comes from a plugin (a push's error).
+    [[nodiscard]] const std::vector<std::string>& secrets() const noexcept;
 
 private:
     MetricRegistry metrics_;

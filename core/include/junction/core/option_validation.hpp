@@ -41,4 +41,8 @@ std::string path_problem(const std::filesystem::path& path);
 // The options with every secret value, at any depth, replaced by "***".
 boost::json::object redact(const sdk::OptionSchema& schema, const boost::json::object& options);
 
+// The values redact() would hide (the strings of every secret option, at any depth), for
+// scrubbing them out of text that comes from a plugin.
+std::vector<std::string> secret_values(const sdk::OptionSchema& schema, const boost::json::object& options);
+
 }  // namespace junction::core

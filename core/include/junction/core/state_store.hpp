@@ -16,6 +16,7 @@
 #include <junction/sdk/components.hpp>
 #include <junction/sdk/context.hpp>
 #include <junction/sdk/record.hpp>
+#include <junction/sdk/services.hpp>
 
 namespace junction::core {
 
@@ -59,11 +60,28 @@ struct RunBeat {
     std::uint64_t read = 0, written = 0, invalid = 0, released = 0;
 };
 
+// One push of a writer to an external ingestion API (sdk::Push), as the run history
+// keeps it: with the run in progress (0: outside a run, e.g. `junction check`), the
+// pipeline and the plugin that pushed.
+struct PushRecord {
+    std::int64_t id = 0;      // assigned by the store
+    std::int64_t run_id = 0;  // 0: none
+    std::string pipeline;
+    std::string plugin;
+    sdk::Push push;
+};
+
+struct StoreLimits {
+    // The push log keeps the newest this many pushes of the whole store; older ones go as
+    // new ones come (pushes also go with their run, should a run ever be deleted).
+    std::size_t max_pushes = 500000;
+};
+
 class StateStore {
 public:
     // Creates the file and schema if needed. Throws std::runtime_error with one clear
     // line (path and SQLite's reason) when it cannot be opened.
-    static std::unique_ptr<StateStore> open(const std::filesystem::path& file);
+    static std::unique_ptr<StateStore> open(const std::filesystem::path& file, const StoreLimits& limits = {});
     virtual ~StateStore() = default;
 
     // Positions, per partition of a pipeline's reader: durable when the call returns.
@@ -99,6 +117,12 @@ public:
     // the store), waits for SQLite's lock at most about a second, never throws.
     virtual void interrupt_own_runs(std::string_view error) noexcept = 0;
     virtual std::vector<RunRecord> runs(std::optional<std::string_view> pipeline, std::size_t limit) = 0;
+
+    // The push log: durable when the call returns; id filled in. Beyond
+    // StoreLimits::max_pushes the oldest pushes are deleted in the same transaction.
+    virtual void record_push(PushRecord& push) = 0;
+    // Newest first (by the order recorded); a limit of 0 means no limit.
+    virtual std::vector<PushRecord> pushes(std::optional<std::string_view> pipeline, std::size_t limit) = 0;
 };
 
 }  // namespace junction::core

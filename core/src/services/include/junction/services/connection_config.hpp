@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,12 +50,23 @@ struct OAuth2Connection {
     std::chrono::seconds refresh_before{60};  // renew this long before the token expires
 };
 
-struct ConnectionConfig {
-    std::string name;
-    std::variant<ApiKeyConnection, BearerConnection, BasicConnection, OAuth2Connection> settings;
+// No credentials: a connection for an open API, there for its rate limit.
+struct NoneConnection {};
+
+// A connection's client-side budget (rate_budget.hpp); zero: no bound of that kind.
+struct RateLimit {
+    double requests_per_second = 0;
+    double burst = 0;                // tokens the bucket holds: requests at once after a quiet spell
+    std::size_t max_concurrent = 0;  // requests in flight at once
 };
 
-// "api_key", "bearer", "basic", "oauth2".
+struct ConnectionConfig {
+    std::string name;
+    std::variant<ApiKeyConnection, BearerConnection, BasicConnection, OAuth2Connection, NoneConnection> settings;
+    RateLimit rate_limit = {};
+};
+
+// "api_key", "bearer", "basic", "oauth2", "none".
 [[nodiscard]] const std::vector<std::string>& connection_types();
 
 // The options of one connection entry of that type, `type` itself included (required,
@@ -64,5 +76,13 @@ struct ConnectionConfig {
 // The typed settings of connection `name` from its validated options (`type` included).
 // fatal, naming the connection: an unknown type, or what a schema cannot say.
 [[nodiscard]] sdk::Status parse_connection(std::string_view name, const sdk::Options& options, ConnectionConfig& out);
+
+// What the schema cannot say about validated options, each as (the path below the
+// connection, the problem): {"rate_limit.requests_per_second", "must be > 0, got 0"}.
+struct ConnectionProblem {
+    std::string path;
+    std::string message;
+};
+[[nodiscard]] std::vector<ConnectionProblem> connection_problems(const sdk::Options& options);
 
 }  // namespace junction::services

@@ -37,12 +37,18 @@ struct HttpServiceOptions {
     std::string ca_file = {};  // a PEM bundle; empty: the system's
 };
 
+class ConnectionBudgets;
+
 // What one call brings from its context.
 struct HttpCallContext {
     sdk::Clock& clock;                        // backoff sleeps (woken by a stop), Retry-After dates
     sdk::Credentials* credentials = nullptr;  // for requests that name a connection
     StopPredicate stop = {};
     LogHook log = {};
+    // The connections' rate limits (rate_budget.hpp): a request that names a connection
+    // waits for its budget before each attempt, and a 429 or 503 with Retry-After pauses
+    // that connection for every caller. nullptr: no budgets.
+    const ConnectionBudgets* budgets = nullptr;
 };
 
 class HttpService {
