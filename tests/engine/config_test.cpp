@@ -191,3 +191,47 @@ TEST_CASE("a check_options refusal naming an option is placed under it; any othe
     CHECK(check_options_error(schema, at, "the options contradict each other").line() ==
           "pipelines[0].writer.options: the options contradict each other");
 }
+
+TEST_CASE("a connection's rate_limit is checked with its config path, and type none needs no credentials") {
+    const auto parse = [](const std::string& connections) {
+        std::vector<ConfigError> errors;
+        auto c = parse_config(R"({"connections": )" + connections +
+                                  R"(, "pipelines": [{"name": "a", "reader": {"plugin": "r"}, "writer": {"plugin": "w"}}]})",
+                              "/etc/x/c.json", errors, env_of({}));
+        return std::pair(std::move(c), all(errors));
+    };
+    {
+        auto [c, errors] = parse(R"({"github": {"type": "bearer", "token": "t0ken-value",
+                                    "rate_limit": {"requests_per_second": 5, "burst": 5, "max_concurrent": 2}},
+                                    "open": {"type": "none", "rate_limit": {"requests_per_second": 0.5}}})");
+        CHECK_MESSAGE(errors.empty(), errors);
+        REQUIRE(c.connections.size() == 2);
+        for (const auto& conn : c.connections) {
+            if (conn.name == "github") {
+                CHECK(conn.rate_limit.requests_per_second == 5.0);
+                CHECK(conn.rate_limit.burst == 5.0);
+                CHECK(conn.rate_limit.max_concurrent == 2);
+            } else {
+                CHECK(std::holds_alternative<services::NoneConnection>(conn.settings));
+                CHECK(conn.rate_limit.requests_per_second == 0.5);
+                CHECK(conn.rate_limit.burst == 1.0);  // the default: a second's worth, at least 1
+                CHECK(conn.rate_limit.max_concurrent == 0);
+            }
+        }
+    }
+    CHECK(parse(R"({"github": {"type": "none", "rate_limit": {"requests_per_second": 0}}})").second ==
+          "connections.github.rate_limit.requests_per_second: must be > 0, got 0\n");
+    CHECK(parse(R"({"github": {"type": "none", "rate_limit": {"requests_per_second": -2}}})").second ==
+          "connections.github.rate_limit.requests_per_second: must be > 0, got -2\n");
+    CHECK(parse(R"({"github": {"type": "none", "rate_limit": {"max_concurrent": 0}}})").second.find(
+              "connections.github.rate_limit.max_concurrent: must be ") != std::string::npos);
+    CHECK(parse(R"({"github": {"type": "none", "rate_limit": {"burst": 3, "max_concurrent": 1}}})").second ==
+          "connections.github.rate_limit.burst: needs rate_limit.requests_per_second (a burst of "
+          "what rate?)\n");
+    CHECK(parse(R"({"github": {"type": "none", "rate_limit": {}}})").second ==
+          "connections.github.rate_limit: give requests_per_second, max_concurrent or both\n");
+    CHECK(parse(R"({"github": {"type": "none", "rate_limit": {"rps": 3}}})").second.find(
+              "connections.github.rate_limit.rps") != std::string::npos);
+    CHECK(parse(R"({"github": {"type": "none", "token": "x"}})").second.find("connections.github.token") !=
+          std::string::npos);
+}

@@ -3,15 +3,20 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <sstream>
 #include <utility>
-
-#include <boost/json/serialize.hpp>
 
 namespace junction::services {
 
 namespace {
 
 using sdk::OptionSpec;
+
+std::string number_text(double d) {
+    std::ostringstream out;
+    out << d;
+    return out.str();
+}
 using sdk::OptionType;
 
 OptionSpec type_option(std::string_view type) {
@@ -214,7 +219,7 @@ std::vector<ConnectionProblem> connection_problems(const sdk::Options& options) 
     if (has_rate) {
         const auto rps = rl.get("requests_per_second").to_number<double>();
         if (!(rps > 0) || !std::isfinite(rps))
-            out.push_back({"rate_limit.requests_per_second", "must be > 0, got " + boost::json::serialize(rl.get("requests_per_second"))});
+            out.push_back({"rate_limit.requests_per_second", "must be > 0, got " + number_text(rps)});
     }
     if (rl.has("burst") && !has_rate)
         out.push_back({"rate_limit.burst", "needs rate_limit.requests_per_second (a burst of what rate?)"});

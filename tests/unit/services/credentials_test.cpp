@@ -101,7 +101,7 @@ TEST_CASE("validated options become typed settings, defaults included") {
 
     const auto unknown = services::parse_connection("x", sdk::Options(boost::json::object{{"type", "ldap"}}), out);
     CHECK(unknown.code() == sdk::Code::fatal);
-    CHECK(unknown.message() == "connection x: unknown type 'ldap' (one of api_key, bearer, basic, oauth2)");
+    CHECK(unknown.message() == "connection x: unknown type 'ldap' (one of api_key, bearer, basic, oauth2, none)");
 }
 
 TEST_CASE("static credentials are attached as configured") {

@@ -73,7 +73,7 @@ struct HttpRequest {
     std::vector<HttpHeader> headers = {};
     std::string body = {};
     // A `connections` entry whose credentials the client attaches (and refreshes on a
-    // 401, replaying the request once). Empty: none.
+    // 401, replaying the request once), and whose rate_limit each attempt keeps to. Empty: none.
     std::string connection = {};
     std::chrono::milliseconds timeout{30000};  // one attempt's exchange, connect and redirects included
     // Attempts at transient failures (transport errors, 408, 425, 429, 5xx) within this
