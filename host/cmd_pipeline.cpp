@@ -350,9 +350,8 @@ int list_pushes(const std::vector<PushRecord>& pushes, bool as_json) {
             columns += (i == 0 ? "" : ", ") + p.columns[i];
         columns += ")";
         std::cout << std::left << std::setw(26) << format_utc_ms(p.sent_at) << std::setw(16) << r.pipeline
-                  << std::setw(12) << p.provider << std::setw(24) << p.target << std::setw(8) << p.rows
-                  << std::setw(8) << (p.ok ? "ok" : "failed") << columns
-                  << (p.ok ? "" : "  error: " + p.error) << "\n";
+                  << std::setw(12) << p.provider << std::setw(24) << p.target << std::setw(8) << p.rows << std::setw(8)
+                  << (p.ok ? "ok" : "failed") << columns << (p.ok ? "" : "  error: " + p.error) << "\n";
     }
     if (pushes.empty()) std::cout << "(no pushes recorded yet)\n";
     return exit_ok;

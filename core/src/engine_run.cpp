@@ -146,10 +146,11 @@ std::unique_ptr<StageContext> PipelineRun::make_context(const ResolvedStage& s, 
     // out a retry delay; only a reader's own stop_requested() sees the drain.
     // A push belongs to the run in progress: its row is begun now if no record began it yet.
     // A dead-letter replay records no run: its pushes have none.
-    PushSink sink{.run_id = [this] {
-                      if (executing_) begin_run_row();
-                      return run_id_.load();
-                  },
+    PushSink sink{.run_id =
+                      [this] {
+                          if (executing_) begin_run_row();
+                          return run_id_.load();
+                      },
                   .secrets = services_.secrets()};
     if (s.component != nullptr) {
         auto more = secret_values(s.component->options, s.options.values());

@@ -3,8 +3,8 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -89,7 +89,11 @@ struct PushSink {
 class HostPushLog final : public sdk::PushLog {
 public:
     HostPushLog(sdk::Logger& log, StateStore& store, std::string pipeline, std::string plugin, PushSink sink)
-        : log_(log), store_(store), pipeline_(std::move(pipeline)), plugin_(std::move(plugin)), sink_(std::move(sink)) {}
+        : log_(log),
+          store_(store),
+          pipeline_(std::move(pipeline)),
+          plugin_(std::move(plugin)),
+          sink_(std::move(sink)) {}
     void record(const sdk::Push& push) noexcept override {
         try {
             PushRecord rec{.run_id = 0, .pipeline = pipeline_, .plugin = plugin_, .push = push};
@@ -97,11 +101,10 @@ public:
             if (p.sent_at == std::chrono::system_clock::time_point{}) p.sent_at = std::chrono::system_clock::now();
             p.error = one_line(services::detail::scrub(std::move(p.error), sink_.secrets));
             if (!p.ok && p.error.empty()) p.error = "failed (the plugin gave no reason)";
-            std::string line = "push provider=" + p.provider + " target=" + p.target + " rows=" +
-                               std::to_string(p.rows) + " columns=" + std::to_string(p.columns.size()) +
-                               " duration_ms=" + std::to_string(p.duration.count()) +
-                               (p.request_id.empty() ? "" : " request_id=" + p.request_id) +
-                               (p.ok ? " ok" : " failed: " + p.error);
+            std::string line =
+                "push provider=" + p.provider + " target=" + p.target + " rows=" + std::to_string(p.rows) +
+                " columns=" + std::to_string(p.columns.size()) + " duration_ms=" + std::to_string(p.duration.count()) +
+                (p.request_id.empty() ? "" : " request_id=" + p.request_id) + (p.ok ? " ok" : " failed: " + p.error);
             log_.write(p.ok ? sdk::LogLevel::info : sdk::LogLevel::warning, line);
             try {
                 if (sink_.run_id) rec.run_id = sink_.run_id();

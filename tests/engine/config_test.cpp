@@ -195,9 +195,10 @@ TEST_CASE("a check_options refusal naming an option is placed under it; any othe
 TEST_CASE("a connection's rate_limit is checked with its config path, and type none needs no credentials") {
     const auto parse = [](const std::string& connections) {
         std::vector<ConfigError> errors;
-        auto c = parse_config(R"({"connections": )" + connections +
-                                  R"(, "pipelines": [{"name": "a", "reader": {"plugin": "r"}, "writer": {"plugin": "w"}}]})",
-                              "/etc/x/c.json", errors, env_of({}));
+        auto c =
+            parse_config(R"({"connections": )" + connections +
+                             R"(, "pipelines": [{"name": "a", "reader": {"plugin": "r"}, "writer": {"plugin": "w"}}]})",
+                         "/etc/x/c.json", errors, env_of({}));
         return std::pair(std::move(c), all(errors));
     };
     {
@@ -223,15 +224,15 @@ TEST_CASE("a connection's rate_limit is checked with its config path, and type n
           "connections.github.rate_limit.requests_per_second: must be > 0, got 0\n");
     CHECK(parse(R"({"github": {"type": "none", "rate_limit": {"requests_per_second": -2}}})").second ==
           "connections.github.rate_limit.requests_per_second: must be > 0, got -2\n");
-    CHECK(parse(R"({"github": {"type": "none", "rate_limit": {"max_concurrent": 0}}})").second.find(
-              "connections.github.rate_limit.max_concurrent: must be ") != std::string::npos);
+    CHECK(parse(R"({"github": {"type": "none", "rate_limit": {"max_concurrent": 0}}})")
+              .second.find("connections.github.rate_limit.max_concurrent: must be ") != std::string::npos);
     CHECK(parse(R"({"github": {"type": "none", "rate_limit": {"burst": 3, "max_concurrent": 1}}})").second ==
           "connections.github.rate_limit.burst: needs rate_limit.requests_per_second (a burst of "
           "what rate?)\n");
     CHECK(parse(R"({"github": {"type": "none", "rate_limit": {}}})").second ==
           "connections.github.rate_limit: give requests_per_second, max_concurrent or both\n");
-    CHECK(parse(R"({"github": {"type": "none", "rate_limit": {"rps": 3}}})").second.find(
-              "connections.github.rate_limit.rps") != std::string::npos);
+    CHECK(parse(R"({"github": {"type": "none", "rate_limit": {"rps": 3}}})")
+              .second.find("connections.github.rate_limit.rps") != std::string::npos);
     CHECK(parse(R"({"github": {"type": "none", "token": "x"}})").second.find("connections.github.token") !=
           std::string::npos);
 }

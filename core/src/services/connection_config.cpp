@@ -24,16 +24,18 @@ OptionSpec type_option(std::string_view type) {
             .type = OptionType::string,
             .required = true,
             .allowed = {std::string(type)},
-            .description = "The kind of credentials: api_key, bearer, basic, oauth2, or none (an open API, for a "
-                           "rate limit alone)."};
+            .description =
+                "The kind of credentials: api_key, bearer, basic, oauth2, or none (an open API, for a "
+                "rate limit alone)."};
 }
 
 // Any connection's client-side budget, shared by every pipeline that names it.
 OptionSpec rate_limit_option() {
     return {.name = "rate_limit",
             .type = OptionType::object,
-            .description = "A client-side budget shared by every pipeline on this connection: requests_per_second "
-                           "(a token bucket holding burst requests) and max_concurrent requests in flight.",
+            .description =
+                "A client-side budget shared by every pipeline on this connection: requests_per_second "
+                "(a token bucket holding burst requests) and max_concurrent requests in flight.",
             .fields = {{.name = "requests_per_second",
                         .type = OptionType::number,
                         .description = "Requests per second, on average (> 0; 0.5 is one every two seconds)."},
@@ -203,9 +205,10 @@ sdk::Status parse_connection(std::string_view name, const sdk::Options& options,
                                       problems.front().message);
         const auto rl = options.child("rate_limit");
         auto& limit = out.rate_limit;
-        limit.requests_per_second = rl.has("requests_per_second") ? rl.get("requests_per_second").to_number<double>() : 0;
-        limit.burst = static_cast<double>(
-            rl.get_int("burst", std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(limit.requests_per_second)))));
+        limit.requests_per_second =
+            rl.has("requests_per_second") ? rl.get("requests_per_second").to_number<double>() : 0;
+        limit.burst = static_cast<double>(rl.get_int(
+            "burst", std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(limit.requests_per_second)))));
         limit.max_concurrent = static_cast<std::size_t>(rl.get_int("max_concurrent", 0));
     }
     return sdk::Status::ok();

@@ -188,11 +188,10 @@ private:
         for (int attempt = 1;; ++attempt) {
             RateBudget::Permit permit;  // the connection's slot, held for this exchange only
             if (budget != nullptr) {
-                const auto s = budget->acquire(
-                    permit, {.clock = context_.clock,
-                             .stop = context_.stop,
-                             .log = context_.log,
-                             .max_pause = options_.max_retry_after});
+                const auto s = budget->acquire(permit, {.clock = context_.clock,
+                                                        .stop = context_.stop,
+                                                        .log = context_.log,
+                                                        .max_pause = options_.max_retry_after});
                 if (!s.is_ok()) return with_message(s, where_ + ": " + s.message());
             }
             auto result = exchange(auth);

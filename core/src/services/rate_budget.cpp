@@ -37,8 +37,8 @@ std::string RateBudget::describe() const {
     if (limit_.requests_per_second > 0)
         out = number_text(limit_.requests_per_second) + " requests/s, burst " + number_text(limit_.burst);
     if (limit_.max_concurrent > 0)
-        out += (out.empty() ? "" : ", ") + std::string("at most ") + std::to_string(limit_.max_concurrent) +
-               " in flight";
+        out +=
+            (out.empty() ? "" : ", ") + std::string("at most ") + std::to_string(limit_.max_concurrent) + " in flight";
     return out.empty() ? "no limit of its own" : out;
 }
 
@@ -87,9 +87,8 @@ sdk::Status RateBudget::acquire(Permit& permit, const Waiter& waiter) {
             }
             if (waiter.log && (logged_ == std::chrono::steady_clock::time_point{} || now - logged_ >= log_every)) {
                 logged_ = now;
-                line = "connection " + connection_ + ": waiting " + (for_slot ? "" : std::to_string(wait.count()) +
-                                                                                         " ms ") +
-                       why + " (" + describe() + ")";
+                line = "connection " + connection_ + ": waiting " +
+                       (for_slot ? "" : std::to_string(wait.count()) + " ms ") + why + " (" + describe() + ")";
             }
             if (for_slot) {
                 if (line) {
@@ -98,6 +97,10 @@ sdk::Status RateBudget::acquire(Permit& permit, const Waiter& waiter) {
                     lock.lock();
                 }
                 slot_freed_.wait_for(lock, slot_poll);
+                lock.unlock();
+                // A zero sleep asks the clock whether its stop came (a host stop, for a writer
+                // whose own stop signal waits out a drain).
+                if (!waiter.clock.sleep_for(milliseconds(0))) return stopped();
                 continue;
             }
         }

@@ -143,9 +143,8 @@ TEST_CASE("the requests in flight on one connection never exceed max_concurrent,
     {
         std::vector<std::jthread> threads;
         for (auto& c : clients)
-            threads.emplace_back([&, raw = c.get()] {
-                CHECK(get(*raw, host.server.url("/slow?ms=300&key=free"), "other").is_ok());
-            });
+            threads.emplace_back(
+                [&, raw = c.get()] { CHECK(get(*raw, host.server.url("/slow?ms=300&key=free"), "other").is_ok()); });
     }
     CHECK(server_json(host.server, "/concurrency/free").as_object().at("max").as_int64() == 4);
 }

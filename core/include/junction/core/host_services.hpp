@@ -4,8 +4,8 @@
 #pragma once
 
 #include <memory>
-#include <string>
 #include <stop_token>
+#include <string>
 #include <vector>
 
 #include <junction/sdk/context.hpp>

@@ -53,7 +53,7 @@ public:
     struct Waiter {
         sdk::Clock& clock;  // monotonic time; its sleeps end at the caller's stop
         const StopPredicate& stop;
-        const LogHook& log;                  // one debug line a second at most, per budget
+        const LogHook& log;                   // one debug line a second at most, per budget
         std::chrono::milliseconds max_pause;  // a longer pause is not waited out here
     };
 
