@@ -99,7 +99,10 @@ public:
             PushRecord rec{.run_id = 0, .pipeline = pipeline_, .plugin = plugin_, .push = push};
             auto& p = rec.push;
             if (p.sent_at == std::chrono::system_clock::time_point{}) p.sent_at = std::chrono::system_clock::now();
+            // Plugin text, all of it: a target may be a URL with a key in its query.
+            p.target = one_line(services::detail::scrub(std::move(p.target), sink_.secrets));
             p.error = one_line(services::detail::scrub(std::move(p.error), sink_.secrets));
+            p.request_id = one_line(services::detail::scrub(std::move(p.request_id), sink_.secrets));
             if (!p.ok && p.error.empty()) p.error = "failed (the plugin gave no reason)";
             std::string line =
                 "push provider=" + p.provider + " target=" + p.target + " rows=" + std::to_string(p.rows) +
