@@ -115,8 +115,8 @@ TEST_CASE("N requests through two clients on one connection take at least (N - b
     // The wait is logged at debug, about once a second, never once per request.
     const auto waits = a->log.lines().size() + b->log.lines().size();
     CHECK(waits >= 1);
-    CHECK(waits <= 6);
-    CHECK(a->log.all().find("connection api: waiting") != std::string::npos);
+    CHECK(static_cast<double>(waits) <= took + 2.0);  // 20 requests waited
+    CHECK((a->log.all() + b->log.all()).find("connection api: waiting") != std::string::npos);
 }
 
 TEST_CASE("the requests in flight on one connection never exceed max_concurrent, across clients") {
