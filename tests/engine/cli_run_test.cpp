@@ -225,3 +225,38 @@ TEST_CASE("a connection's bad client secret stops the pipeline with one fatal li
     CHECK(r.err.find("invalid_client") != std::string::npos);
     CHECK(r.err.find("api") != std::string::npos);
 }
+
+TEST_CASE("a connection's rate limit is one budget for every pipeline that names it; validate refuses a bad one") {
+    HttpServer server;
+    TempDir dir;
+    // Three pipelines, each fetching once through connection "open" (type none): with one
+    // request a second and a burst of 1, the third waits about 2 s behind the first two.
+    std::string pipelines;
+    for (int i = 0; i < 3; ++i)
+        pipelines += std::string(i == 0 ? "" : ",") +
+                     pipeline("p" + std::to_string(i),
+                              R"({"count": 1, "connection": "open", "fetch": ")" + server.url("/echo?key=shared") +
+                                  R"("})",
+                              R"({"file": "out.ndjson"})");
+    write_file(dir / "c.json",
+               R"({"state": "state.db",
+                   "connections": {"open": {"type": "none", "rate_limit": {"requests_per_second": 1, "burst": 1}}},
+                   "pipelines": [)" + pipelines + "]}");
+    const auto started = std::chrono::steady_clock::now();
+    auto r = run(junction_cmd("--log-level debug run --once " + sh_quote((dir / "c.json").string())));
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    auto store = junction::core::StateStore::open(dir / "state.db");
+    for (int i = 0; i < 3; ++i)
+        CHECK(store->kv_get("p" + std::to_string(i) + "/testkit/reader", "fetched").has_value());
+    CHECK(took.count() >= 1.9);
+    CHECK(r.err.find("connection open: waiting") != std::string::npos);
+
+    write_file(dir / "bad.json", R"({"connections": {"github": {"type": "bearer", "token": "t",
+                   "rate_limit": {"requests_per_second": 0}}},
+                   "pipelines": [)" + pipeline("p", R"({"count": 1})", R"({"file": "out.ndjson"})") + "]}");
+    auto bad = run(junction_cmd("validate " + sh_quote((dir / "bad.json").string())));
+    CHECK(bad.exit_code == 3);
+    CHECK(bad.err.find("bad.json: connections.github.rate_limit.requests_per_second: must be > 0, got 0") !=
+          std::string::npos);
+}
