@@ -137,11 +137,15 @@ TEST_CASE("a row that fits has no problems; each misfit names the field and the 
           "closed_at: \"2024-03-01T12:00:00\" is not an ISO 8601 date-time with an offset (e.g. 2024-03-01T12:00:00Z)");
 }
 
-TEST_CASE("datetimes are sent in UTC with milliseconds and Z") {
+TEST_CASE("datetimes are sent in UTC with milliseconds and Z, absent nullable fields as null") {
     auto row = good_row();
     normalize_row(v1(), row);
     CHECK(row.at("updated_at").as_string() == "2024-03-01T10:00:00.000Z");
     CHECK(row.at("due_on").as_string() == "2024-02-29");
+    auto sparse = good_row();
+    sparse.erase("score");
+    normalize_row(v1(), sparse);
+    CHECK(sparse.at("score").is_null());
 }
 
 TEST_CASE("an evolution adding nullable fields and changing descriptions is compatible") {

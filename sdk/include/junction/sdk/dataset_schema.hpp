@@ -386,10 +386,11 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
     return out;
 }
 
-// The value as it is sent: datetimes in UTC with milliseconds and Z, the rest as they are.
-// For a row check_row accepted.
+// The row as it is sent: every field present (an absent nullable one as null), datetimes
+// in UTC with milliseconds and Z, the rest as they are. For a row check_row accepted.
 inline void normalize_row(const DatasetSchema& schema, boost::json::object& row) {
     for (const auto& f : schema.fields) {
+        if (!row.contains(f.name)) row.emplace(f.name, nullptr);
         if (f.type != FieldType::datetime) continue;
         auto* v = row.if_contains(f.name);
         if (v == nullptr || !v->is_string()) continue;
