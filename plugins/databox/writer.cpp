@@ -229,8 +229,15 @@ sdk::Status DataboxWriter::write(std::span<const sdk::Record> batch, std::vector
 sdk::Status DataboxWriter::push(json::array rows, const std::vector<std::size_t>& indexes,
                                 std::vector<sdk::Rejection>& rejected) {
     auto& clock = context_->clock();
-    sdk::Push p{.provider = "databox", .target = target(), .sent_at = clock.now(), .rows = rows.size(),
-                .columns = schema_.field_names()};
+    sdk::Push p{.provider = "databox",
+                .target = target(),
+                .sent_at = clock.now(),
+                .duration = {},
+                .rows = rows.size(),
+                .columns = schema_.field_names(),
+                .ok = false,
+                .error = {},
+                .request_id = {}};
     const json::value body = {{"records", std::move(rows)}};
     const auto started = clock.monotonic();
     // Rows are keyed by the dataset's primary key: an ingestion sent twice stores each row once.

@@ -12,7 +12,7 @@ namespace json = boost::json;
 
 namespace {
 
-const char* const issues_v1 = R"({
+const char* const issues_v1 = R"json({
   "dataset": "github_issues", "version": 1, "description": "Issues of a repository",
   "primary_key": ["id"],
   "fields": [
@@ -26,7 +26,7 @@ const char* const issues_v1 = R"({
     {"name": "updated_at", "type": "datetime", "source": "$.updated_at"},
     {"name": "due_on", "type": "date", "nullable": true},
     {"name": "closed_at", "type": "datetime", "nullable": true, "description": "a | pipe"}
-  ]})";
+  ]})json";
 
 DatasetSchema v1() {
     return parse_dataset_schema(issues_v1);

@@ -99,7 +99,7 @@ struct RowProblem {
 
 namespace dataset_schema_detail {
 
-inline std::string quoted(std::string_view s) {
+inline std::string json_quoted(std::string_view s) {
     return boost::json::serialize(boost::json::string_view(s.data(), s.size()));
 }
 
@@ -216,7 +216,7 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
     DatasetSchema s;
     s.dataset = require_string(o, "dataset", "", true);
     if (!is_name(s.dataset))
-        throw SchemaError("dataset: " + quoted(s.dataset) +
+        throw SchemaError("dataset: " + json_quoted(s.dataset) +
                           " is not a dataset name: letters, digits and _, starting with a letter");
     const auto* version = o.if_contains("version");
     if (version == nullptr) throw SchemaError("version: required, missing (1 for a new dataset)");
@@ -239,13 +239,13 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
         SchemaField f;
         f.name = require_string(fo, "name", where + ".", true);
         if (!is_name(f.name))
-            throw SchemaError(where + ".name: " + quoted(f.name) +
+            throw SchemaError(where + ".name: " + json_quoted(f.name) +
                               " is not a field name: letters, digits and _, starting with a letter");
-        if (s.field(f.name) != nullptr) throw SchemaError(where + ".name: " + quoted(f.name) + " is given twice");
+        if (s.field(f.name) != nullptr) throw SchemaError(where + ".name: " + json_quoted(f.name) + " is given twice");
         const auto type = require_string(fo, "type", where + ".", true);
         const auto t = field_type(type);
         if (!t)
-            throw SchemaError(where + ".type: " + quoted(type) +
+            throw SchemaError(where + ".type: " + json_quoted(type) +
                               " is not a type; one of string, integer, number, boolean, datetime, date");
         f.type = *t;
         if (const auto* n = fo.if_contains("nullable")) {
@@ -255,7 +255,7 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
         f.description = require_string(fo, "description", where + ".", false);
         f.source = require_string(fo, "source", where + ".", false);
         if (!f.source.empty() && !parse_source(f.source))
-            throw SchemaError(where + ".source: " + quoted(f.source) +
+            throw SchemaError(where + ".source: " + json_quoted(f.source) +
                               " is not a source field; write \"$.a.b\", \"$.a.length()\" or \"$.a[*].b\"");
         s.fields.push_back(std::move(f));
     }
@@ -272,9 +272,9 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
         if (!k.is_string()) throw SchemaError(where + ": expected a string, got " + json_kind(k));
         const std::string name(k.get_string());
         const auto* f = s.field(name);
-        if (f == nullptr) throw SchemaError(where + ": " + quoted(name) + " is not one of the fields");
-        if (f->nullable) throw SchemaError(where + ": " + quoted(name) + " is nullable; a primary key field cannot be");
-        if (s.is_primary_key(name)) throw SchemaError(where + ": " + quoted(name) + " is given twice");
+        if (f == nullptr) throw SchemaError(where + ": " + json_quoted(name) + " is not one of the fields");
+        if (f->nullable) throw SchemaError(where + ": " + json_quoted(name) + " is nullable; a primary key field cannot be");
+        if (s.is_primary_key(name)) throw SchemaError(where + ": " + json_quoted(name) + " is given twice");
         s.primary_key.push_back(name);
     }
     return s;
@@ -363,12 +363,12 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
             case FieldType::datetime:
                 fits = v->is_string() && parse_iso8601_ms(v->get_string()).has_value();
                 if (v->is_string() && !fits)
-                    why = quoted(v->get_string()) +
+                    why = json_quoted(v->get_string()) +
                           " is not an ISO 8601 date-time with an offset (e.g. 2024-03-01T12:00:00Z)";
                 break;
             case FieldType::date:
                 fits = v->is_string() && is_date(v->get_string());
-                if (v->is_string() && !fits) why = quoted(v->get_string()) + " is not a date (YYYY-MM-DD)";
+                if (v->is_string() && !fits) why = json_quoted(v->get_string()) + " is not a date (YYYY-MM-DD)";
                 break;
         }
         if (fits) continue;
@@ -408,7 +408,7 @@ inline void normalize_row(const DatasetSchema& schema, boost::json::object& row)
                                std::to_string(after.version) + "\", version 1) and point the writer at it";
     const std::string from = "v" + std::to_string(before.version) + " -> v" + std::to_string(after.version);
     if (after.dataset != before.dataset)
-        out.push_back("dataset: renamed from " + quoted(before.dataset) + " to " + quoted(after.dataset) + " (" + from +
+        out.push_back("dataset: renamed from " + json_quoted(before.dataset) + " to " + json_quoted(after.dataset) + " (" + from +
                       "): a renamed dataset is a new dataset: start it at version 1 in a file of its own");
     if (after.version < before.version)
         out.push_back("version: goes back from " + std::to_string(before.version) + " to " +
