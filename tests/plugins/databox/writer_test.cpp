@@ -26,7 +26,8 @@ struct Setup {
     // The rows in the fake, by id.
     std::map<std::int64_t, json::object> rows() {
         std::map<std::int64_t, json::object> out;
-        for (const auto& r : databox.only_dataset().at("rows").as_array())
+        const auto dataset = databox.only_dataset();
+        for (const auto& r : dataset.at("rows").as_array())
             out[r.at("id").as_int64()] = r.as_object();
         return out;
     }
