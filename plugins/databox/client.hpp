@@ -13,10 +13,10 @@
 namespace junction::databox {
 
 struct ApiResult {
-    sdk::Status status;       // the HTTP client's classification (ok, retry, reject, fatal)
-    long http_status = 0;     // 0: no answer
+    sdk::Status status;        // the HTTP client's classification (ok, retry, reject, fatal)
+    long http_status = 0;      // 0: no answer
     boost::json::object body;  // the answer's JSON object, empty when it was none
-    std::string request_id;   // Databox's requestId, when the answer had one
+    std::string request_id;    // Databox's requestId, when the answer had one
     // One line without secrets: Databox's own error ("invalid_input: at most 100 records
     // per ingestion (field records)") when it sent one, else the client's message.
     std::string error;

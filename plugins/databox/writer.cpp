@@ -26,7 +26,8 @@ std::string schema_key(std::string_view dataset_id) {
 // An open() step that failed: retry stays retry (the engine retries the open), anything
 // else stops the run with one line.
 sdk::Status failed(const ApiResult& r, const std::string& what) {
-    if (r.status.code() == sdk::Code::retry) return sdk::Status::retry("databox: " + what + ": " + r.error, r.status.retry_after());
+    if (r.status.code() == sdk::Code::retry)
+        return sdk::Status::retry("databox: " + what + ": " + r.error, r.status.retry_after());
     return sdk::Status::fatal("databox: " + what + ": " + r.error);
 }
 
@@ -155,7 +156,8 @@ sdk::Status DataboxWriter::resolve_dataset(std::int64_t data_source) {
                 dataset_id_ = id_s;
                 return sdk::Status::ok();
             }
-            if (by_title.empty() && title != nullptr && title->is_string() && title->get_string() == config_.dataset_title)
+            if (by_title.empty() && title != nullptr && title->is_string() &&
+                title->get_string() == config_.dataset_title)
                 by_title = id_s;
         }
     if (!by_title.empty()) {

@@ -119,10 +119,11 @@ TEST_CASE("validate refuses a breaking schema version with what to do, and accep
     v3["fields"].as_array()[2].as_object()["type"] = "integer";  // title
     write_file(dir / "schemas" / "github_issues.v3.json", json::serialize(v3));
     const auto config = [&](const std::string& schema) {
-        write_file(dir / "c.json", R"({"connections": {"databox": {"type": "api_key", "key": "k", "header": "x-api-key"}},
+        write_file(dir / "c.json",
+                   R"({"connections": {"databox": {"type": "api_key", "key": "k", "header": "x-api-key"}},
           "pipelines": [{"name": "p", "reader": {"plugin": "files", "options": {"dir": "in"}},
           "writer": {"plugin": "databox", "options": {"connection": "databox", "schema": ")" +
-                                         schema + R"("}}}]})");
+                       schema + R"("}}}]})");
         return run(sh_quote(JUNCTION_BIN) + " validate " + sh_quote((dir / "c.json").string()));
     };
     const auto ok = config("schemas/github_issues.v2.json");
@@ -141,17 +142,18 @@ TEST_CASE("validate refuses a breaking schema version with what to do, and accep
 TEST_CASE("junction schema doc prints the tables the README carries, and refuses a bad file with one line") {
     const std::string readme = file_bytes(source_dir + "/README.md");
     for (const std::string name : {"github_issues.v1.json", "github_issues.v2.json", "hubspot_contacts.v1.json"}) {
-        const auto r = run(sh_quote(JUNCTION_BIN) + " schema doc " +
-                           sh_quote(source_dir + "/examples/databox/schemas/" + name));
+        const auto r =
+            run(sh_quote(JUNCTION_BIN) + " schema doc " + sh_quote(source_dir + "/examples/databox/schemas/" + name));
         REQUIRE_MESSAGE(r.exit_code == 0, r.err);
         CHECK(r.out.find("| field | type | nullable | primary key | source field | description |") !=
               std::string::npos);
-        CHECK_MESSAGE(readme.find(r.out) != std::string::npos,
-                      "README.md does not carry the table of " << name << " as `junction schema doc` prints it:\n"
-                                                               << r.out);
+        CHECK_MESSAGE(readme.find(r.out) != std::string::npos, "README.md does not carry the table of "
+                                                                   << name << " as `junction schema doc` prints it:\n"
+                                                                   << r.out);
     }
     TempDir dir;
-    write_file(dir / "bad.json", R"({"dataset": "x", "version": 1, "primary_key": ["id"], "fields": [{"name": "id"}]})");
+    write_file(dir / "bad.json",
+               R"({"dataset": "x", "version": 1, "primary_key": ["id"], "fields": [{"name": "id"}]})");
     const auto bad = run(sh_quote(JUNCTION_BIN) + " schema doc " + sh_quote((dir / "bad.json").string()));
     CHECK(bad.exit_code == 3);
     CHECK(bad.out.empty());

@@ -51,8 +51,9 @@ TEST_CASE("a breaking v3 is refused at validate, naming the field and the new da
     without_author.erase(without_author.find(author), author.size());
     write_file(dir / "github_issues.v2.json", without_author);
     const auto message = check(dir / "github_issues.v3.json");
-    CHECK(message.starts_with("schema: " + (dir / "github_issues.v2.json").string() +
-                              ": not a compatible evolution of github_issues.v1.json: field author: removed or renamed"));
+    CHECK(
+        message.starts_with("schema: " + (dir / "github_issues.v2.json").string() +
+                            ": not a compatible evolution of github_issues.v1.json: field author: removed or renamed"));
 }
 
 TEST_CASE("a schema file that does not parse, or is misnamed, is refused with one line") {

@@ -43,12 +43,11 @@ public:
           credentials_({{.name = "databox",
                          .settings = services::ApiKeyConnection{.key = std::move(key), .header = "x-api-key"}}},
                        service_, clock_),
-          client_(service_, {.clock = clock_,
-                             .credentials = &credentials_,
-                             .stop = [this] { return stop_.load(); },
-                             .log = [this](sdk::LogLevel level, std::string_view line) {
-                                 durable_.log.write(level, line);
-                             }}) {
+          client_(service_,
+                  {.clock = clock_,
+                   .credentials = &credentials_,
+                   .stop = [this] { return stop_.load(); },
+                   .log = [this](sdk::LogLevel level, std::string_view line) { durable_.log.write(level, line); }}) {
         std::vector<sdk::detail::OptionError> errors;
         options_ = sdk::detail::validate_options(databox::writer_schema(), options, "options", base_dir, errors);
         if (!errors.empty())

@@ -94,12 +94,15 @@ TEST_CASE("a row that does not fit the schema is rejected with the field and the
     std::vector<sdk::Rejection> rejected;
     REQUIRE(writer.write(batch, rejected).is_ok());
     REQUIRE(indexes_of(rejected) == std::vector<std::size_t>{1, 2, 3});
-    CHECK(rejected[0].reason == "does not fit dataset schema github_issues v1: title: missing, and the field is not "
-                                "nullable");
-    CHECK(rejected[1].reason == "does not fit dataset schema github_issues v1: updated_at: \"yesterday\" is not an "
-                                "ISO 8601 date-time with an offset (e.g. 2024-03-01T12:00:00Z)");
-    CHECK(rejected[2].reason == "does not fit dataset schema github_issues v1: author: missing, and the field is not "
-                                "nullable");
+    CHECK(rejected[0].reason ==
+          "does not fit dataset schema github_issues v1: title: missing, and the field is not "
+          "nullable");
+    CHECK(rejected[1].reason ==
+          "does not fit dataset schema github_issues v1: updated_at: \"yesterday\" is not an "
+          "ISO 8601 date-time with an offset (e.g. 2024-03-01T12:00:00Z)");
+    CHECK(rejected[2].reason ==
+          "does not fit dataset schema github_issues v1: author: missing, and the field is not "
+          "nullable");
     CHECK(s.rows().size() == 1);
     CHECK(s.rows().count(1) == 1);
 }
@@ -232,7 +235,8 @@ TEST_CASE("a compatible new version pushes into the same dataset; a breaking one
         REQUIRE(writer.write(batch, rejected).is_ok());
     }
     write_file(s.dir / "github_issues.v2.json",
-               issues_schema(2, R"(, {"name": "milestone", "type": "string", "nullable": true, "source": "$.milestone.title"})"));
+               issues_schema(
+                   2, R"(, {"name": "milestone", "type": "string", "nullable": true, "source": "$.milestone.title"})"));
     {
         LiveContext ctx(s.durable, s.options({{"schema", (s.dir / "github_issues.v2.json").string()}}));
         DataboxWriter writer;

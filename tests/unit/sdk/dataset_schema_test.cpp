@@ -68,7 +68,7 @@ TEST_CASE("a schema file parses into its fields, types, nullability, key and sou
 }
 
 TEST_CASE("a bad schema file is refused with one line naming where") {
-    CHECK(parse_error("{") .starts_with("invalid JSON: "));
+    CHECK(parse_error("{").starts_with("invalid JSON: "));
     CHECK(parse_error("[]") == "expected a JSON object, got array");
     CHECK(parse_error(R"({"version": 1})") == "dataset: required, missing");
     CHECK(parse_error(R"({"dataset": "1x", "version": 1})") ==
@@ -91,7 +91,8 @@ TEST_CASE("a bad schema file is refused with one line naming where") {
           "primary_key[0]: \"id\" is not one of the fields");
     CHECK(parse_error(with(R"("fields": [{"name": "id", "type": "integer", "nullable": true}])")) ==
           "primary_key[0]: \"id\" is nullable; a primary key field cannot be");
-    CHECK(parse_error(R"({"dataset": "d", "version": 1, "primary_key": [], "fields": [{"name": "id", "type": "string"}]})") ==
+    CHECK(parse_error(
+              R"({"dataset": "d", "version": 1, "primary_key": [], "fields": [{"name": "id", "type": "string"}]})") ==
           "primary_key: must name at least 1 field: without one a resent row is counted twice");
     CHECK(parse_error(R"({"dataset": "d", "version": 1, "colour": 1})") ==
           "colour: unknown key; valid keys: dataset, version, description, primary_key, fields");
@@ -162,22 +163,30 @@ TEST_CASE("a breaking evolution is refused naming the field and what to do") {
     const auto before = v1();
     auto after = v1();
     after.version = 3;
-    after.fields[1].type = FieldType::integer;                                   // title: type change
-    after.fields.erase(after.fields.begin() + 2);                                // author: removed
-    after.fields[4].nullable = false;                                            // score: tightened
-    after.fields.push_back({.name = "milestone", .type = FieldType::string});    // new, not nullable
+    after.fields[1].type = FieldType::integer;                                 // title: type change
+    after.fields.erase(after.fields.begin() + 2);                              // author: removed
+    after.fields[4].nullable = false;                                          // score: tightened
+    after.fields.push_back({.name = "milestone", .type = FieldType::string});  // new, not nullable
     const auto problems = check_evolution(before, after);
     REQUIRE(problems.size() == 4);
     const std::string advice =
         "publish it as a new dataset (\"dataset\": \"github_issues_v3\", version 1) and point the writer at it";
-    CHECK(problems[0] == "field title: type changes from string to integer (v1 -> v3): rows already sent hold "
-                         "string values; " + advice);
-    CHECK(problems[1] == "field author: removed or renamed (v1 -> v3): rows already sent have it; keep it (nullable "
-                         "if it is no longer filled) or " + advice);
-    CHECK(problems[2] == "field score: becomes non-nullable (v1 -> v3): rows already sent may hold null; keep it "
-                         "nullable or " + advice);
-    CHECK(problems[3] == "field milestone: new and not nullable (v1 -> v3): rows already sent have no value for it; "
-                         "make it \"nullable\": true or " + advice);
+    CHECK(problems[0] ==
+          "field title: type changes from string to integer (v1 -> v3): rows already sent hold "
+          "string values; " +
+              advice);
+    CHECK(problems[1] ==
+          "field author: removed or renamed (v1 -> v3): rows already sent have it; keep it (nullable "
+          "if it is no longer filled) or " +
+              advice);
+    CHECK(problems[2] ==
+          "field score: becomes non-nullable (v1 -> v3): rows already sent may hold null; keep it "
+          "nullable or " +
+              advice);
+    CHECK(problems[3] ==
+          "field milestone: new and not nullable (v1 -> v3): rows already sent have no value for it; "
+          "make it \"nullable\": true or " +
+              advice);
 
     auto rekeyed = v1();
     rekeyed.version = 2;
@@ -199,8 +208,9 @@ TEST_CASE("a breaking evolution is refused naming the field and what to do") {
 
 TEST_CASE("the Markdown table has a row per field with its type, nullability, key, source and description") {
     const auto md = render_markdown(v1());
-    CHECK(md.starts_with("#### Dataset `github_issues`, version 1\n\nIssues of a repository\n\n"
-                         "| field | type | nullable | primary key | source field | description |\n|---|---|---|---|---|---|\n"));
+    CHECK(md.starts_with(
+        "#### Dataset `github_issues`, version 1\n\nIssues of a repository\n\n"
+        "| field | type | nullable | primary key | source field | description |\n|---|---|---|---|---|---|\n"));
     CHECK(md.find("| `id` | integer | no | yes | `$.id` | GitHub's id |\n") != std::string::npos);
     CHECK(md.find("| `author` | string | no |  | `$.user.login` |  |\n") != std::string::npos);
     CHECK(md.find("| `score` | number | yes |  | `$.score` |  |\n") != std::string::npos);

@@ -184,8 +184,7 @@ inline std::string require_string(const boost::json::object& o, std::string_view
         if (required) throw SchemaError(where + std::string(key) + ": required, missing");
         return {};
     }
-    if (!v->is_string())
-        throw SchemaError(where + std::string(key) + ": expected a string, got " + json_kind(*v));
+    if (!v->is_string()) throw SchemaError(where + std::string(key) + ": expected a string, got " + json_kind(*v));
     return std::string(v->get_string());
 }
 
@@ -273,7 +272,8 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
         const std::string name(k.get_string());
         const auto* f = s.field(name);
         if (f == nullptr) throw SchemaError(where + ": " + json_quoted(name) + " is not one of the fields");
-        if (f->nullable) throw SchemaError(where + ": " + json_quoted(name) + " is nullable; a primary key field cannot be");
+        if (f->nullable)
+            throw SchemaError(where + ": " + json_quoted(name) + " is nullable; a primary key field cannot be");
         if (s.is_primary_key(name)) throw SchemaError(where + ": " + json_quoted(name) + " is given twice");
         s.primary_key.push_back(name);
     }
@@ -283,8 +283,7 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
 // Reads and parses a schema file; SchemaError's message starts with the file.
 [[nodiscard]] inline DatasetSchema load_dataset_schema(const std::filesystem::path& file) {
     std::error_code ec;
-    if (std::filesystem::is_directory(file, ec))
-        throw SchemaError(file.string() + ": a folder, not a schema file");
+    if (std::filesystem::is_directory(file, ec)) throw SchemaError(file.string() + ": a folder, not a schema file");
     std::ifstream in(file, std::ios::binary);
     if (!in) throw SchemaError(file.string() + ": cannot read it (missing, or no permission)");
     const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -408,7 +407,8 @@ inline void normalize_row(const DatasetSchema& schema, boost::json::object& row)
                                std::to_string(after.version) + "\", version 1) and point the writer at it";
     const std::string from = "v" + std::to_string(before.version) + " -> v" + std::to_string(after.version);
     if (after.dataset != before.dataset)
-        out.push_back("dataset: renamed from " + json_quoted(before.dataset) + " to " + json_quoted(after.dataset) + " (" + from +
+        out.push_back("dataset: renamed from " + json_quoted(before.dataset) + " to " + json_quoted(after.dataset) +
+                      " (" + from +
                       "): a renamed dataset is a new dataset: start it at version 1 in a file of its own");
     if (after.version < before.version)
         out.push_back("version: goes back from " + std::to_string(before.version) + " to " +
@@ -466,8 +466,8 @@ inline void normalize_row(const DatasetSchema& schema, boost::json::object& row)
     out += "|---|---|---|---|---|---|\n";
     for (const auto& f : schema.fields) {
         out += "| `" + f.name + "` | " + to_string(f.type) + " | " + (f.nullable ? "yes" : "no") + " | " +
-               (schema.is_primary_key(f.name) ? "yes" : "") + " | `" + cell(f.source.empty() ? "$." + f.name : f.source) +
-               "` | " + cell(f.description) + " |\n";
+               (schema.is_primary_key(f.name) ? "yes" : "") + " | `" +
+               cell(f.source.empty() ? "$." + f.name : f.source) + "` | " + cell(f.description) + " |\n";
     }
     return out;
 }
