@@ -65,7 +65,7 @@ sdk::Status DataboxWriter::open(sdk::Context& context) {
     client_ = std::make_unique<Client>(context.http(), config_.base_url, config_.connection, config_.timeout);
 
     if (auto r = client_->call("GET", "/v1/auth/validate-key"); !r.status.is_ok()) {
-        if (r.status.code() == sdk::Code::retry) return failed(r, "cannot validate the API key");
+        if (r.http_status != 401 && r.http_status != 403) return failed(r, "cannot validate the API key");
         return sdk::Status::fatal("databox: the API key of connection '" + config_.connection +
                                   "' was refused: " + r.error);
     }

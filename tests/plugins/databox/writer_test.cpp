@@ -300,3 +300,15 @@ TEST_CASE("a refused API key stops the run at open with one line; no key in any 
     CHECK(everything.find(api_key) == std::string::npos);
     CHECK(everything.find("wrong-key-0123456789") == std::string::npos);
 }
+
+TEST_CASE("a connection missing from the config stops the run at open, naming it") {
+    Setup s;
+    auto options = s.options();
+    options["connection"] = "nowhere";
+    LiveContext ctx(s.durable, options);
+    DataboxWriter writer;
+    const auto opened = writer.open(ctx);
+    CHECK(opened.code() == Code::fatal);
+    CHECK_MESSAGE(opened.message().starts_with("databox: cannot validate the API key: "), opened.message());
+    CHECK(opened.message().find("nowhere") != std::string::npos);
+}
