@@ -29,5 +29,7 @@ int cmd_validate(const GlobalOptions& global, const std::vector<std::string>& ar
 int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args);
 int cmd_runs(const GlobalOptions& global, const std::vector<std::string>& args);
 int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>& args);
+// host/cmd_schema.cpp: schema doc, schema check
+int cmd_schema(const GlobalOptions& global, const std::vector<std::string>& args);
 
 }  // namespace junction::host

@@ -30,6 +30,7 @@ const std::map<std::string, Command>& commands() {
     static const std::map<std::string, Command> table = {
         {"plugins", host::cmd_plugins}, {"run", host::cmd_run},   {"validate", host::cmd_validate},
         {"check", host::cmd_check},     {"runs", host::cmd_runs}, {"dead-letters", host::cmd_dead_letters},
+        {"schema", host::cmd_schema},
     };
     return table;
 }
@@ -70,6 +71,8 @@ void print_help(std::ostream& out) {
            "  check <config>            check that the systems a config names can be reached\n"
            "  runs <config> [pipeline]  list past runs from the state store, newest first (--pushes: the push log)\n"
            "  dead-letters <config> <pipeline>  list, or --replay, records that were set aside\n"
+           "  schema doc <schema.json>  print a dataset schema's mapping table in Markdown\n"
+           "  schema check <old> <new>  refuse a schema version that would break the rows already sent\n"
            "  plugins list              list the plugins found: name, version, status, kinds, file\n"
            "  plugins describe <name>   a plugin's components and options (--json for machines)\n"
            "  Each command takes --help for its own arguments.\n"
