@@ -26,16 +26,16 @@ enum class Inject : unsigned char { query, body, none };
 
 struct PaginatorConfig {
     PaginatorType type = PaginatorType::none;
-    JsonPath cursor_path;  // cursor
-    std::string param;     // cursor: the token's parameter
+    JsonPath cursor_path = {};  // cursor
+    std::string param = {};     // cursor: the token's parameter
     Inject inject = Inject::query;
     std::int64_t limit = 100;  // offset
     std::string limit_param = "limit";
     std::string offset_param = "offset";
-    std::optional<JsonPath> total_path;  // offset, page: the total number of records
+    std::optional<JsonPath> total_path = std::nullopt;  // offset, page: the total number of records
     std::int64_t page_size = 0;          // page: 0 when unknown (no short-page stop)
     std::string page_param = "page";
-    std::string size_param;  // page: "" when the size is not sent
+    std::string size_param = {};  // page: "" when the size is not sent
     std::int64_t start = 1;  // page: the first page's number
 };
 
@@ -44,7 +44,7 @@ struct PageInfo {
     const std::string* link_header = nullptr;  // the Link header, when any
     const boost::json::value* body = nullptr;  // the parsed body
     std::size_t records = 0;                   // records on the page (before the filter)
-    std::string url;                           // where the page came from (after redirects)
+    std::string url = {};                      // where the page came from (after redirects)
 };
 
 class Paginator {

@@ -17,7 +17,7 @@ namespace junction::rest {
 struct Scope {
     const std::map<std::string, std::string, std::less<>>* vars = nullptr;
     const boost::json::object* partition = nullptr;
-    std::optional<std::string> cursor_start;
+    std::optional<std::string> cursor_start = std::nullopt;
 };
 
 // The request of the paginator's current page: base_url + path + query (template values

@@ -453,13 +453,10 @@ std::string make_incremental(const sdk::Options& o, IncrementalConfig& out) {
     if (o.has("start")) {
         out.start = o.get_string("start");
         if (!parse_cursor_text(*out.start, out)) {
-            return "incremental.start: \"" + *out.start + "\" is not a " +
-                   (out.type == CursorType::datetime  ? "date-time (ISO 8601 with an offset, or epoch " +
-                                                            std::string(out.format == DateFormat::epoch_s ? "seconds"
-                                                                                                          : "milliseconds") +
-                                                            ")"
-                    : out.type == CursorType::integer ? std::string("integer")
-                                                      : std::string("string"));
+            const std::string unit = out.format == DateFormat::epoch_s ? "seconds" : "milliseconds";
+            return "incremental.start: \"" + *out.start + "\" is not " +
+                   (out.type == CursorType::integer ? "an integer"
+                                                    : "a date-time (ISO 8601 with an offset, or epoch " + unit + ")");
         }
     }
     return {};
