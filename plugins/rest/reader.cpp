@@ -44,7 +44,7 @@ std::optional<std::chrono::milliseconds> rate_limit_wait(const sdk::HttpResponse
 sdk::Status RestReader::open(sdk::Context& context) {
     context_ = &context;
     if (auto problem = make_config(context.options(), config_); !problem.empty())
-        return sdk::Status::fatal("rest: " + problem);
+        return sdk::Status::fatal(problem);
     pending_.clear();
     queue_.clear();
     seen_.clear();
@@ -65,9 +65,9 @@ sdk::Status RestReader::open(sdk::Context& context) {
 }
 
 std::string RestReader::where(const Stream* s) const {
-    if (s == nullptr) return "rest: partitions.parent: ";
-    if (!config_.partitions) return "rest: ";
-    return "rest: partition " + s->partition.name + ": ";
+    if (s == nullptr) return "partitions.parent: ";
+    if (!config_.partitions) return "";
+    return "partition " + s->partition.name + ": ";
 }
 
 void RestReader::start_stream(Partition partition) {
@@ -81,7 +81,7 @@ void RestReader::start_stream(Partition partition) {
             if (s.max)
                 s.committed_position = *committed;
             else
-                context_->log().warn(where(&s) + "ignoring a committed position that is not a cursor of this config: " +
+                context_->log().warn("rest: " + where(&s) + "ignoring a committed position that is not a cursor of this config: " +
                                      *committed);
         }
         s.cursor_start = start_text(s.max, inc);
@@ -112,7 +112,7 @@ void RestReader::finish_stream(bool advance) {
         s.held.reset();
     }
     if (advance)
-        context_->log().info(where(&s) + "done: " + std::to_string(s.records) + " records, " +
+        context_->log().info("rest: " + where(&s) + "done: " + std::to_string(s.records) + " records, " +
                              std::to_string(s.pages) + " pages");
     current_.reset();
 }
@@ -124,7 +124,7 @@ sdk::Status RestReader::refused(const Stream* s, const sdk::Status& status, cons
     if (status.code() == sdk::Code::reject && s != nullptr && config_.partitions &&
         std::find(config_.partitions->skip_statuses.begin(), config_.partitions->skip_statuses.end(),
                   response.status) != config_.partitions->skip_statuses.end()) {
-        context_->log().warn(where(s) + "skipped: " + status.message() + "; nothing committed for it, the others go on");
+        context_->log().warn("rest: " + where(s) + "skipped: " + status.message() + "; nothing committed for it, the others go on");
         context_->metrics()
             .counter("partitions_skipped_total", "partitions skipped for an HTTP status in skip_statuses")
             .add();
@@ -188,14 +188,14 @@ sdk::Status RestReader::fetch_page() {
     std::string warning;
     const PageInfo page{.link_header = response.header("Link"), .body = &*body, .records = records->size(), .url = url};
     bool more = s.paginator->advance(page, warning);
-    if (!warning.empty()) context_->log().warn(where(&s) + shown + ": " + warning);
+    if (!warning.empty()) context_->log().warn("rest: " + where(&s) + shown + ": " + warning);
     if (more && config_.paginator.type == PaginatorType::link && s.paginator->next_url() &&
         origin_of(*s.paginator->next_url()) != s.origin)
         return sdk::Status::fatal(where(&s) + shown + ": the Link header's next page is on another origin (" +
                                   origin_of(*s.paginator->next_url()) +
                                   "); refused, the connection's credentials would go there");
     if (more && config_.max_pages > 0 && s.pages >= static_cast<std::size_t>(config_.max_pages)) {
-        context_->log().warn(where(&s) + "stopped after max_pages (" + std::to_string(config_.max_pages) +
+        context_->log().warn("rest: " + where(&s) + "stopped after max_pages (" + std::to_string(config_.max_pages) +
                              ") pages; the rest is read next run" +
                              (config_.incremental && !config_.incremental->sorted ? " (the cursor does not advance)"
                                                                                    : ""));
@@ -237,7 +237,7 @@ sdk::Status RestReader::fetch_parent_page() {
             p.fields[field] = *v;
         }
         if (!complete) {
-            context_->log().warn(where(nullptr) + shown + ": a record without every field of `fields`; no partition "
+            context_->log().warn("rest: " + where(nullptr) + shown + ": a record without every field of `fields`; no partition "
                                  "for it");
             continue;
         }
@@ -250,7 +250,7 @@ sdk::Status RestReader::fetch_parent_page() {
     std::string warning;
     const PageInfo page{.link_header = response.header("Link"), .body = &*body, .records = records->size(), .url = url};
     const bool more = parent_paginator_->advance(page, warning);
-    if (!warning.empty()) context_->log().warn(where(nullptr) + shown + ": " + warning);
+    if (!warning.empty()) context_->log().warn("rest: " + where(nullptr) + shown + ": " + warning);
     if (more && parent.paginator.type == PaginatorType::link && parent_paginator_->next_url() &&
         origin_of(*parent_paginator_->next_url()) != origin_of(request.url))
         return sdk::Status::fatal(where(nullptr) + shown + ": the Link header's next page is on another origin (" +
@@ -266,7 +266,7 @@ sdk::Status RestReader::fetch_parent_page() {
 
 sdk::Status RestReader::read(sdk::Batch& out, std::size_t max_records, bool& end_of_input) {
     end_of_input = false;
-    if (context_ == nullptr) return sdk::Status::fatal("rest: read() before a successful open()");
+    if (context_ == nullptr) return sdk::Status::fatal("rest reader: read() before a successful open()");
     if (context_->stop_requested()) return sdk::Status::ok();
     if (pending_.empty()) {
         // At most one request per call, so read() returns within one exchange's time.

@@ -123,7 +123,7 @@ TEST_CASE("a Link to another origin is refused: the connection's credentials wou
     const auto st = read_once(reader, got, end);
     CHECK(st.code() == sdk::Code::fatal);
     CHECK(st.message() ==
-          "rest: GET http://api.test/repos/acme/widgets/issues: the Link header's next page is on another origin "
+          "GET http://api.test/repos/acme/widgets/issues: the Link header's next page is on another origin "
           "(http://evil.test); refused, the connection's credentials would go there");
 }
 
@@ -358,7 +358,7 @@ TEST_CASE("401 after the host's refresh, 403, and a 404 without partitions are f
         bool end = false;
         const auto st = read_once(reader, got, end);
         CHECK(st.code() == sdk::Code::fatal);
-        CHECK(st.message() == "rest: GET http://api.test/repos/acme/widgets/issues: HTTP " + std::to_string(status));
+        CHECK(st.message() == "GET http://api.test/repos/acme/widgets/issues: HTTP " + std::to_string(status));
         CHECK(got.empty());
     }
 }
@@ -403,7 +403,7 @@ TEST_CASE("a body that is not JSON, or records that are not an array, fail the r
     bool end = false;
     auto st = read_once(reader, got, end);
     CHECK(st.code() == sdk::Code::fatal);
-    CHECK(st.message().starts_with("rest: GET http://api.test/i: the body is not JSON ("));
+    CHECK(st.message().starts_with("GET http://api.test/i: the body is not JSON ("));
     CHECK(st.message().find("s3cret") == std::string::npos);
 
     TestContext ctx2(reader_options(), ctx.options().values());
@@ -412,7 +412,7 @@ TEST_CASE("a body that is not JSON, or records that are not an array, fail the r
     REQUIRE(reader2.open(ctx2).is_ok());
     st = read_once(reader2, got, end);
     CHECK(st.code() == sdk::Code::fatal);
-    CHECK(st.message() == "rest: GET http://api.test/i: $.results is an object, not an array of records");
+    CHECK(st.message() == "GET http://api.test/i: $.results is an object, not an array of records");
 }
 
 TEST_CASE("max_pages cuts a stream; an unsorted cursor does not advance past what was not read") {
