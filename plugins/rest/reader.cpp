@@ -15,6 +15,11 @@ namespace json = boost::json;
 
 namespace {
 
+// "1 record", "3 records".
+std::string count(std::size_t n, const char* noun) {
+    return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 std::optional<json::value> parse_body(const std::string& body, std::string& problem) {
     boost::system::error_code ec;
     auto v = json::parse(body, ec);
@@ -112,8 +117,8 @@ void RestReader::finish_stream(bool advance) {
         s.held.reset();
     }
     if (advance)
-        context_->log().info("rest: " + where(&s) + "done: " + std::to_string(s.records) + " records, " +
-                             std::to_string(s.pages) + " pages");
+        context_->log().info("rest: " + where(&s) + "done: " + count(s.records, "record") + ", " +
+                                 count(s.pages, "page"));
     current_.reset();
 }
 
@@ -258,8 +263,8 @@ sdk::Status RestReader::fetch_parent_page() {
                                   "); refused, the connection's credentials would go there");
     if (!more) {
         parent_done_ = true;
-        context_->log().info("rest: partitions.parent done: " + std::to_string(parent_partitions_) + " partitions, " +
-                             std::to_string(parent_pages_) + " pages");
+        context_->log().info("rest: partitions.parent done: " + count(parent_partitions_, "partition") + ", " +
+                             count(parent_pages_, "page"));
     }
     return sdk::Status::ok();
 }

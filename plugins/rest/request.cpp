@@ -114,13 +114,14 @@ sdk::HttpRequest build_request(const RestConfig& config, const RequestConfig& re
         query.emplace_back(name, url_encode(value));
     }
     if (pconf.inject == Inject::query) {
-        for (const auto& [name, value] : paginator.params()) {
-            auto text = url_encode(query_text(value));
-            const auto it = std::find_if(query.begin(), query.end(), [&](const auto& q) { return q.first == name; });
+        for (const auto& param : paginator.params()) {
+            auto text = url_encode(query_text(param.second));
+            const auto it =
+                std::find_if(query.begin(), query.end(), [&](const auto& q) { return q.first == param.first; });
             if (it != query.end())
                 it->second = std::move(text);
             else
-                query.emplace_back(name, std::move(text));
+                query.emplace_back(param.first, std::move(text));
         }
     }
     char sep = url.find('?') == std::string::npos ? '?' : '&';

@@ -2,8 +2,10 @@
 // Fake REST APIs for the rest reader's end-to-end tests (node's http module, no
 // dependencies), shaped as their documentation says. Listens on 127.0.0.1 only.
 //
-//   node tests/servers/rest-apis.mjs [--port N|0] [--port-file FILE]
+//   node tests/servers/rest-apis.mjs [--port N|0] [--port-file FILE] [--demo]
 //
+// --demo seeds what the examples of examples/rest/ read: repositories acme/widgets and
+// acme/gears (issues, pull requests, commits) and 25 HubSpot contacts.
 // GitHub (https://docs.github.com/en/rest/issues/issues#list-repository-issues,
 // .../commits/commits#list-commits, .../repos/repos#list-organization-repositories):
 //   GET /repos/{o}/{r}/issues?state=open|closed|all&since=&sort=created|updated&direction=asc|desc&per_page=&page=
@@ -249,9 +251,10 @@ function tokenEndpoint(req, res, body) {
 }
 
 // ---- open data ---------------------------------------------------------------------
+// Shaped as Paris's Velib' stations dataset (velib-disponibilite-en-temps-reel).
 const openData = Array.from({ length: 237 }, (_, i) => ({
-  station_id: `ST${String(i + 1).padStart(4, '0')}`, name: `Station ${i + 1}`, capacity: 10 + (i % 25),
-  coordinates: { lon: 2.3 + i / 1000, lat: 48.8 + i / 1000 }, updated: iso(base + i * 60000),
+  stationcode: String(10000 + i), name: `Station ${i + 1}`, capacity: 10 + (i % 25), numbikesavailable: i % 11,
+  coordonnees_geo: { lon: 2.3 + i / 1000, lat: 48.8 + i / 1000 }, duedate: new Date(base + i * 60000).toISOString(),
 }));
 
 function openDataRoute(req, res, url) {
@@ -345,6 +348,12 @@ function route(req, res, body) {
     return undefined;
   }
   return answer();
+}
+
+if (args.includes('--demo')) {
+  createRepo('acme/widgets', 12, 3, 8);
+  createRepo('acme/gears', 5, 0, 4);
+  addContacts(25);
 }
 
 const sockets = new Set();

@@ -230,7 +230,7 @@ TEST_CASE("partitions from a list: one stream each, named by the value, template
     CHECK(records[1].meta.partition == "acme/gears");
     CHECK(urls(ctx) == std::vector<std::string>{"http://api.test/repos/acme/widgets/issues",
                                                 "http://api.test/repos/acme/gears/issues"});
-    CHECK(ctx.logger().contains("rest: partition acme/gears: done: 1 records, 1 pages"));
+    CHECK(ctx.logger().contains("rest: partition acme/gears: done: 1 record, 1 page"));
     CHECK(ctx.metrics().value("pages_total", {{"stream", "acme/gears"}}) == 1);
 }
 
