@@ -22,7 +22,8 @@ std::vector<Link> parse_link_header(std::string_view h) {
     std::vector<Link> out;
     std::size_t i = 0;
     while (i < h.size()) {
-        while (i < h.size() && (space(h[i]) || h[i] == ',')) ++i;
+        while (i < h.size() && (space(h[i]) || h[i] == ','))
+            ++i;
         if (i >= h.size()) break;
         if (h[i] != '<') {  // not a link: skip to the next comma outside quotes
             bool quoted = false;
@@ -38,22 +39,27 @@ std::vector<Link> parse_link_header(std::string_view h) {
         i = close + 1;
         // parameters: ; name [= value | "quoted"] until a comma
         while (i < h.size()) {
-            while (i < h.size() && space(h[i])) ++i;
+            while (i < h.size() && space(h[i]))
+                ++i;
             if (i >= h.size() || h[i] == ',') break;
             if (h[i] != ';') {
                 ++i;
                 continue;
             }
             ++i;
-            while (i < h.size() && space(h[i])) ++i;
+            while (i < h.size() && space(h[i]))
+                ++i;
             const auto name_start = i;
-            while (i < h.size() && h[i] != '=' && h[i] != ';' && h[i] != ',' && !space(h[i])) ++i;
+            while (i < h.size() && h[i] != '=' && h[i] != ';' && h[i] != ',' && !space(h[i]))
+                ++i;
             const auto name = lower(h.substr(name_start, i - name_start));
-            while (i < h.size() && space(h[i])) ++i;
+            while (i < h.size() && space(h[i]))
+                ++i;
             std::string value;
             if (i < h.size() && h[i] == '=') {
                 ++i;
-                while (i < h.size() && space(h[i])) ++i;
+                while (i < h.size() && space(h[i]))
+                    ++i;
                 if (i < h.size() && h[i] == '"') {
                     ++i;
                     while (i < h.size() && h[i] != '"') {
@@ -63,16 +69,19 @@ std::vector<Link> parse_link_header(std::string_view h) {
                     if (i < h.size()) ++i;  // the closing quote
                 } else {
                     const auto v = i;
-                    while (i < h.size() && h[i] != ';' && h[i] != ',' && !space(h[i])) ++i;
+                    while (i < h.size() && h[i] != ';' && h[i] != ',' && !space(h[i]))
+                        ++i;
                     value = std::string(h.substr(v, i - v));
                 }
             }
             if (name == "rel" && link.rels.empty()) {  // RFC 8288: only the first rel counts
                 std::size_t p = 0;
                 while (p < value.size()) {
-                    while (p < value.size() && space(value[p])) ++p;
+                    while (p < value.size() && space(value[p]))
+                        ++p;
                     const auto s = p;
-                    while (p < value.size() && !space(value[p])) ++p;
+                    while (p < value.size() && !space(value[p]))
+                        ++p;
                     if (p > s) link.rels.push_back(lower(std::string_view(value).substr(s, p - s)));
                 }
             }

@@ -106,7 +106,8 @@ bool Paginator::advance(const PageInfo& page, std::string& warning) {
         case PaginatorType::page: {
             if (page.records == 0) return false;
             if (c.page_size > 0 && page.records < static_cast<std::size_t>(c.page_size)) return false;
-            const auto read = (page_ - c.start + 1) * (c.page_size > 0 ? c.page_size : static_cast<std::int64_t>(page.records));
+            const auto read =
+                (page_ - c.start + 1) * (c.page_size > 0 ? c.page_size : static_cast<std::int64_t>(page.records));
             ++page_;
             if (const auto total = total_of(c, page.body); total && read >= *total) return false;
             return true;

@@ -33,10 +33,10 @@ struct PaginatorConfig {
     std::string limit_param = "limit";
     std::string offset_param = "offset";
     std::optional<JsonPath> total_path = std::nullopt;  // offset, page: the total number of records
-    std::int64_t page_size = 0;          // page: 0 when unknown (no short-page stop)
+    std::int64_t page_size = 0;                         // page: 0 when unknown (no short-page stop)
     std::string page_param = "page";
     std::string size_param = {};  // page: "" when the size is not sent
-    std::int64_t start = 1;  // page: the first page's number
+    std::int64_t start = 1;       // page: the first page's number
 };
 
 // What one page told the paginator.
@@ -67,11 +67,11 @@ public:
 
 private:
     const PaginatorConfig* config_;
-    std::optional<std::string> cursor_;      // cursor: the token; link: unused
-    boost::json::value cursor_value_;        // cursor: the token as the body gave it
-    std::optional<std::string> next_url_;    // link
-    std::int64_t offset_ = 0;                // offset
-    std::int64_t page_ = 1;                  // page
+    std::optional<std::string> cursor_;    // cursor: the token; link: unused
+    boost::json::value cursor_value_;      // cursor: the token as the body gave it
+    std::optional<std::string> next_url_;  // link
+    std::int64_t offset_ = 0;              // offset
+    std::int64_t page_ = 1;                // page
 };
 
 }  // namespace junction::rest

@@ -48,8 +48,7 @@ std::optional<std::chrono::milliseconds> rate_limit_wait(const sdk::HttpResponse
 
 sdk::Status RestReader::open(sdk::Context& context) {
     context_ = &context;
-    if (auto problem = make_config(context.options(), config_); !problem.empty())
-        return sdk::Status::fatal(problem);
+    if (auto problem = make_config(context.options(), config_); !problem.empty()) return sdk::Status::fatal(problem);
     pending_.clear();
     queue_.clear();
     seen_.clear();
@@ -86,8 +85,9 @@ void RestReader::start_stream(Partition partition) {
             if (s.max)
                 s.committed_position = *committed;
             else
-                context_->log().warn("rest: " + where(&s) + "ignoring a committed position that is not a cursor of this config: " +
-                                     *committed);
+                context_->log().warn(
+                    "rest: " + where(&s) +
+                    "ignoring a committed position that is not a cursor of this config: " + *committed);
         }
         s.cursor_start = start_text(s.max, inc);
     }
@@ -118,7 +118,7 @@ void RestReader::finish_stream(bool advance) {
     }
     if (advance)
         context_->log().info("rest: " + where(&s) + "done: " + count(s.records, "record") + ", " +
-                                 count(s.pages, "page"));
+                             count(s.pages, "page"));
     current_.reset();
 }
 
@@ -129,7 +129,8 @@ sdk::Status RestReader::refused(const Stream* s, const sdk::Status& status, cons
     if (status.code() == sdk::Code::reject && s != nullptr && config_.partitions &&
         std::find(config_.partitions->skip_statuses.begin(), config_.partitions->skip_statuses.end(),
                   response.status) != config_.partitions->skip_statuses.end()) {
-        context_->log().warn("rest: " + where(s) + "skipped: " + status.message() + "; nothing committed for it, the others go on");
+        context_->log().warn("rest: " + where(s) + "skipped: " + status.message() +
+                             "; nothing committed for it, the others go on");
         context_->metrics()
             .counter("partitions_skipped_total", "partitions skipped for an HTTP status in skip_statuses")
             .add();
@@ -176,8 +177,7 @@ sdk::Status RestReader::fetch_page() {
         }
         if (!meets(element, config_.records.filter)) continue;
         if (config_.key)
-            if (const auto* k = config_.key->find(element))
-                record.meta.key = value_text(*k).value_or("");
+            if (const auto* k = config_.key->find(element)) record.meta.key = value_text(*k).value_or("");
         if (config_.incremental) {
             const auto* field = config_.incremental->cursor_field.find(element);
             if (auto cv = field ? cursor_value(*field, *config_.incremental) : std::nullopt) {
@@ -200,10 +200,10 @@ sdk::Status RestReader::fetch_page() {
                                   origin_of(*s.paginator->next_url()) +
                                   "); refused, the connection's credentials would go there");
     if (more && config_.max_pages > 0 && s.pages >= static_cast<std::size_t>(config_.max_pages)) {
-        context_->log().warn("rest: " + where(&s) + "stopped after max_pages (" + std::to_string(config_.max_pages) +
-                             ") pages; the rest is read next run" +
-                             (config_.incremental && !config_.incremental->sorted ? " (the cursor does not advance)"
-                                                                                   : ""));
+        context_->log().warn(
+            "rest: " + where(&s) + "stopped after max_pages (" + std::to_string(config_.max_pages) +
+            ") pages; the rest is read next run" +
+            (config_.incremental && !config_.incremental->sorted ? " (the cursor does not advance)" : ""));
         if (config_.incremental && !config_.incremental->sorted) {
             finish_stream(false);
             return sdk::Status::ok();
@@ -242,7 +242,8 @@ sdk::Status RestReader::fetch_parent_page() {
             p.fields[field] = *v;
         }
         if (!complete) {
-            context_->log().warn("rest: " + where(nullptr) + shown + ": a record without every field of `fields`; no partition "
+            context_->log().warn("rest: " + where(nullptr) + shown +
+                                 ": a record without every field of `fields`; no partition "
                                  "for it");
             continue;
         }

@@ -19,8 +19,9 @@ OptionSpec request_spec(std::string name, bool required) {
     return {.name = std::move(name),
             .type = OptionType::object,
             .required = required,
-            .description = "the HTTP request; strings may use ${vars.X}, ${partition.X}, ${cursor.start}, "
-                           "${page.token}",
+            .description =
+                "the HTTP request; strings may use ${vars.X}, ${partition.X}, ${cursor.start}, "
+                "${page.token}",
             .fields = {
                 {.name = "method",
                  .type = OptionType::string,
@@ -52,38 +53,39 @@ OptionSpec request_spec(std::string name, bool required) {
 }
 
 OptionSpec records_spec() {
-    return {.name = "records",
-            .type = OptionType::object,
-            .default_value = json::object{},
-            .description = "where the records are in a response body, and which to keep",
-            .fields = {
-                {.name = "path",
-                 .type = OptionType::string,
-                 .default_value = "$",
-                 .description = "JSON path to the array of records: $ for a top-level array, $.results"},
-                {.name = "filter",
-                 .type = OptionType::array,
-                 .default_value = json::array{},
-                 .description = "conditions a record must all meet to be kept, e.g. [{\"path\": "
-                                "\"$.pull_request\", \"exists\": false}]",
-                 .items = {{.type = OptionType::object,
-                            .fields = {
-                                {.name = "path",
-                                 .type = OptionType::string,
-                                 .required = true,
-                                 .description = "JSON path into the record"},
-                                {.name = "exists",
-                                 .type = OptionType::boolean,
-                                 .description = "true: the field is present and not null; false: it is not"},
-                                {.name = "equals", .type = OptionType::any, .description = "the field equals this"},
-                                {.name = "not_equals",
-                                 .type = OptionType::any,
-                                 .description = "the field is absent or differs from this"},
-                                {.name = "in",
-                                 .type = OptionType::array,
-                                 .description = "the field equals one of these"},
-                            }}}},
-            }};
+    return {
+        .name = "records",
+        .type = OptionType::object,
+        .default_value = json::object{},
+        .description = "where the records are in a response body, and which to keep",
+        .fields = {
+            {.name = "path",
+             .type = OptionType::string,
+             .default_value = "$",
+             .description = "JSON path to the array of records: $ for a top-level array, $.results"},
+            {.name = "filter",
+             .type = OptionType::array,
+             .default_value = json::array{},
+             .description = "conditions a record must all meet to be kept, e.g. [{\"path\": "
+                            "\"$.pull_request\", \"exists\": false}]",
+             .items =
+                 {{.type = OptionType::object,
+                   .fields =
+                       {
+                           {.name = "path",
+                            .type = OptionType::string,
+                            .required = true,
+                            .description = "JSON path into the record"},
+                           {.name = "exists",
+                            .type = OptionType::boolean,
+                            .description = "true: the field is present and not null; false: it is not"},
+                           {.name = "equals", .type = OptionType::any, .description = "the field equals this"},
+                           {.name = "not_equals",
+                            .type = OptionType::any,
+                            .description = "the field is absent or differs from this"},
+                           {.name = "in", .type = OptionType::array, .description = "the field equals one of these"},
+                       }}}},
+        }};
 }
 
 OptionSpec paginator_spec() {
@@ -168,63 +170,67 @@ sdk::OptionSchema reader_options() {
          .type = OptionType::object,
          .description = "one stream per value (values) or per record of a parent request (parent); "
                         "${partition.X} in the request",
-         .fields = {
-             {.name = "values",
-              .type = OptionType::array,
-              .min = 1,
-              .description = "strings (${partition.value}) or objects (${partition.FIELD})"},
-             {.name = "parent",
-              .type = OptionType::object,
-              .description = "a request whose records each make a partition",
-              .fields = {parent_request, records_spec(), paginator_spec(),
-                         {.name = "fields",
-                          .type = OptionType::map,
-                          .required = true,
-                          .min = 1,
-                          .description = "partition field <- JSON path in the parent record, e.g. {\"repo\": "
-                                         "\"$.full_name\"}",
-                          .items = {{.type = OptionType::string}}}}},
-             {.name = "skip_statuses",
-              .type = OptionType::array,
-              .default_value = json::array{404, 410},
-              .description = "HTTP statuses that skip one partition (a deleted repository) with one line instead "
-                             "of failing the run",
-              .items = {{.type = OptionType::integer, .min = 400, .max = 499}}},
-         }},
+         .fields =
+             {
+                 {.name = "values",
+                  .type = OptionType::array,
+                  .min = 1,
+                  .description = "strings (${partition.value}) or objects (${partition.FIELD})"},
+                 {.name = "parent",
+                  .type = OptionType::object,
+                  .description = "a request whose records each make a partition",
+                  .fields = {parent_request,
+                             records_spec(),
+                             paginator_spec(),
+                             {.name = "fields",
+                              .type = OptionType::map,
+                              .required = true,
+                              .min = 1,
+                              .description = "partition field <- JSON path in the parent record, e.g. {\"repo\": "
+                                             "\"$.full_name\"}",
+                              .items = {{.type = OptionType::string}}}}},
+                 {.name = "skip_statuses",
+                  .type = OptionType::array,
+                  .default_value = json::array{404, 410},
+                  .description = "HTTP statuses that skip one partition (a deleted repository) with one line instead "
+                                 "of failing the run",
+                  .items = {{.type = OptionType::integer, .min = 400, .max = 499}}},
+             }},
         {.name = "incremental",
          .type = OptionType::object,
          .description = "incremental sync: the highest cursor value is committed per partition after the write "
                         "and sent back as ${cursor.start}",
-         .fields = {
-             {.name = "cursor_field",
-              .type = OptionType::string,
-              .required = true,
-              .description = "JSON path to the record's cursor, e.g. $.updated_at"},
-             {.name = "type",
-              .type = OptionType::string,
-              .default_value = "datetime",
-              .allowed = {"datetime", "integer", "string"}},
-             {.name = "start",
-              .type = OptionType::string,
-              .description = "${cursor.start} of a partition's first run, e.g. 2024-01-01T00:00:00Z; absent: "
-                             "parameters that are only ${cursor.start} are left out"},
-             {.name = "lookback",
-              .type = OptionType::integer,
-              .default_value = 0,
-              .min = 0,
-              .description = "subtracted from the committed maximum: seconds (datetime) or units (integer), for "
-                             "late updates; not for strings"},
-             {.name = "format",
-              .type = OptionType::string,
-              .default_value = "iso8601",
-              .allowed = {"iso8601", "epoch_ms", "epoch_s"},
-              .description = "datetime: how ${cursor.start} is written, and numbers in records are read"},
-             {.name = "sorted",
-              .type = OptionType::boolean,
-              .default_value = false,
-              .description = "the API returns records in cursor order: every record then checkpoints the running "
-                             "maximum; otherwise the maximum is committed with a partition's last record only"},
-         }},
+         .fields =
+             {
+                 {.name = "cursor_field",
+                  .type = OptionType::string,
+                  .required = true,
+                  .description = "JSON path to the record's cursor, e.g. $.updated_at"},
+                 {.name = "type",
+                  .type = OptionType::string,
+                  .default_value = "datetime",
+                  .allowed = {"datetime", "integer", "string"}},
+                 {.name = "start",
+                  .type = OptionType::string,
+                  .description = "${cursor.start} of a partition's first run, e.g. 2024-01-01T00:00:00Z; absent: "
+                                 "parameters that are only ${cursor.start} are left out"},
+                 {.name = "lookback",
+                  .type = OptionType::integer,
+                  .default_value = 0,
+                  .min = 0,
+                  .description = "subtracted from the committed maximum: seconds (datetime) or units (integer), for "
+                                 "late updates; not for strings"},
+                 {.name = "format",
+                  .type = OptionType::string,
+                  .default_value = "iso8601",
+                  .allowed = {"iso8601", "epoch_ms", "epoch_s"},
+                  .description = "datetime: how ${cursor.start} is written, and numbers in records are read"},
+                 {.name = "sorted",
+                  .type = OptionType::boolean,
+                  .default_value = false,
+                  .description = "the API returns records in cursor order: every record then checkpoints the running "
+                                 "maximum; otherwise the maximum is committed with a partition's last record only"},
+             }},
         {.name = "max_pages",
          .type = OptionType::integer,
          .default_value = 0,
@@ -336,8 +342,8 @@ std::string make_request(const sdk::Options& o, const std::string& where, const 
     }
     for (const auto& [k, v] : o.get_object("headers")) {
         Template t;
-        if (auto p = templ(where + ".headers." + std::string(k),
-                           v.is_string() ? std::string_view(v.get_string()) : "", names, t);
+        if (auto p = templ(where + ".headers." + std::string(k), v.is_string() ? std::string_view(v.get_string()) : "",
+                           names, t);
             !p.empty())
             return p;
         if (std::string(k).find_first_of(":\r\n ") != std::string::npos || k.empty())
@@ -420,7 +426,8 @@ std::string make_paginator(const sdk::Options& o, const std::string& where, Pagi
                           only("page_size", {PaginatorType::page}), only("size_param", {PaginatorType::page})})
         if (!p.empty()) return p;
     if (out.type == PaginatorType::cursor) {
-        if (!o.has("cursor_path")) return where + ".cursor_path: required for a cursor paginator, e.g. $.paging.next.after";
+        if (!o.has("cursor_path"))
+            return where + ".cursor_path: required for a cursor paginator, e.g. $.paging.next.after";
         if (auto p = path_of(where + ".cursor_path", o.get_string("cursor_path"), out.cursor_path); !p.empty())
             return p;
         out.param = o.get_string("param");
@@ -443,7 +450,7 @@ std::string make_incremental(const sdk::Options& o, IncrementalConfig& out) {
     const auto type = o.get_string("type", "datetime");
     out.type = type == "integer" ? CursorType::integer : type == "string" ? CursorType::string : CursorType::datetime;
     const auto format = o.get_string("format", "iso8601");
-    out.format = format == "epoch_ms" ? DateFormat::epoch_ms
+    out.format = format == "epoch_ms"  ? DateFormat::epoch_ms
                  : format == "epoch_s" ? DateFormat::epoch_s
                                        : DateFormat::iso8601;
     out.lookback = o.get_int("lookback", 0);
@@ -490,8 +497,8 @@ std::string make_config(const sdk::Options& o, RestConfig& out) {
     if (o.has("partitions")) {
         const auto parts = o.child("partitions");
         PartitionsConfig pc;
-        for (const auto& s : parts.get("skip_statuses").is_array() ? parts.get("skip_statuses").get_array()
-                                                                    : json::array{})
+        for (const auto& s :
+             parts.get("skip_statuses").is_array() ? parts.get("skip_statuses").get_array() : json::array{})
             if (s.is_int64()) pc.skip_statuses.push_back(static_cast<long>(s.get_int64()));
         const bool has_values = parts.has("values"), has_parent = parts.has("parent");
         if (has_values == has_parent) return "partitions: give either values or parent";
@@ -526,8 +533,8 @@ std::string make_config(const sdk::Options& o, RestConfig& out) {
             const auto parent = parts.child("parent");
             ParentConfig pconf;
             Names parent_names{.vars = &out.vars, .partition = std::nullopt, .cursor = false, .page = true};
-            if (auto p = make_request(parent.child("request"), "partitions.parent.request", parent_names,
-                                      pconf.request);
+            if (auto p =
+                    make_request(parent.child("request"), "partitions.parent.request", parent_names, pconf.request);
                 !p.empty())
                 return p;
             if (auto p = make_records(parent.child("records"), "partitions.parent.records", pconf.records); !p.empty())

@@ -10,8 +10,9 @@ class RestFactory final : public sdk::PluginFactory {
 public:
     [[nodiscard]] sdk::PluginInfo info() const override {
         return {
-            .description = "Declarative REST APIs on the host's HTTP client: requests with templates, pagination "
-                           "(Link, cursor, offset, page), partitions, incremental sync",
+            .description =
+                "Declarative REST APIs on the host's HTTP client: requests with templates, pagination "
+                "(Link, cursor, offset, page), partitions, incremental sync",
             .status = sdk::Maturity::beta,
             .components = {{.kind = sdk::Kind::reader,
                             .description = "one stream per partition, one page per read; the cursor's maximum is "

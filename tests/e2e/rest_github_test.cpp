@@ -45,10 +45,9 @@ struct GitHubRun {
     }
 
     Result run_once() const {
-        const std::string env = "env GITHUB_TOKEN=" + std::string(RestApis::github_token) +
-                                " GITHUB_API=" + sh_quote(api.url()) + " ";
-        return run(bounded + env + sh_quote(JUNCTION_BIN) +
-                   " run --once " + sh_quote((dir / "github.json").string()));
+        const std::string env =
+            "env GITHUB_TOKEN=" + std::string(RestApis::github_token) + " GITHUB_API=" + sh_quote(api.url()) + " ";
+        return run(bounded + env + sh_quote(JUNCTION_BIN) + " run --once " + sh_quote((dir / "github.json").string()));
     }
 
     // The ids of the NDJSON lines written so far, in order.
@@ -96,8 +95,8 @@ TEST_CASE("GitHub issues of a list of repositories: every page once, a deleted r
     CHECK(path_hits(stats, "/repos/acme/gone/issues") == 1);
     const auto skipped = lines_containing(first.err, "acme/gone");
     REQUIRE(skipped.size() == 1);
-    CHECK_MESSAGE(skipped[0].find("skipped: GET " + gh.api.url("/repos/acme/gone/issues") + ": 404 Not Found; nothing committed for it, the others go on") !=
-                      std::string::npos,
+    CHECK_MESSAGE(skipped[0].find("skipped: GET " + gh.api.url("/repos/acme/gone/issues") +
+                                  ": 404 Not Found; nothing committed for it, the others go on") != std::string::npos,
                   skipped[0]);
     CHECK(lines_containing(first.err, "partition acme/widgets: done: 7 records, 3 pages").size() == 1);
     CHECK(first.err.find("read=11 written=11") != std::string::npos);
@@ -109,7 +108,7 @@ TEST_CASE("GitHub issues of a list of repositories: every page once, a deleted r
     REQUIRE_MESSAGE(second.exit_code == 0, second.err);
     ids = gh.written();
     REQUIRE(ids.size() == 13);
-    CHECK(ids[11] == ids[0]);  // widgets #1, edited (updated_at now the newest)
+    CHECK(ids[11] == ids[0]);                                 // widgets #1, edited (updated_at now the newest)
     CHECK(std::count(ids.begin(), ids.end(), ids[12]) == 1);  // the new gears issue
     CHECK(second.err.find("read=2 written=2") != std::string::npos);
     stats = gh.stats();
@@ -146,10 +145,10 @@ TEST_CASE("a wrong token fails the run with one line and writes nothing") {
     GitHubRun gh;
     gh.api.control("github/repo?name=acme/widgets&issues=2");
     const std::string env = "env GITHUB_TOKEN=ghp_wrong_token_value GITHUB_API=" + sh_quote(gh.api.url()) + " ";
-    auto r = run(bounded + env + sh_quote(JUNCTION_BIN) +
-                 " run --once " + sh_quote((gh.dir / "github.json").string()));
+    auto r = run(bounded + env + sh_quote(JUNCTION_BIN) + " run --once " + sh_quote((gh.dir / "github.json").string()));
     CHECK(r.exit_code == 1);
-    const auto lines = lines_containing(r.err, "401 Unauthorized after refreshing the credentials of connection github");
+    const auto lines =
+        lines_containing(r.err, "401 Unauthorized after refreshing the credentials of connection github");
     CHECK_MESSAGE(lines.size() == 1, r.err);
     CHECK(r.err.find("ghp_wrong_token_value") == std::string::npos);
     CHECK(read_file(gh.dir / "out" / "issues.ndjson").empty());

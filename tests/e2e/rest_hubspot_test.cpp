@@ -96,7 +96,8 @@ std::vector<std::string> lines_containing(const std::string& text, const std::st
 
 }  // namespace
 
-TEST_CASE("HubSpot contacts over OAuth2: tokens expiring mid-run are renewed, a 429 storm waited out, then only updates") {
+TEST_CASE(
+    "HubSpot contacts over OAuth2: tokens expiring mid-run are renewed, a 429 storm waited out, then only updates") {
     HubSpotRun hs;
     hs.api.control("hubspot/contacts?count=20");
     hs.api.control("oauth?expires_in=2&rotate=1");
@@ -125,7 +126,8 @@ TEST_CASE("HubSpot contacts over OAuth2: tokens expiring mid-run are renewed, a 
     CHECK(hs.stats().at("failures").as_int64() == 4);
 
     const auto refresh = hs.stats().at("refresh_tokens").as_array().at(0).as_string();
-    for (const auto* text : {&first.err, &first.out, &second.err, &second.out}) hs.check_no_secrets(*text, "a log");
+    for (const auto* text : {&first.err, &first.out, &second.err, &second.out})
+        hs.check_no_secrets(*text, "a log");
     hs.check_no_secrets(read_file(hs.dir / "state.db") + read_file(hs.dir / "state.db-wal"), "the state store",
                         std::string(refresh));
 }

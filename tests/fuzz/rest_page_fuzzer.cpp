@@ -95,11 +95,12 @@ const std::vector<json::object>& reader_options() {
         for (const char* paginator :
              {R"({"type": "link"})", R"({"type": "cursor", "cursor_path": "$.paging.next.after", "param": "after"})",
               R"({"type": "offset", "limit": 2, "total_path": "$.total"})", R"({"type": "page", "page_size": 2})"}) {
-            auto options = json::parse(R"({"base_url": "http://api.test", "request": {"path": "/repos/${partition.value}/i",
+            auto options =
+                json::parse(R"({"base_url": "http://api.test", "request": {"path": "/repos/${partition.value}/i",
                 "query": {"since": "${cursor.start}"}}, "records": {"path": "$.results",
                 "filter": [{"path": "$.pull_request", "exists": false}]}, "key": "$.id",
                 "partitions": {"values": ["a/b"]}, "incremental": {"cursor_field": "$.updated_at", "lookback": 60}})")
-                               .as_object();
+                    .as_object();
             options["paginator"] = json::parse(paginator);
             sdk::testing::TestContext validated(rest::reader_options(), options);
             out.push_back(validated.options().values());
@@ -119,7 +120,7 @@ void through_reader(const std::string& link, const std::string& body, const json
     ctx.http().add_response(response);
     rest::RestReader reader;
     if (!reader.open(ctx).is_ok()) __builtin_trap();  // a valid config must open
-    for (int i = 0; i < 4; ++i) {  // the second page has no reply scripted: fatal
+    for (int i = 0; i < 4; ++i) {                     // the second page has no reply scripted: fatal
         sdk::Batch batch;
         bool end = false;
         if (!reader.read(batch, 3, end).is_ok() || end) break;

@@ -58,10 +58,11 @@ TEST_CASE("the schema refuses a missing base_url or request, a bad URL, an unkno
     CHECK(sdk::testing::option_errors(reader_options(), with(minimal(), R"({"base_url": "ftp://x"})")) ==
           std::vector<std::string>{
               "options.base_url: \"ftp://x\" does not match the pattern https?://[^/?#\\s]+(/[^?#\\s]*)?"});
-    CHECK(sdk::testing::option_errors(reader_options(), with(minimal(), R"({"paginator": {"type": "links"}})")) ==
-          std::vector<std::string>{"options.paginator.type: \"links\" is not one of: link, cursor, offset, page, none"});
-    CHECK(sdk::testing::option_errors(reader_options(),
-                                      with(minimal(), R"({"partitions": {"values": ["a"], "skip_statuses": [500]}})")) ==
+    CHECK(
+        sdk::testing::option_errors(reader_options(), with(minimal(), R"({"paginator": {"type": "links"}})")) ==
+        std::vector<std::string>{"options.paginator.type: \"links\" is not one of: link, cursor, offset, page, none"});
+    CHECK(sdk::testing::option_errors(
+              reader_options(), with(minimal(), R"({"partitions": {"values": ["a"], "skip_statuses": [500]}})")) ==
           std::vector<std::string>{"options.partitions.skip_statuses[0]: must be between 400 and 499, got 500"});
 }
 
@@ -89,26 +90,31 @@ TEST_CASE("unknown templates are refused with the option's path and what exists"
 }
 
 TEST_CASE("partition templates must name a field every partition has") {
-    CHECK(refusal(with(minimal(), R"({"partitions": {"values": ["a/b", "c/d"]}, "request": {"path": "/r/${partition.value}"}})"))
+    CHECK(refusal(with(minimal(),
+                       R"({"partitions": {"values": ["a/b", "c/d"]}, "request": {"path": "/r/${partition.value}"}})"))
               .empty());
     CHECK(refusal(with(minimal(),
                        R"({"partitions": {"values": [{"repo": "a/b", "label": "x"}, {"repo": "c/d"}]},
                            "request": {"path": "/r/${partition.label}"}})")) ==
           "request.path: unknown template ${partition.label}: every partition has only repo");
-    CHECK(refusal(with(minimal(),
-                       R"({"partitions": {"parent": {"request": {"path": "/orgs/x/repos"}, "fields": {"repo": "$.full_name"}}},
+    CHECK(refusal(with(
+              minimal(),
+              R"({"partitions": {"parent": {"request": {"path": "/orgs/x/repos"}, "fields": {"repo": "$.full_name"}}},
                            "request": {"path": "/r/${partition.name}"}})")) ==
           "request.path: unknown template ${partition.name}: every partition has only repo");
     CHECK(refusal(with(minimal(), R"({"partitions": {"values": ["a", 5]}})")) ==
           "partitions.values[1]: expected a string or a non-empty object, got integer");
     CHECK(refusal(with(minimal(), R"({"partitions": {}})")) == "partitions: give either values or parent");
-    CHECK(refusal(with(minimal(),
-                       R"({"partitions": {"parent": {"request": {"path": "/x/${partition.repo}"}, "fields": {"repo": "$.a"}}}})")) ==
-          "partitions.parent.request.path: unknown template ${partition.repo}: no partitions are configured here");
-    CHECK(refusal(with(minimal(),
-                       R"({"partitions": {"parent": {"request": {"path": "/x"}, "fields": {"repo": "full_name"}}}})")) ==
-          "partitions.parent.fields.repo: \"full_name\" is not a JSON path: write $ for the whole body or $.a.b for "
-          "a field");
+    CHECK(
+        refusal(with(
+            minimal(),
+            R"({"partitions": {"parent": {"request": {"path": "/x/${partition.repo}"}, "fields": {"repo": "$.a"}}}})")) ==
+        "partitions.parent.request.path: unknown template ${partition.repo}: no partitions are configured here");
+    CHECK(
+        refusal(with(minimal(),
+                     R"({"partitions": {"parent": {"request": {"path": "/x"}, "fields": {"repo": "full_name"}}}})")) ==
+        "partitions.parent.fields.repo: \"full_name\" is not a JSON path: write $ for the whole body or $.a.b for "
+        "a field");
 }
 
 TEST_CASE("JSON paths, filters and paginator keys are checked") {
@@ -128,7 +134,9 @@ TEST_CASE("JSON paths, filters and paginator keys are checked") {
           "paginator.cursor_path: not used by a paginator of type link");
     CHECK(refusal(with(minimal(), R"({"paginator": {"type": "page", "size_param": "per_page"}})")) ==
           "paginator.size_param: needs page_size");
-    CHECK(refusal(with(minimal(), R"({"paginator": {"type": "cursor", "cursor_path": "$.n", "param": "after", "inject": "body"}})")) ==
+    CHECK(refusal(
+              with(minimal(),
+                   R"({"paginator": {"type": "cursor", "cursor_path": "$.n", "param": "after", "inject": "body"}})")) ==
           "paginator.inject: body needs a request.body (method POST)");
     CHECK(refusal(with(minimal(), R"({"request": {"body": {"a": 1}}})")) == "request.body: a body needs method POST");
 }
@@ -140,8 +148,9 @@ TEST_CASE("incremental: the start must be a value of the cursor's type; strings 
           "incremental.start: \"x\" is not an integer");
     CHECK(refusal(with(minimal(), R"({"incremental": {"cursor_field": "$.s", "type": "string", "lookback": 5}})")) ==
           "incremental.lookback: a string cursor has no lookback; leave it 0");
-    CHECK(refusal(with(minimal(), R"({"incremental": {"cursor_field": "updated_at"}})")) ==
-          "incremental.cursor_field: \"updated_at\" is not a JSON path: write $ for the whole body or $.a.b for a field");
+    CHECK(
+        refusal(with(minimal(), R"({"incremental": {"cursor_field": "updated_at"}})")) ==
+        "incremental.cursor_field: \"updated_at\" is not a JSON path: write $ for the whole body or $.a.b for a field");
     CHECK(refusal(with(minimal(), R"({"incremental": {"cursor_field": "$.u", "start": "2024-01-01T00:00:00Z"},
                                       "request": {"query": {"since": "${cursor.start}"}}})"))
               .empty());

@@ -70,7 +70,8 @@ TEST_CASE("malformed template references are refused with what to write") {
     CHECK(problem == "unclosed \"${\" in \"a ${vars.x\"");
     CHECK_FALSE(Template::parse("${token}", problem));
     CHECK(problem ==
-          "\"${token}\" is not a template name: write ${vars.NAME}, ${partition.FIELD}, ${cursor.start} or ${page.token}");
+          "\"${token}\" is not a template name: write ${vars.NAME}, ${partition.FIELD}, ${cursor.start} or "
+          "${page.token}");
     CHECK(Template::parse("no templates $ here {}", problem));
 }
 
@@ -175,7 +176,8 @@ TEST_CASE("filter conditions: exists, absent, equals, not_equals, in") {
     CHECK(meets(issue, {{path("$.missing"), Condition::Op::not_equals, "open"}}));
     CHECK(meets(issue, {{path("$.id"), Condition::Op::in, json::array{1, 2}}}));
     CHECK_FALSE(meets(issue, {{path("$.id"), Condition::Op::in, json::array{1, 3}}}));
-    CHECK_FALSE(meets(issue, {{path("$.state"), Condition::Op::equals, "closed"}, {path("$.id"), Condition::Op::equals, 1}}));
+    CHECK_FALSE(
+        meets(issue, {{path("$.state"), Condition::Op::equals, "closed"}, {path("$.id"), Condition::Op::equals, 1}}));
 }
 
 TEST_CASE("datetime cursors read ISO 8601 with any offset and epoch numbers, and compare as instants") {
@@ -332,7 +334,8 @@ TEST_CASE("requests: path and query templates URL-encoded, absent whole-template
     config.vars = {{"state", "all open"}};
     RequestConfig rc;
     rc.path = parsed("/repos/${partition.repo}/issues");
-    rc.query = {{"state", parsed("${vars.state}")}, {"since", parsed("${cursor.start}")}, {"q", parsed("x:${cursor.start}")}};
+    rc.query = {
+        {"state", parsed("${vars.state}")}, {"since", parsed("${cursor.start}")}, {"q", parsed("x:${cursor.start}")}};
     rc.headers = {{"Accept", parsed("application/vnd.github+json")}};
     PaginatorConfig pc{.type = PaginatorType::page, .page_size = 50, .size_param = "per_page"};
     Paginator p(pc);
@@ -350,7 +353,8 @@ TEST_CASE("requests: path and query templates URL-encoded, absent whole-template
     scope.cursor_start = "2024-01-01T00:00:00Z";
     r = build_request(config, rc, pc, p, scope, problem);
     CHECK(r.url ==
-          "http://h:1/api/repos/acme/wid%20gets/issues?state=all%20open&since=2024-01-01T00%3A00%3A00Z&q=x%3A2024-01-01T00%3A00%3A00Z&page=1&per_page=50");
+          "http://h:1/api/repos/acme/wid%20gets/"
+          "issues?state=all%20open&since=2024-01-01T00%3A00%3A00Z&q=x%3A2024-01-01T00%3A00%3A00Z&page=1&per_page=50");
 }
 
 TEST_CASE("requests: a JSON body gets its templates and the paginator's token; absent members are left out") {
@@ -359,15 +363,19 @@ TEST_CASE("requests: a JSON body gets its templates and the paginator's token; a
     RequestConfig rc;
     rc.method = "POST";
     rc.path = parsed("/search");
-    rc.body = json::parse(R"({"filters":[{"value":"${cursor.start}","op":"GTE"}],"limit":100,"since":"${cursor.start}"})");
-    PaginatorConfig pc{.type = PaginatorType::cursor, .cursor_path = path("$.paging.next.after"), .param = "after",
+    rc.body =
+        json::parse(R"({"filters":[{"value":"${cursor.start}","op":"GTE"}],"limit":100,"since":"${cursor.start}"})");
+    PaginatorConfig pc{.type = PaginatorType::cursor,
+                       .cursor_path = path("$.paging.next.after"),
+                       .param = "after",
                        .inject = Inject::body};
     Paginator p(pc);
     Scope scope{.vars = &config.vars, .partition = nullptr, .cursor_start = "1700000000000"};
     std::string problem;
     auto r = build_request(config, rc, pc, p, scope, problem);
     CHECK(r.url == "http://h/search");
-    CHECK(json::parse(r.body) == json::parse(R"({"filters":[{"value":"1700000000000","op":"GTE"}],"limit":100,"since":"1700000000000"})"));
+    CHECK(json::parse(r.body) ==
+          json::parse(R"({"filters":[{"value":"1700000000000","op":"GTE"}],"limit":100,"since":"1700000000000"})"));
     REQUIRE(r.headers.size() == 1);
     CHECK(r.headers[0].name == "Content-Type");
     std::string warning;

@@ -80,10 +80,10 @@ TEST_CASE("link pagination: every page followed once, in order, until no next li
     REQUIRE(reader.open(ctx).is_ok());
     const auto records = sdk::testing::read_all(reader, ctx);
     CHECK(ids(records) == std::vector<std::string>{"1", "2", "3", "4", "5"});
-    CHECK(urls(ctx) == std::vector<std::string>{
-                           "http://api.test/repos/acme/widgets/issues?state=all&per_page=2",
-                           "http://api.test/repos/acme/widgets/issues?state=all&per_page=2&page=2",
-                           "http://api.test/repos/acme/widgets/issues?state=all&per_page=2&page=3"});
+    CHECK(urls(ctx) ==
+          std::vector<std::string>{"http://api.test/repos/acme/widgets/issues?state=all&per_page=2",
+                                   "http://api.test/repos/acme/widgets/issues?state=all&per_page=2&page=2",
+                                   "http://api.test/repos/acme/widgets/issues?state=all&per_page=2&page=3"});
     CHECK(records[0].meta.source == "GET http://api.test/repos/acme/widgets/issues");
     CHECK(records[0].meta.partition.empty());
     CHECK(records[0].meta.position.empty());  // full refresh: nothing to commit
@@ -158,7 +158,8 @@ TEST_CASE("cursor pagination in a POST body, with the incremental start in the f
         "incremental": {"cursor_field": "$.updatedAt", "format": "epoch_ms", "start": "2024-01-01T00:00:00Z",
                         "sorted": true}})"));
     ctx.http().add_response(
-        200, R"({"total":3,"results":[{"id":"1","updatedAt":"2024-02-01T00:00:00Z"},{"id":"2","updatedAt":"2024-03-01T00:00:00Z"}],"paging":{"next":{"after":"2"}}})");
+        200,
+        R"({"total":3,"results":[{"id":"1","updatedAt":"2024-02-01T00:00:00Z"},{"id":"2","updatedAt":"2024-03-01T00:00:00Z"}],"paging":{"next":{"after":"2"}}})");
     ctx.http().add_response(200, R"({"total":3,"results":[{"id":"3","updatedAt":"2024-04-01T00:00:00Z"}]})");
     RestReader reader;
     REQUIRE(reader.open(ctx).is_ok());
@@ -196,15 +197,16 @@ TEST_CASE("offset pagination stops at the total; page pagination stops on a shor
     RestReader paged;
     REQUIRE(paged.open(pages).is_ok());
     CHECK(ids(sdk::testing::read_all(paged, pages)) == std::vector<std::string>{"1", "2", "3"});
-    CHECK(urls(pages) == std::vector<std::string>{"http://open.test/p?page=1&per_page=2",
-                                                  "http://open.test/p?page=2&per_page=2"});
+    CHECK(urls(pages) ==
+          std::vector<std::string>{"http://open.test/p?page=1&per_page=2", "http://open.test/p?page=2&per_page=2"});
 }
 
 TEST_CASE("the filter drops GitHub's pull requests from /issues; non-object records are dead-lettered") {
     TestContext ctx(reader_options(), options(R"({
         "base_url": "http://api.test", "request": {"path": "/i"}, "key": "$.id",
         "records": {"filter": [{"path": "$.pull_request", "exists": false}]}})"));
-    ctx.http().add_response(200, R"([{"id":1},{"id":2,"pull_request":{"url":"x"}},{"id":3,"pull_request":null},"junk"])");
+    ctx.http().add_response(200,
+                            R"([{"id":1},{"id":2,"pull_request":{"url":"x"}},{"id":3,"pull_request":null},"junk"])");
     RestReader reader;
     REQUIRE(reader.open(ctx).is_ok());
     const auto records = sdk::testing::read_all(reader, ctx);
@@ -242,7 +244,8 @@ TEST_CASE("partitions from a parent request: one per parent record, the parent's
                                   "records": {"filter": [{"path": "$.archived", "equals": false}]},
                                   "fields": {"repo": "$.full_name"}}}})"));
     // the parent is read a page at a time, as its partitions are needed
-    ctx.http().add_response(200, R"([{"full_name":"acme/a","archived":false},{"full_name":"acme/old","archived":true}])",
+    ctx.http().add_response(200,
+                            R"([{"full_name":"acme/a","archived":false},{"full_name":"acme/old","archived":true}])",
                             {{"Link", "</orgs/acme/repos?page=2>; rel=\"next\""}});
     ctx.http().add_response(200, R"([{"sha":"a1"}])");
     ctx.http().add_response(200, R"([{"full_name":"acme/b","archived":false},{"name":"nameless","archived":false}])");
@@ -253,9 +256,9 @@ TEST_CASE("partitions from a parent request: one per parent record, the parent's
     REQUIRE(ids(records) == std::vector<std::string>{"a1", "b1", "b2"});
     CHECK(records[0].meta.partition == "acme/a");
     CHECK(records[2].meta.partition == "acme/b");
-    CHECK(urls(ctx) == std::vector<std::string>{"http://api.test/orgs/acme/repos", "http://api.test/repos/acme/a/commits",
-                                                "http://api.test/orgs/acme/repos?page=2",
-                                                "http://api.test/repos/acme/b/commits"});
+    CHECK(urls(ctx) ==
+          std::vector<std::string>{"http://api.test/orgs/acme/repos", "http://api.test/repos/acme/a/commits",
+                                   "http://api.test/orgs/acme/repos?page=2", "http://api.test/repos/acme/b/commits"});
     CHECK(ctx.logger().contains("rest: partitions.parent done: 2 partitions, 2 pages"));
     CHECK(ctx.logger().contains(sdk::LogLevel::warning, "a record without every field of `fields`"));
 }
@@ -271,7 +274,9 @@ const char* incremental_unsorted = R"({
 
 }  // namespace
 
-TEST_CASE("unsorted incremental: every record carries the committed cursor but the partition's last, which carries the new max") {
+TEST_CASE(
+    "unsorted incremental: every record carries the committed cursor but the partition's last, which carries the new "
+    "max") {
     TestContext ctx(reader_options(), options(incremental_unsorted));
     ctx.http().add_response(200, issues({{1, "2024-01-03T00:00:00Z"}, {2, "2024-01-01T00:00:00Z"}}),
                             {{"Link", "<http://api.test/repos/a/x/issues?page=2>; rel=\"next\""}});
@@ -298,8 +303,8 @@ TEST_CASE("the next run starts at the committed max minus the lookback; position
     const auto records = sdk::testing::read_all(reader, ctx);
     CHECK(urls(ctx)[0] == "http://api.test/repos/a/x/issues?since=2024-01-02T23%3A59%3A00Z");
     // both older than the committed max (the lookback window): the committed cursor stays
-    CHECK(positions(records) == std::vector<std::string>{R"({"cursor":"2024-01-03T00:00:00Z"})",
-                                                         R"({"cursor":"2024-01-03T00:00:00Z"})"});
+    CHECK(positions(records) ==
+          std::vector<std::string>{R"({"cursor":"2024-01-03T00:00:00Z"})", R"({"cursor":"2024-01-03T00:00:00Z"})"});
 }
 
 TEST_CASE("sorted incremental: every record checkpoints the running maximum") {
@@ -312,8 +317,8 @@ TEST_CASE("sorted incremental: every record checkpoints the running maximum") {
     std::vector<sdk::Record> got;
     bool end = false;
     REQUIRE(read_once(reader, got, end).is_ok());
-    CHECK(positions(got) == std::vector<std::string>{R"({"cursor":"2024-01-01T00:00:00Z"})",
-                                                     R"({"cursor":"2024-01-02T00:00:00Z"})"});
+    CHECK(positions(got) ==
+          std::vector<std::string>{R"({"cursor":"2024-01-01T00:00:00Z"})", R"({"cursor":"2024-01-02T00:00:00Z"})"});
 }
 
 TEST_CASE("a 404 for one partition skips it with one line and no new position; the others go on") {
@@ -382,7 +387,8 @@ TEST_CASE("a 429 or 5xx the client gave up on is returned as retry, and the same
 TEST_CASE("GitHub's exhausted rate limit (403, x-ratelimit-remaining 0) waits for the reset instead of failing") {
     TestContext ctx(reader_options(), options(github));
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(ctx.clock().now().time_since_epoch()).count();
-    ctx.http().add_response(403, "{}", {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(now + 30)}});
+    ctx.http().add_response(403, "{}",
+                            {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(now + 30)}});
     RestReader reader;
     REQUIRE(reader.open(ctx).is_ok());
     std::vector<sdk::Record> got;
