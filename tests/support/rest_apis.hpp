@@ -34,8 +34,6 @@ public:
         return request(method, "/_control/" + path_and_query);
     }
     [[nodiscard]] std::string log_text() const { return server_.log_text(); }
-    // Stops the server (SIGTERM) and starts it again on the same port, state lost.
-    void stop() noexcept { server_.stop(SIGTERM); }
 
     // One request on a fresh connection; the response body (status not checked).
     [[nodiscard]] std::string request(const std::string& method, const std::string& target) const {
