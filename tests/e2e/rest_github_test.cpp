@@ -22,7 +22,9 @@ struct GitHubRun {
     RestApis api;
     TempDir dir;
 
-    GitHubRun() {
+    explicit GitHubRun(
+        const std::string& partitions = R"({"values": ["acme/widgets", "acme/gone", "acme/gears"]})",
+        const std::string& path = "/repos/${partition.value}/issues") {
         write_file(dir / "github.json", R"({
           "state": "state.db",
           "connections": {"github": {"type": "bearer", "token": "${GITHUB_TOKEN}"}},
@@ -31,14 +33,14 @@ struct GitHubRun {
             "reader": {"plugin": "rest", "options": {
               "connection": "github",
               "base_url": "${GITHUB_API}",
-              "request": {"path": "/repos/${partition.value}/issues",
+              "request": {"path": ")" + path + R"(",
                           "query": {"state": "all", "per_page": "3", "sort": "updated", "direction": "asc",
                                     "since": "${cursor.start}"},
                           "headers": {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}},
               "records": {"filter": [{"path": "$.pull_request", "exists": false}]},
               "key": "$.id",
               "paginator": {"type": "link"},
-              "partitions": {"values": ["acme/widgets", "acme/gone", "acme/gears"]},
+              "partitions": )" + partitions + R"(,
               "incremental": {"cursor_field": "$.updated_at"}}},
             "writer": {"plugin": "files", "options": {"dir": "out", "format": "ndjson", "file": "issues.ndjson"}}
           }]})");
@@ -152,4 +154,20 @@ TEST_CASE("a wrong token fails the run with one line and writes nothing") {
     CHECK_MESSAGE(lines.size() == 1, r.err);
     CHECK(r.err.find("ghp_wrong_token_value") == std::string::npos);
     CHECK(read_file(gh.dir / "out" / "issues.ndjson").empty());
+}
+
+TEST_CASE("partitions from a parent request: the organisation's repositories, then each one's issues") {
+    GitHubRun gh(R"({"parent": {"request": {"path": "/orgs/acme/repos", "query": {"per_page": "1"}},
+                                "paginator": {"type": "link"}, "fields": {"repo": "$.full_name"}}})",
+                 "/repos/${partition.repo}/issues");
+    gh.api.control("github/repo?name=acme/widgets&issues=4&prs=1");
+    gh.api.control("github/repo?name=acme/gears&issues=2");
+    gh.api.control("github/repo?name=other/thing&issues=3");
+    auto r = gh.run_once();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(gh.written().size() == 6);
+    const auto stats = gh.stats();
+    CHECK(path_hits(stats, "/orgs/acme/repos") == 2);  // one repository a page
+    CHECK(path_hits(stats, "/repos/other/thing/issues") == 0);
+    CHECK(lines_containing(r.err, "rest: partitions.parent done: 2 partitions, 2 pages").size() == 1);
 }
