@@ -117,8 +117,12 @@ std::optional<std::string> start_text(const std::optional<CursorValue>& committe
     std::optional<CursorValue> start = committed;
     if (start) {
         if (c.type == CursorType::datetime) {
-            const auto back = c.lookback * 1000;
-            start->number = start->number - back < sdk::iso8601_min_ms ? sdk::iso8601_min_ms : start->number - back;
+            // saturating: a lookback of 10^18 seconds starts at the year 0, it does not overflow
+            const auto back = c.lookback > std::numeric_limits<std::int64_t>::max() / 1000
+                                  ? std::numeric_limits<std::int64_t>::max()
+                                  : c.lookback * 1000;
+            start->number =
+                start->number - sdk::iso8601_min_ms < back ? sdk::iso8601_min_ms : start->number - back;
         } else if (c.type == CursorType::integer) {
             start->number = start->number < std::numeric_limits<std::int64_t>::min() + c.lookback
                                 ? std::numeric_limits<std::int64_t>::min()

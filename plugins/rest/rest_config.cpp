@@ -149,6 +149,7 @@ OptionSpec paginator_spec() {
                  .type = OptionType::integer,
                  .default_value = 1,
                  .min = 0,
+                 .max = 1000000000,
                  .description = "page: the first page's number"},
             }};
 }

@@ -2,6 +2,8 @@
 // record selector and filter, cursors, paginators' stop conditions, request building.
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include <boost/json/parse.hpp>
 #include <junction/sdk/testing.hpp>
 
@@ -208,6 +210,16 @@ TEST_CASE("the start value is the committed maximum minus the lookback, in the r
     c.format = DateFormat::iso8601;
     CHECK(start_text(committed, c) == "2024-05-01T10:00:00Z");
     CHECK(start_text(parse_position(R"({"cursor":"2024-05-01T10:00:00.250Z"})", c), c) == "2024-05-01T10:00:00.250Z");
+}
+
+TEST_CASE("a huge lookback starts at the earliest date-time instead of overflowing") {
+    auto c = datetime_cursor(std::numeric_limits<std::int64_t>::max());
+    CHECK(start_text(parse_position(R"({"cursor":"2024-05-01T10:00:00Z"})", c), c) == "0000-01-01T00:00:00Z");
+    IncrementalConfig ints;
+    ints.type = CursorType::integer;
+    ints.lookback = std::numeric_limits<std::int64_t>::max();
+    CHECK(start_text(parse_position(R"({"cursor":-5})", ints), ints) ==
+          std::to_string(std::numeric_limits<std::int64_t>::min()));
 }
 
 TEST_CASE("a first run starts at the config's start, or at nothing; the lookback does not apply to it") {
