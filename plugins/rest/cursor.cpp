@@ -121,8 +121,7 @@ std::optional<std::string> start_text(const std::optional<CursorValue>& committe
             const auto back = c.lookback > std::numeric_limits<std::int64_t>::max() / 1000
                                   ? std::numeric_limits<std::int64_t>::max()
                                   : c.lookback * 1000;
-            start->number =
-                start->number - sdk::iso8601_min_ms < back ? sdk::iso8601_min_ms : start->number - back;
+            start->number = start->number - sdk::iso8601_min_ms < back ? sdk::iso8601_min_ms : start->number - back;
         } else if (c.type == CursorType::integer) {
             start->number = start->number < std::numeric_limits<std::int64_t>::min() + c.lookback
                                 ? std::numeric_limits<std::int64_t>::min()

@@ -295,6 +295,7 @@ std::string check_refs(const Template& t, const Names& names) {
                 std::string known;
                 for (const auto& k : *names.partition)
                     known += (known.empty() ? "" : ", ") + k;
+                if (known.empty()) return "unknown template " + ref + ": the partitions have no field in common";
                 return "unknown template " + ref + ": every partition has only " + known;
             }
         } else if (r.scope == "cursor") {

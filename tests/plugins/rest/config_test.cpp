@@ -102,6 +102,9 @@ TEST_CASE("partition templates must name a field every partition has") {
               R"({"partitions": {"parent": {"request": {"path": "/orgs/x/repos"}, "fields": {"repo": "$.full_name"}}},
                            "request": {"path": "/r/${partition.name}"}})")) ==
           "request.path: unknown template ${partition.name}: every partition has only repo");
+    CHECK(refusal(with(minimal(), R"({"partitions": {"values": ["a/b", {"repo": "c/d"}]},
+                                      "request": {"path": "/r/${partition.value}"}})")) ==
+          "request.path: unknown template ${partition.value}: the partitions have no field in common");
     CHECK(refusal(with(minimal(), R"({"partitions": {"values": ["a", 5]}})")) ==
           "partitions.values[1]: expected a string or a non-empty object, got integer");
     CHECK(refusal(with(minimal(), R"({"partitions": {}})")) == "partitions: give either values or parent");
