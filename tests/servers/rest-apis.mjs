@@ -2,8 +2,10 @@
 // Fake REST APIs for the rest reader's end-to-end tests (node's http module, no
 // dependencies), shaped as their documentation says. Listens on 127.0.0.1 only.
 //
-//   node tests/servers/rest-apis.mjs [--port N|0] [--port-file FILE] [--demo]
+//   node tests/servers/rest-apis.mjs [--port N|0] [--port-file FILE] [--demo] [--open-data-records N]
 //
+// --open-data-records N sizes the open data set (default 237; the real portal refuses
+// offset + limit > 10000, this one only beyond N, for benchmarks).
 // --demo seeds what the examples of examples/rest/ read: repositories acme/widgets and
 // acme/gears (issues, pull requests, commits) and 25 HubSpot contacts.
 // GitHub (https://docs.github.com/en/rest/issues/issues#list-repository-issues,
@@ -252,7 +254,7 @@ function tokenEndpoint(req, res, body) {
 
 // ---- open data ---------------------------------------------------------------------
 // Shaped as Paris's Velib' stations dataset (velib-disponibilite-en-temps-reel).
-const openData = Array.from({ length: 237 }, (_, i) => ({
+const openData = Array.from({ length: Number(opt('open-data-records', '237')) }, (_, i) => ({
   stationcode: String(10000 + i), name: `Station ${i + 1}`, capacity: 10 + (i % 25), numbikesavailable: i % 11,
   coordonnees_geo: { lon: 2.3 + i / 1000, lat: 48.8 + i / 1000 }, duedate: new Date(base + i * 60000).toISOString(),
 }));
@@ -261,7 +263,7 @@ function openDataRoute(req, res, url) {
   const limit = Number(url.searchParams.get('limit') ?? '10');
   const offset = Number(url.searchParams.get('offset') ?? '0');
   if (limit > 100 || limit < -1) return send(res, 400, { error_code: 'InvalidRESTParameterError', message: 'Invalid value for limit API parameter' });
-  if (offset + limit > 10000) return send(res, 400, { error_code: 'InvalidRESTParameterError', message: 'offset + limit must be at most 10000' });
+  if (offset + limit > Math.max(10000, openData.length)) return send(res, 400, { error_code: 'InvalidRESTParameterError', message: 'offset + limit must be at most 10000' });
   return send(res, 200, { total_count: openData.length, results: openData.slice(offset, offset + limit) });
 }
 
