@@ -51,14 +51,14 @@ struct HubSpotRun {
           }]})");
     }
 
-    [[nodiscard]] std::string command() const {
+    [[nodiscard]] std::string command(const std::string& flags = "") const {
         const std::string env = std::string("env HUBSPOT_CLIENT_ID=") + RestApis::client_id +
                                 " HUBSPOT_CLIENT_SECRET=" + RestApis::client_secret +
                                 " HUBSPOT_REFRESH_TOKEN=" + RestApis::initial_refresh_token +
                                 " HUBSPOT_API=" + sh_quote(api.url()) + " ";
-        return env + sh_quote(JUNCTION_BIN) + " run --once " + sh_quote((dir / "hubspot.json").string());
+        return env + sh_quote(JUNCTION_BIN) + flags + " run --once " + sh_quote((dir / "hubspot.json").string());
     }
-    Result run_once() const { return run(bounded + command()); }
+    Result run_once(const std::string& flags = "") const { return run(bounded + command(flags)); }
 
     std::vector<std::string> written() const {
         std::vector<std::string> ids;
@@ -153,12 +153,17 @@ TEST_CASE("a rotated refresh token survives a SIGKILL between its refresh and it
     CHECK(again.err.find("invalid_grant") == std::string::npos);
 }
 
-TEST_CASE("a revoked refresh token fails the run with one clear line and no secret") {
+TEST_CASE("a revoked refresh token fails the run with one clear line and no secret, in JSON lines too") {
     HubSpotRun hs;
     hs.api.control("hubspot/contacts?count=2");
     hs.api.control("oauth/revoke");
-    auto r = hs.run_once();
+    auto r = hs.run_once(" --log-format json");
     CHECK(r.exit_code == 1);
+    for (const auto& line : lines_of(r.err)) {
+        boost::system::error_code ec;
+        (void)json::parse(line, ec);
+        CHECK_MESSAGE(!ec, "not a JSON line: " << line);
+    }
     const auto lines = lines_containing(r.err, "invalid_grant");
     CHECK(lines.size() == 1);
     CHECK(lines_containing(r.err, "connection hubspot").size() >= 1);
