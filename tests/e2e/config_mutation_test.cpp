@@ -1,5 +1,5 @@
 // Issue 14's trial made systematic: a complete, valid config (files, docstore, mongodb,
-// mapping and tracos stages) mutated one place at a time (every key deleted, every value
+// mapping, tracos and rest stages) mutated one place at a time (every key deleted, every value
 // replaced by each other JSON type, zero/negative/huge numbers, unknown keys, unset
 // ${VAR}s, impossible paths). For each mutation, validate (the host's own load_config and
 // resolve_pipelines, in process, for speed) either refuses it with every problem under a
@@ -72,6 +72,20 @@ const char* const base_config = R"({
                  "ack_set": {"mirrored": true}, "reject_set": {"mirrorError": "$reason"}}},
       "writer": {"plugin": "docstore", "options": {"path": "data/mirror.db", "collection": "wo",
                  "upsert_key": ["number"]}}
+    },
+    {
+      "name": "api",
+      "enabled": false,
+      "reader": {"plugin": "rest", "options": {"base_url": "http://127.0.0.1:9/api", "vars": {"owner": "acme"},
+                 "request": {"path": "/repos/${vars.owner}/${partition.value}/issues",
+                             "query": {"state": "all", "since": "${cursor.start}"}, "headers": {"Accept": "application/json"}},
+                 "records": {"path": "$.results", "filter": [{"path": "$.pull_request", "exists": false}]},
+                 "key": "$.id",
+                 "paginator": {"type": "cursor", "cursor_path": "$.paging.next.after", "param": "after"},
+                 "partitions": {"values": ["widgets", "gears"]},
+                 "incremental": {"cursor_field": "$.updated_at", "start": "2024-01-01T00:00:00Z", "lookback": 60},
+                 "max_pages": 10, "timeout_ms": 5000}},
+      "writer": {"plugin": "files", "options": {"dir": "api-out", "format": "ndjson"}}
     }
   ]
 })";

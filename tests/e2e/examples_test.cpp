@@ -1,6 +1,7 @@
 // The example configs run as shipped: the no-code mapping example end to end.
 #include <boost/json/parse.hpp>
 
+#include "rest_apis.hpp"
 #include "subprocess.hpp"
 
 #include <doctest/doctest.h>
@@ -52,4 +53,34 @@ TEST_CASE("the state store's folder is created when missing") {
     CHECK_MESSAGE(r.exit_code == 0, r.err);
     CHECK(std::filesystem::exists(dir / "deep" / "er" / "state.db"));
     CHECK(std::filesystem::is_directory(dir / "in"));  // the reader creates its missing folder too
+}
+
+TEST_CASE("the rest examples validate and run against the local fake APIs as the README says") {
+    RestApis api;
+    api.control("github/repo?name=acme/widgets&issues=12&prs=3&commits=8");
+    api.control("github/repo?name=acme/gears&issues=5&commits=4");
+    api.control("hubspot/contacts?count=25");
+    TempDir dir;
+    const std::string env = "env REST_OUT=" + sh_quote((dir / "out").string()) +
+                            " JUNCTION_STATE=" + sh_quote((dir / "state.db").string()) +
+                            " GITHUB_API=" + sh_quote(api.url()) + " GITHUB_TOKEN=" + RestApis::github_token +
+                            " HUBSPOT_API=" + sh_quote(api.url()) + " HUBSPOT_CLIENT_ID=" + RestApis::client_id +
+                            " HUBSPOT_CLIENT_SECRET=" + RestApis::client_secret +
+                            " HUBSPOT_REFRESH_TOKEN=" + RestApis::initial_refresh_token +
+                            " OPENDATA_API=" + sh_quote(api.url()) + " ";
+    const std::string examples = std::string(JUNCTION_SOURCE_DIR) + "/examples/rest/";
+    for (const char* name : {"github-issues.json", "hubspot-contacts.json", "open-data.json"}) {
+        CAPTURE(name);
+        auto valid = run(env + sh_quote(JUNCTION_BIN) + " validate " + sh_quote(examples + name));
+        CHECK_MESSAGE(valid.exit_code == 0, valid.err);
+        auto r = run("timeout -k 5 120 " + env + sh_quote(JUNCTION_BIN) + " run --once " + sh_quote(examples + name));
+        CHECK_MESSAGE(r.exit_code == 0, r.err);
+        CHECK(r.err.find(RestApis::github_token) == std::string::npos);
+        CHECK(r.err.find(RestApis::client_secret) == std::string::npos);
+    }
+    CHECK(lines_of(read_file(dir / "out" / "github-issues.ndjson")).size() == 17);  // pull requests filtered out
+    CHECK(lines_of(read_file(dir / "out" / "github-commits.ndjson")).size() == 12);
+    CHECK(lines_of(read_file(dir / "out" / "hubspot-contacts.ndjson")).size() == 25);
+    CHECK(std::filesystem::exists(dir / "out" / "10000.json"));  // the first of 237 Velib' stations
+    CHECK(std::filesystem::exists(dir / "out" / "10236.json"));
 }

@@ -20,6 +20,7 @@
 #include "files_config.hpp"
 #include "mapping_config.hpp"
 #include "mongodb_config.hpp"
+#include "rest_config.hpp"
 #include "tracos_config.hpp"
 
 namespace {
@@ -41,6 +42,7 @@ const std::vector<Component>& bundled() {
     namespace tracos = junction::tracos;
     namespace docstore = junction::docstore;
     namespace mongodb = junction::mongodb;
+    namespace rest = junction::rest;
     static const std::vector<Component> components = {
         {"files", sdk::Kind::reader, files::reader_options, files::check_reader_config,
          [](const sdk::Options& o) { (void)files::reader_config(o); }},
@@ -62,6 +64,11 @@ const std::vector<Component>& bundled() {
          [](const sdk::Options& o) { (void)mongodb::reader_config(o); }},
         {"mongodb", sdk::Kind::writer, mongodb::writer_options, mongodb::check_writer_config,
          [](const sdk::Options& o) { (void)mongodb::writer_config(o); }},
+        {"rest", sdk::Kind::reader, rest::reader_options, rest::check_reader_config,
+         [](const sdk::Options& o) {
+             rest::RestConfig c;
+             (void)rest::make_config(o, c);
+         }},
     };
     return components;
 }

@@ -32,7 +32,7 @@ def clean(target):
         os.remove(f)
 
 
-for t in ("config", "record_source", "tracos_mapping", "mapping_rules", "bson_convert"):
+for t in ("config", "record_source", "tracos_mapping", "mapping_rules", "bson_convert", "rest_page"):
     clean(t)
 
 customers = sorted(glob.glob(os.path.join(root, "examples/workorders/seed/customer/*.json")))
@@ -227,3 +227,15 @@ document = bson_document([
 write("bson_convert", "bson-document", b"B" + document)
 write("bson_convert", "bson-string-id", b"B" + bson_document([bson_element(0x02, "_id", bson_string("k-1"))]))
 write("bson_convert", "bson-doc-id", b"B" + bson_document([bson_element(0x03, "_id", inner)]))
+
+# -- rest_page: a Link header line, then a body, as the rest reader receives a page.
+write("rest_page", "github-link",
+      '<http://api.test/repos/a/b/i?page=2>; rel="next", <http://api.test/repos/a/b/i?page=9>; rel="last"\n'
+      '{"results":[{"id":1,"updated_at":"2024-05-01T10:00:00Z","state":"open"},'
+      '{"id":2,"updated_at":"2024-05-01T12:00:00+02:00","pull_request":{"url":"x"}}]}')
+write("rest_page", "hubspot-cursor",
+      '\n{"total":3,"results":[{"id":"1","updated_at":1714557600000}],"paging":{"next":{"after":"1"}}}')
+write("rest_page", "relative-links",
+      '</i?page=2>;rel=next,<//other.test/x>; rel="next last"; title="a, \\"b\\""\n[1,"two",{"id":3}]')
+write("rest_page", "other-origin", '<http://evil.test/steal>; rel="next"\n{"results":{"id":1},"total":"x"}')
+write("rest_page", "broken", '<unclosed; rel=next\nnot json ${vars.x} ${')
