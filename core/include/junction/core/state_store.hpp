@@ -59,6 +59,14 @@ struct RunBeat {
     std::uint64_t read = 0, written = 0, invalid = 0, released = 0;
 };
 
+// The run that holds a pipeline: a `running` row of a process that is alive.
+struct RunHolder {
+    std::int64_t run_id = 0;
+    std::int64_t pid = 0;
+    std::string host;
+    Clock::time_point started{};
+};
+
 class StateStore {
 public:
     // Creates the file and schema if needed. Throws std::runtime_error with one clear
@@ -99,6 +107,19 @@ public:
     // the store), waits for SQLite's lock at most about a second, never throws.
     virtual void interrupt_own_runs(std::string_view error) noexcept = 0;
     virtual std::vector<RunRecord> runs(std::optional<std::string_view> pipeline, std::size_t limit) = 0;
+
+    // One run at a time per pipeline, across every process sharing the store. In one
+    // BEGIN IMMEDIATE transaction: when a `running` row of the pipeline belongs to a live
+    // process (on this host: its PID, boot and start time; on another host: a last_seen
+    // within other_host_stale), that holder is returned and nothing is written; a row of
+    // a process of this host that is gone becomes `interrupted`; otherwise `run` is
+    // begun as by begin_run (its id, pid and host filled in) and nullopt returned.
+    virtual std::optional<RunHolder> claim_run(RunRecord& run) = 0;
+    // Deletes a claimed run that did nothing (continuous polling keeps no idle runs).
+    virtual void discard_run(std::int64_t id) = 0;
+    // A run of another host whose last_seen is older than this no longer holds its
+    // pipeline (its heartbeat comes every 5 s; the store cannot check another host's PIDs).
+    static constexpr std::chrono::seconds other_host_stale{60};
 };
 
 }  // namespace junction::core
