@@ -103,17 +103,21 @@ std::int64_t process_start(std::int64_t pid) {
     return -1;
 }
 
+ProcessIdentity identify_self() {
+    ProcessIdentity p;
+    p.pid = ::getpid();
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) == 0) p.host = name;
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::getline(in, p.boot_id);
+    p.start = process_start(p.pid);
+    return p;
+}
+
 const ProcessIdentity& self_identity() {
-    static const ProcessIdentity id = [] {
-        ProcessIdentity p;
-        p.pid = ::getpid();
-        char name[256] = {};
-        if (::gethostname(name, sizeof name - 1) == 0) p.host = name;
-        std::ifstream in("/proc/sys/kernel/random/boot_id");
-        std::getline(in, p.boot_id);
-        p.start = process_start(p.pid);
-        return p;
-    }();
+    static ProcessIdentity id = identify_self();
+    // A forked child is another process (only its forking thread runs, so no race).
+    if (id.pid != ::getpid()) id = identify_self();
     return id;
 }
 
