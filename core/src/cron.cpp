@@ -90,11 +90,13 @@ bool parse_field(std::string_view text, const Field& f, std::bitset<N>& bits, bo
         int step = 1;
         if (slash != std::string_view::npos) {
             const auto step_text = item.substr(slash + 1);
-            const bool digits = !step_text.empty() && step_text.size() <= 9 &&
-                                std::all_of(step_text.begin(), step_text.end(), [](char c) { return c >= '0' && c <= '9'; });
+            const bool digits =
+                !step_text.empty() && step_text.size() <= 9 &&
+                std::all_of(step_text.begin(), step_text.end(), [](char c) { return c >= '0' && c <= '9'; });
             step = digits ? std::stoi(std::string(step_text)) : 0;
             if (step < 1) {
-                error = std::string(f.name) + " field " + quoted(item) + ": the step after '/' must be a number of 1 or more";
+                error = std::string(f.name) + " field " + quoted(item) +
+                        ": the step after '/' must be a number of 1 or more";
                 return false;
             }
         }
@@ -150,8 +152,9 @@ std::optional<CronExpression> CronExpression::parse(std::string_view text, std::
     if (!body.empty() && body.front() == '@') {
         const auto expanded = macro(body);
         if (!expanded) {
-            error = quoted(body) + ": unknown macro; use @yearly, @annually, @monthly, @weekly, @daily, @midnight or "
-                                   "@hourly, or five fields";
+            error = quoted(body) +
+                    ": unknown macro; use @yearly, @annually, @monthly, @weekly, @daily, @midnight or "
+                    "@hourly, or five fields";
             return std::nullopt;
         }
         body = *expanded;
@@ -208,7 +211,8 @@ bool CronExpression::matches(TimePoint t) const {
     const auto day = floor<days>(m);
     const auto in_day = m - day;
     return months_[static_cast<unsigned>(year_month_day{day}.month())] && day_matches(day) &&
-           hours_[static_cast<std::size_t>(in_day.count() / 60)] && minutes_[static_cast<std::size_t>(in_day.count() % 60)];
+           hours_[static_cast<std::size_t>(in_day.count() / 60)] &&
+           minutes_[static_cast<std::size_t>(in_day.count() % 60)];
 }
 
 std::optional<CronExpression::Minutes> CronExpression::next_minute(Minutes t) const {

@@ -85,8 +85,7 @@ TEST_CASE("validate refuses a bad cron schedule with its config path and a preci
         return pipeline("p" + std::to_string(i), "{}", R"({"file": "o.ndjson"})", R"("schedule": )" + schedule + ",");
     };
     write_file(dir / "c.json", R"({"pipelines": [)" + p(0, R"({"cron": "61 * * * *"})") + "," +
-                                   p(1, R"({"cron": "0 0 30 2 *"})") + "," +
-                                   p(2, R"({"cron": "*/5 * * *"})") + "," +
+                                   p(1, R"({"cron": "0 0 30 2 *"})") + "," + p(2, R"({"cron": "*/5 * * *"})") + "," +
                                    p(3, R"({"cron": "0 * * * *", "interval_ms": 1000})") + "," +
                                    p(4, R"({"cron": ["0 * * * *"]})") + "," + p(5, R"({"cron": "0 9 * * mon-fri"})") +
                                    "]}");
@@ -154,8 +153,9 @@ TEST_CASE("cron slots missed while junction was down are run once, with one line
     const auto log = read_file(dir / "e");
     CAPTURE(log);
     const bool counted =
-        log.find("skipped " + std::to_string(missed - 1) + " scheduled runs of pipeline tick (junction was not "
-                                                            "running); running it once now") != std::string::npos ||
+        log.find("skipped " + std::to_string(missed - 1) +
+                 " scheduled runs of pipeline tick (junction was not "
+                 "running); running it once now") != std::string::npos ||
         log.find("skipped " + std::to_string(missed) + " scheduled runs of pipeline tick (junction was not running)") !=
             std::string::npos;  // a slot passed between the count and the start
     CHECK(counted);
@@ -244,10 +244,10 @@ TEST_CASE("run --once gives up after --wait-ms with one line and exit code 1; th
 TEST_CASE("the daemon skips its slot while an on-demand run holds the pipeline, then runs on schedule") {
     TempDir dir;
     const auto config = dir / "c.json";
-    write_file(config, R"({"pipelines": [)" +
-                           pipeline("slow", slow_reader, slow_writer,
-                                    R"("batch_size": 1, "schedule": {"interval_ms": 300},)") +
-                           "]}");
+    write_file(config,
+               R"({"pipelines": [)" +
+                   pipeline("slow", slow_reader, slow_writer, R"("batch_size": 1, "schedule": {"interval_ms": 300},)") +
+                   "]}");
     Background once(junction_cmd("run --once --pipeline slow " + sh_quote(config.string())), dir / "o1", dir / "e1");
     REQUIRE(eventually([&] { return !read_file(dir / "out.ndjson").empty(); }));
     Background daemon(junction_cmd("run " + sh_quote(config.string())), dir / "o", dir / "e");
@@ -271,10 +271,10 @@ TEST_CASE("the daemon skips its slot while an on-demand run holds the pipeline, 
 TEST_CASE("continuous polling claims each poll but keeps no history rows for polls that read nothing") {
     TempDir dir;
     const auto config = dir / "c.json";
-    write_file(config, R"({"pipelines": [)" +
-                           pipeline("poll", R"({"count": 5})", R"({"file": "out.ndjson"})",
-                                    R"("schedule": {"poll_ms": 20},)") +
-                           "]}");
+    write_file(config,
+               R"({"pipelines": [)" +
+                   pipeline("poll", R"({"count": 5})", R"({"file": "out.ndjson"})", R"("schedule": {"poll_ms": 20},)") +
+                   "]}");
     Background daemon(junction_cmd("run " + sh_quote(config.string())), dir / "o", dir / "e");
     REQUIRE(eventually([&] { return read_ndjson(dir / "out.ndjson").size() == 5; }));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // some twenty idle polls

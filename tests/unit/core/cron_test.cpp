@@ -55,7 +55,7 @@ TEST_CASE("next fire time: steps, lists and ranges within the hour and the day")
 
 TEST_CASE("next fire time across month ends, year ends and leap years") {
     CHECK(next("0 0 1 * *", at(2026, 1, 31, 12)) == "2026-02-01T00:00:00.000Z");
-    CHECK(next("0 12 31 * *", at(2026, 4, 15)) == "2026-05-31T12:00:00.000Z");  // April has 30 days
+    CHECK(next("0 12 31 * *", at(2026, 4, 15)) == "2026-05-31T12:00:00.000Z");      // April has 30 days
     CHECK(next("0 12 31 * *", at(2026, 5, 31, 12)) == "2026-07-31T12:00:00.000Z");  // June has 30
     CHECK(next("59 23 31 12 *", at(2026, 12, 31, 23, 59)) == "2027-12-31T23:59:00.000Z");
     CHECK(next("0 0 29 2 *", at(2026, 3, 1)) == "2028-02-29T00:00:00.000Z");
@@ -124,20 +124,19 @@ TEST_CASE("an expression that can never fire is refused; one that fires rarely i
     CHECK(refusal("0 0 30 2 *") == "day-of-month \"30\" never falls in month \"2\": the expression would never fire");
     CHECK(refusal("0 0 31 4,6,9,11 *") ==
           "day-of-month \"31\" never falls in month \"4,6,9,11\": the expression would never fire");
-    CHECK(refusal("0 0 30-31 feb ?") == "day-of-week field \"?\": not a number or a name (0-7 or sun-sat (0 and 7 "
-                                        "are Sunday))");
+    CHECK(refusal("0 0 30-31 feb ?") ==
+          "day-of-week field \"?\": not a number or a name (0-7 or sun-sat (0 and 7 "
+          "are Sunday))");
     // With both day fields restricted, the weekday alone makes it fire (Vixie's OR).
     CHECK(next("0 0 30 2 mon", at(2026, 1, 1)) == "2026-02-02T00:00:00.000Z");
     // A '*'-led weekday makes it an AND with the day of month: still never.
-    CHECK(refusal("0 0 31 2 */2") ==
-          "day-of-month \"31\" never falls in month \"2\": the expression would never fire");
+    CHECK(refusal("0 0 31 2 */2") == "day-of-month \"31\" never falls in month \"2\": the expression would never fire");
     CHECK(next("0 0 31 2,3 *", at(2026, 1, 1)) == "2026-03-31T00:00:00.000Z");
 }
 
 TEST_CASE("matches() agrees with next_after() minute by minute") {
-    const char* exprs[] = {"*/7 * * * *",     "0,30 */3 * * *", "15 10 * * 1-5", "0 0 1,15 * *",
-                           "0 12 13 * fri",   "*/20 * */2 * sun", "45 23 28-31 * *", "0 6 * jan,jul *",
-                           "59 23 31 12 *",   "@hourly"};
+    const char* exprs[] = {"*/7 * * * *",      "0,30 */3 * * *",  "15 10 * * 1-5",   "0 0 1,15 * *",  "0 12 13 * fri",
+                           "*/20 * */2 * sun", "45 23 28-31 * *", "0 6 * jan,jul *", "59 23 31 12 *", "@hourly"};
     std::mt19937_64 rng(42);  // fixed seed: a failure reproduces
     for (const auto* text : exprs) {
         const auto c = cron(text);

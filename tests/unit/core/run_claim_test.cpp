@@ -111,7 +111,8 @@ TEST_CASE("another host's claim holds while its heartbeat is fresh, not once it 
     REQUIRE(holder.has_value());
     CHECK(holder->host == "other-host");
 
-    const auto old = junction::core::format_utc_ms(Clock::now() - StateStore::other_host_stale - std::chrono::seconds(1));
+    const auto old =
+        junction::core::format_utc_ms(Clock::now() - StateStore::other_host_stale - std::chrono::seconds(1));
     exec(dir / "state.db", "UPDATE runs SET last_seen = '" + old + "' WHERE id = " + std::to_string(remote.id));
     CHECK_FALSE(store->claim_run(mine).has_value());
     CHECK(by_id(*store, remote.id).outcome == "running");  // another host's row is not ours to close
