@@ -185,8 +185,7 @@ std::optional<std::int64_t> try_claim(const std::string& name, StateStore& store
         holder = store.claim_run(r);
         return holder ? 0 : r.id;
     } catch (const std::exception& e) {
-        log_error("pipeline " + name + ": cannot claim the run in the state store: " + e.what(),
-                  {{"pipeline", name}});
+        log_error("pipeline " + name + ": cannot claim the run in the state store: " + e.what(), {{"pipeline", name}});
         return std::nullopt;
     }
 }
@@ -194,8 +193,8 @@ std::optional<std::int64_t> try_claim(const std::string& name, StateStore& store
 // An on-demand run waits for the pipeline's run in another process to end, at most
 // `max_wait` (none: until it ends) and until stopped. The claimed run's id, or 0 when it
 // gave up (after one line, unless stopped).
-std::int64_t claim_waiting(const std::string& name, StateStore& store, std::optional<std::chrono::milliseconds> max_wait,
-                           std::stop_token stop) {
+std::int64_t claim_waiting(const std::string& name, StateStore& store,
+                           std::optional<std::chrono::milliseconds> max_wait, std::stop_token stop) {
     const auto began = std::chrono::steady_clock::now();
     bool said = false;
     while (true) {
@@ -229,7 +228,8 @@ bool sleep_until(Clock::time_point due, std::stop_token stop) {
     while (true) {
         const auto now = Clock::now();
         if (now >= due) return true;
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1);
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1);
         if (!sleep_for(std::min(left, std::chrono::milliseconds(30000)), stop)) return false;
     }
 }

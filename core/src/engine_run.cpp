@@ -836,8 +836,7 @@ RunSummary PipelineRun::execute() {
     }
     std::lock_guard row_lock(run_row_m_);
     rec.id = run_id_;
-    if (options_.claimed_run != 0 && !options_.record_empty_runs && s.read == 0 &&
-        s.outcome != RunOutcome::failed) {
+    if (options_.claimed_run != 0 && !options_.record_empty_runs && s.read == 0 && s.outcome != RunOutcome::failed) {
         try {
             store_.discard_run(rec.id);
         } catch (const std::exception& e) {
