@@ -32,9 +32,24 @@ constexpr std::array<Field, 5> fields = {{
     {"day-of-week", 0, 7, "0-7 or sun-sat (0 and 7 are Sunday)", &weekday_names},
 }};
 
+// A field as the message shows it: on one line, control bytes as \xNN.
 std::string quoted(std::string_view s) {
-    return "\"" + std::string(s) + "\"";
+    std::string out = "\"";
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
 }
+
+constexpr std::string_view blanks = " \t\n\r\v\f";
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
     std::vector<std::string_view> out;
@@ -138,9 +153,9 @@ std::optional<std::string_view> macro(std::string_view name) {
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    while (!s.empty() && blanks.find(s.front()) != std::string_view::npos)
         s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    while (!s.empty() && blanks.find(s.back()) != std::string_view::npos)
         s.remove_suffix(1);
     return s;
 }
@@ -161,11 +176,11 @@ std::optional<CronExpression> CronExpression::parse(std::string_view text, std::
     }
     std::vector<std::string_view> parts;
     for (std::size_t i = 0; i < body.size();) {
-        if (body[i] == ' ' || body[i] == '\t') {
+        if (blanks.find(body[i]) != std::string_view::npos) {
             ++i;
             continue;
         }
-        const auto end = body.find_first_of(" \t", i);
+        const auto end = body.find_first_of(blanks, i);
         parts.push_back(body.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i));
         i = end == std::string_view::npos ? body.size() : end;
     }

@@ -115,6 +115,11 @@ TEST_CASE("a bad expression is refused with one precise line") {
     CHECK(refusal("* * * *") == "expected 5 fields (minute hour day-of-month month day-of-week), got 4");
     CHECK(refusal("0 * * * * *") == "expected 5 fields (minute hour day-of-month month day-of-week), got 6");
     CHECK(refusal("") == "expected 5 fields (minute hour day-of-month month day-of-week), got 0");
+    // Found by the fuzzer: a line break is a blank, and a control byte is shown escaped.
+    CHECK(next("0,30 9-17 * \n*  *", at(2026, 1, 1)) == "2026-01-01T09:00:00.000Z");
+    CHECK(refusal("0,30 9-17 * \n*30  *") == "month field \"*30\": not a number or a name (1-12 or jan-dec)");
+    CHECK(refusal("0 0 * * \x01") ==
+          "day-of-week field \"\\x01\": not a number or a name (0-7 or sun-sat (0 and 7 are Sunday))");
     CHECK(refusal("@reboot") ==
           "\"@reboot\": unknown macro; use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly, or "
           "five fields");
