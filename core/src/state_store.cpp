@@ -485,8 +485,10 @@ public:
     std::optional<RunHolder> claim_run(RunRecord& run) override {
         std::lock_guard lock(mutex_);
         const auto& self = self_identity();
-        const auto now = Clock::now();
         sqlite::Transaction tx(db(), conn_.path());
+        // After the lock is ours: a run that held the pipeline has finished before this
+        // one starts, in the history's times too (BEGIN IMMEDIATE may wait for the lock).
+        const auto now = Clock::now();
         std::vector<std::pair<std::int64_t, std::int64_t>> gone;  // run id, pid
         std::optional<RunHolder> holder;
         {

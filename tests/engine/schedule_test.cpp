@@ -244,10 +244,11 @@ TEST_CASE("run --once gives up after --wait-ms with one line and exit code 1; th
 TEST_CASE("the daemon skips its slot while an on-demand run holds the pipeline, then runs on schedule") {
     TempDir dir;
     const auto config = dir / "c.json";
-    write_file(config,
-               R"({"pipelines": [)" +
-                   pipeline("slow", slow_reader, slow_writer, R"("batch_size": 1, "schedule": {"interval_ms": 300},)") +
-                   "]}");
+    // 40 records, about 4 s: time enough for the daemon to start on a loaded CI machine.
+    write_file(config, R"({"pipelines": [)" +
+                           pipeline("slow", R"({"count": 40})", slow_writer,
+                                    R"("batch_size": 1, "schedule": {"interval_ms": 300},)") +
+                           "]}");
     Background once(junction_cmd("run --once --pipeline slow " + sh_quote(config.string())), dir / "o1", dir / "e1");
     REQUIRE(eventually([&] { return !read_file(dir / "out.ndjson").empty(); }));
     Background daemon(junction_cmd("run " + sh_quote(config.string())), dir / "o", dir / "e");
@@ -263,9 +264,9 @@ TEST_CASE("the daemon skips its slot while an on-demand run holds the pipeline, 
     CHECK(daemon.wait() == 0);
     const auto runs = history(config);
     CHECK(runs.front().pid == once.pid());
-    CHECK(runs.front().read == 20);
+    CHECK(runs.front().read == 40);
     check_no_overlap(runs);
-    check_each_once(dir / "out.ndjson", 20);
+    check_each_once(dir / "out.ndjson", 40);
 }
 
 TEST_CASE("continuous polling claims each poll but keeps no history rows for polls that read nothing") {
