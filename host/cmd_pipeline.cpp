@@ -170,27 +170,159 @@ std::vector<const ResolvedPipeline*> select(const Loaded& l, const std::vector<s
     return out;
 }
 
+// One run at a time per pipeline, across every process sharing the state store: a run
+// starts only once claim_run() has given it the pipeline.
+std::string holder_text(const RunHolder& h) {
+    return "process " + std::to_string(h.pid) + (h.host.empty() ? "" : " on " + h.host) + " since " +
+           format_utc_ms(h.started);
+}
+
+// Claims the pipeline; nullopt (after one error line) when the store cannot be asked.
+std::optional<std::int64_t> try_claim(const std::string& name, StateStore& store, std::optional<RunHolder>& holder) {
+    try {
+        RunRecord r;
+        r.pipeline = name;
+        holder = store.claim_run(r);
+        return holder ? 0 : r.id;
+    } catch (const std::exception& e) {
+        log_error("pipeline " + name + ": cannot claim the run in the state store: " + e.what(), {{"pipeline", name}});
+        return std::nullopt;
+    }
+}
+
+// An on-demand run waits for the pipeline's run in another process to end, at most
+// `max_wait` (none: until it ends) and until stopped. The claimed run's id, or 0 when it
+// gave up (after one line, unless stopped).
+std::int64_t claim_waiting(const std::string& name, StateStore& store,
+                           std::optional<std::chrono::milliseconds> max_wait, std::stop_token stop) {
+    const auto began = std::chrono::steady_clock::now();
+    bool said = false;
+    while (true) {
+        std::optional<RunHolder> holder;
+        const auto id = try_claim(name, store, holder);
+        if (!id) return 0;
+        if (*id != 0) return *id;
+        if (!said)
+            log_info("pipeline " + name + " is running in " + holder_text(*holder) + ": waiting for it to finish",
+                     {{"pipeline", name}});
+        said = true;
+        auto pause = std::chrono::milliseconds(200);
+        if (max_wait) {
+            const auto waited =
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+            if (waited >= *max_wait) {
+                log_error("pipeline " + name + " is still running in " + holder_text(*holder) + " after waiting " +
+                              std::to_string(waited.count()) + " ms (--wait-ms): not run",
+                          {{"pipeline", name}});
+                return 0;
+            }
+            pause = std::min(pause, *max_wait - waited);
+        }
+        if (!sleep_for(pause, stop)) return 0;
+    }
+}
+
+// Sleeps until the wall clock reaches `due` (cron times are UTC wall-clock times, so a
+// clock that is stepped is followed); false when stopped.
+bool sleep_until(Clock::time_point due, std::stop_token stop) {
+    while (true) {
+        const auto now = Clock::now();
+        if (now >= due) return true;
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1);
+        if (!sleep_for(std::min(left, std::chrono::milliseconds(30000)), stop)) return false;
+    }
+}
+
+constexpr std::uint64_t count_cap = 1000000;  // past a million missed slots, "at least"
+
+std::string count_text(std::uint64_t n) {
+    return (n >= count_cap - 1 ? "at least " : "") + std::to_string(n);
+}
+
 // Returns false when the pipeline stopped on a fatal error.
+//
+// Missed slots (the host was down, a run overran its interval or its next cron time)
+// are run once, not once per slot: the run starts at once and the slots in between are
+// skipped with one line. A slot that finds the pipeline held by another process (an
+// on-demand run) is skipped with one line; continuous polling says so once per spell.
 bool daemon_loop(const ResolvedPipeline& p, StateStore& store, const RunOptions& base, std::stop_token stop) {
     const auto& sched = p.config->schedule;
+    const auto& name = p.config->name;
     RunOptions opts = base;
-    opts.record_empty_runs = sched.mode == Schedule::Mode::interval;
-    while (!stop.stop_requested()) {
-        const auto started = std::chrono::steady_clock::now();
-        auto s = run_pipeline(p, store, opts, stop);
-        if (s.fatal) {
-            log_error("pipeline " + p.config->name + " stopped after a fatal error; the other pipelines go on",
-                      {{"pipeline", p.config->name}});
-            return false;
+    opts.record_empty_runs = sched.mode != Schedule::Mode::continuous;
+    std::optional<Clock::time_point> due;  // cron: the slot to run next; nullopt: at once
+    if (sched.mode == Schedule::Mode::cron) {
+        const auto now = Clock::now();
+        std::optional<Clock::time_point> last;
+        try {
+            if (auto runs = store.runs(name, 1); !runs.empty()) last = runs.front().started;
+        } catch (const std::exception& e) {
+            log_warn("pipeline " + name + ": cannot read its last run: " + e.what(), {{"pipeline", name}});
         }
-        std::chrono::milliseconds wait = sched.every;
-        if (sched.mode == Schedule::Mode::interval)
-            wait = std::max(std::chrono::milliseconds(0),
-                            sched.every - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              std::chrono::steady_clock::now() - started));
-        else if (s.read > 0 && s.outcome == RunOutcome::ok)
-            wait = std::chrono::milliseconds(0);
-        if (!sleep_for(wait, stop)) return true;
+        const auto missed = last ? count_fires(*sched.cron, *last, now, count_cap) : 0;
+        if (missed > 1)
+            log_info("skipped " + count_text(missed - 1) + " scheduled runs of pipeline " + name +
+                         " (junction was not running); running it once now",
+                     {{"pipeline", name}});
+        else if (missed == 1)
+            log_info("pipeline " + name + " missed its run at " + format_utc_ms(*sched.cron->next_after(*last)) +
+                         " (junction was not running); running it now",
+                     {{"pipeline", name}});
+        if (missed == 0) due = sched.cron->next_after(now);
+    }
+    bool said_busy = false;
+    while (!stop.stop_requested()) {
+        if (due) {
+            log_info("next run of " + name + " at " + format_utc_ms(*due), {{"pipeline", name}});
+            if (!sleep_until(*due, stop)) return true;
+        }
+        const auto slot = due.value_or(Clock::now());
+        const auto started = std::chrono::steady_clock::now();
+        std::optional<RunHolder> holder;
+        const auto claimed = try_claim(name, store, holder);
+        RunSummary s;
+        if (claimed && *claimed != 0) {
+            said_busy = false;
+            opts.claimed_run = *claimed;
+            s = run_pipeline(p, store, opts, stop);
+            if (s.fatal) {
+                log_error("pipeline " + name + " stopped after a fatal error; the other pipelines go on",
+                          {{"pipeline", name}});
+                return false;
+            }
+        } else if (holder && !std::exchange(said_busy, sched.mode == Schedule::Mode::continuous)) {
+            log_info("pipeline " + name + " is running in " + holder_text(*holder) + ": skipping this scheduled run",
+                     {{"pipeline", name}});
+        }
+        const auto took =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        std::chrono::milliseconds wait{0};
+        std::uint64_t passed = 0;  // slots that came while the run was going
+        switch (sched.mode) {
+            case Schedule::Mode::cron: {
+                const auto now = Clock::now();
+                passed = claimed && *claimed != 0 ? count_fires(*sched.cron, slot, now, count_cap) : 0;
+                due = passed > 0 ? std::nullopt : sched.cron->next_after(now);
+                if (!due && passed == 0) {
+                    log_error("pipeline " + name + ": its cron expression fires no more", {{"pipeline", name}});
+                    return true;
+                }
+                break;
+            }
+            case Schedule::Mode::interval:
+                wait = std::max(std::chrono::milliseconds(0), sched.every - took);
+                passed = static_cast<std::uint64_t>(took / sched.every);
+                break;
+            case Schedule::Mode::continuous:
+                wait = s.read > 0 && s.outcome == RunOutcome::ok ? std::chrono::milliseconds(0) : sched.every;
+                break;
+        }
+        if (passed > 1)
+            log_info("skipped " + count_text(passed - 1) + " scheduled runs of pipeline " + name +
+                         " (the previous run was still going); running it once now",
+                     {{"pipeline", name}});
+        if (wait.count() > 0 && !sleep_for(wait, stop)) return true;
     }
     return true;
 }
@@ -223,13 +355,15 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     desc.add_options()("help,h", "show this help")("config", po::value<std::string>(), "the config file")(
         "once", "run every pipeline to the end of its input once, then exit")(
         "pipeline", po::value<std::vector<std::string>>()->composing(), "run only this pipeline (repeatable)")(
+        "wait-ms", po::value<std::int64_t>()->value_name("MS"),
+        "with --once: how long to wait for a run of the pipeline in another process to end (default: until it ends)")(
         "test-fault", po::value<std::string>()->value_name("POINT"),
         "for tests: exit at exit_before_commit or exit_before_ack of the first group written, or SIGKILL at "
         "kill_before_flush");
     po::positional_options_description pos;
     pos.add("config", 1);
     po::variables_map vm;
-    const char* usage = "junction run CONFIG [--once] [--pipeline NAME]...";
+    const char* usage = "junction run CONFIG [--once [--wait-ms MS]] [--pipeline NAME]...";
     if (!parse(args, desc, pos, vm, usage)) return vm.count("help") ? exit_ok : exit_usage;
     Loaded l;
     if (int rc = load(global, vm["config"].as<std::string>(), l); rc != exit_ok) return rc;
@@ -237,6 +371,14 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     auto chosen = select(
         l, vm.count("pipeline") ? vm["pipeline"].as<std::vector<std::string>>() : std::vector<std::string>{}, unknown);
     if (unknown) return exit_usage;
+    std::optional<std::chrono::milliseconds> max_wait;
+    if (vm.count("wait-ms")) {
+        if (!vm.count("once") || vm["wait-ms"].as<std::int64_t>() < 0) {
+            std::cerr << "junction run: --wait-ms takes a number of milliseconds of 0 or more, with --once\n";
+            return exit_usage;
+        }
+        max_wait = std::chrono::milliseconds(vm["wait-ms"].as<std::int64_t>());
+    }
     auto store = open_store(l.config);
     if (!store) return exit_failure;
 
@@ -261,6 +403,11 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     if (vm.count("once")) {
         for (const auto* p : chosen) {
             if (stop.stop_requested()) break;
+            opts.claimed_run = claim_waiting(p->config->name, *store, max_wait, stop.get_token());
+            if (opts.claimed_run == 0) {
+                if (!stop.stop_requested()) rc = exit_failure;  // timed out, or the store failed
+                continue;
+            }
             auto s = run_pipeline(*p, *store, opts, stop.get_token());
             if (s.outcome == RunOutcome::failed) rc = exit_failure;
         }

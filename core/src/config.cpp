@@ -203,13 +203,28 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
     if (const auto* s = o.if_contains("schedule")) {
         const std::string sp = path + ".schedule";
         if (!s->is_object()) {
-            errors.push_back({sp, "expected an object like {\"interval_ms\": 60000} or {\"poll_ms\": 1000}"});
+            errors.push_back({sp,
+                              "expected an object like {\"interval_ms\": 60000}, {\"poll_ms\": 1000} or "
+                              "{\"cron\": \"*/15 * * * *\"}"});
         } else {
             const auto& so = s->get_object();
-            check_keys(so, {"interval_ms", "poll_ms"}, sp, errors);
-            if (so.contains("interval_ms") && so.contains("poll_ms"))
-                errors.push_back({sp, "give either interval_ms or poll_ms, not both"});
-            if (so.contains("poll_ms")) {
+            check_keys(so, {"interval_ms", "poll_ms", "cron"}, sp, errors);
+            const int given =
+                (so.contains("interval_ms") ? 1 : 0) + (so.contains("poll_ms") ? 1 : 0) + (so.contains("cron") ? 1 : 0);
+            if (given > 1) errors.push_back({sp, "give one of interval_ms, poll_ms or cron, not several"});
+            if (const auto* c = so.if_contains("cron")) {
+                p.schedule.mode = Schedule::Mode::cron;
+                std::string error;
+                if (!c->is_string())
+                    errors.push_back({sp + ".cron",
+                                      "expected a string like \"*/15 * * * *\" (minute hour "
+                                      "day-of-month month day-of-week, UTC), got " +
+                                          std::string(sdk::json_type_name(*c))});
+                else if (auto cron = CronExpression::parse(c->get_string(), error))
+                    p.schedule.cron = std::move(cron);
+                else
+                    errors.push_back({sp + ".cron", error});
+            } else if (so.contains("poll_ms")) {
                 p.schedule.mode = Schedule::Mode::continuous;
                 p.schedule.every = std::chrono::milliseconds(get_int(so, "poll_ms", 1000, 10, 86400000, sp, errors));
             } else {

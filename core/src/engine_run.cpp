@@ -759,7 +759,7 @@ void PipelineRun::begin_run_row() {
     std::lock_guard lock(run_row_m_);
     if (run_id_ != 0) return;
     try {
-        run_id_ = store_.begin_run(run_row_);
+        run_id_ = options_.claimed_run != 0 ? options_.claimed_run : store_.begin_run(run_row_);
     } catch (const std::exception& e) {  // the history misses a row; the records are not at risk
         log_warn(std::string("state store: cannot record the run: ") + e.what(), {{"pipeline", name_}});
         return;
@@ -792,7 +792,7 @@ RunSummary PipelineRun::execute() {
         rec.plugins.push_back(t.config->plugin);
     rec.plugins.push_back(p_.writer.config->plugin);
     executing_ = true;
-    if (options_.record_empty_runs) begin_run_row();
+    if (options_.record_empty_runs || options_.claimed_run != 0) begin_run_row();
 
     sdk::Positions committed;
     try {
@@ -850,7 +850,13 @@ RunSummary PipelineRun::execute() {
     }
     std::lock_guard row_lock(run_row_m_);
     rec.id = run_id_;
-    if (rec.id != 0 || s.read > 0 || s.outcome == RunOutcome::failed) {
+    if (options_.claimed_run != 0 && !options_.record_empty_runs && s.read == 0 && s.outcome != RunOutcome::failed) {
+        try {
+            store_.discard_run(rec.id);
+        } catch (const std::exception& e) {
+            log_warn(std::string("state store: cannot drop an idle run: ") + e.what(), {{"pipeline", name_}});
+        }
+    } else if (rec.id != 0 || s.read > 0 || s.outcome == RunOutcome::failed) {
         rec.finished = Clock::now();
         rec.read = s.read;
         rec.written = s.written;

@@ -103,17 +103,21 @@ std::int64_t process_start(std::int64_t pid) {
     return -1;
 }
 
+ProcessIdentity identify_self() {
+    ProcessIdentity p;
+    p.pid = ::getpid();
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) == 0) p.host = name;
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::getline(in, p.boot_id);
+    p.start = process_start(p.pid);
+    return p;
+}
+
 const ProcessIdentity& self_identity() {
-    static const ProcessIdentity id = [] {
-        ProcessIdentity p;
-        p.pid = ::getpid();
-        char name[256] = {};
-        if (::gethostname(name, sizeof name - 1) == 0) p.host = name;
-        std::ifstream in("/proc/sys/kernel/random/boot_id");
-        std::getline(in, p.boot_id);
-        p.start = process_start(p.pid);
-        return p;
-    }();
+    static ProcessIdentity id = identify_self();
+    // A forked child is another process (only its forking thread runs, so no race).
+    if (id.pid != ::getpid()) id = identify_self();
     return id;
 }
 
@@ -560,6 +564,69 @@ public:
         return out;
     }
 
+    std::optional<RunHolder> claim_run(RunRecord& run) override {
+        std::lock_guard lock(mutex_);
+        const auto& self = self_identity();
+        sqlite::Transaction tx(db(), conn_.path());
+        // After the lock is ours: a run that held the pipeline has finished before this
+        // one starts, in the history's times too (BEGIN IMMEDIATE may wait for the lock).
+        const auto now = Clock::now();
+        std::vector<std::pair<std::int64_t, std::int64_t>> gone;  // run id, pid
+        std::optional<RunHolder> holder;
+        {
+            sqlite::ResetGuard g(running_of_);
+            running_of_.bind(1, run.pipeline);
+            while (!holder && running_of_.step()) {
+                const auto& s = running_of_;
+                const auto host = s.text(2);
+                bool alive = true;
+                if (host == self.host) {
+                    alive = !owner_gone(s.integer(1), s.text(3), s.integer(4));
+                } else if (auto seen = s.optional_text(6)) {
+                    alive = now - parse_time(*seen) < other_host_stale;
+                }
+                if (alive)
+                    holder = RunHolder{
+                        .run_id = s.integer(0), .pid = s.integer(1), .host = host, .started = parse_time(s.text(5))};
+                else if (host == self.host)
+                    gone.emplace_back(s.integer(0), s.integer(1));
+            }
+        }
+        if (holder) return holder;  // the transaction rolls back: nothing written
+        for (const auto& [id, pid] : gone) {
+            sqlite::ResetGuard g(interrupt_run_);
+            interrupt_run_.bind(1, id).bind(2, gone_reason(pid, self.host)).run();
+        }
+        run.started = now;
+        run.pid = self.pid;
+        run.host = self.host;
+        run.last_seen = now;
+        {
+            sqlite::ResetGuard g(begin_run_);
+            begin_run_.bind(1, run.pipeline)
+                .bind(2, format_utc_ms(run.started))
+                .bind(3, to_json(run.plugins))
+                .bind(4, to_json(run.columns))
+                .bind(5, std::string_view("running"))
+                .bind(6, self.pid)
+                .bind(7, self.host)
+                .bind(8, self.boot_id)
+                .bind(9, self.start)
+                .bind(10, format_utc_ms(now))
+                .run();
+        }
+        run.id = sqlite3_last_insert_rowid(db());
+        run.outcome = "running";
+        tx.commit();
+        return std::nullopt;
+    }
+
+    void discard_run(std::int64_t id) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(discard_run_);
+        discard_run_.bind(1, id).run();
+    }
+
 private:
     [[nodiscard]] sqlite3* db() const noexcept { return conn_.get(); }
 
@@ -672,6 +739,15 @@ private:
                                 "WHERE id = ?10",
                                 p);
         list_runs_ = Statement(db(), std::string("SELECT ") + run_columns + " FROM runs ORDER BY id DESC LIMIT ?1", p);
+        running_of_ = Statement(db(),
+                                "SELECT id, pid, host, boot_id, process_start, started, last_seen FROM runs "
+                                "WHERE outcome = 'running' AND pipeline = ?1 ORDER BY id",
+                                p);
+        interrupt_run_ = Statement(db(),
+                                   "UPDATE runs SET outcome = 'interrupted', finished = COALESCE(last_seen, started), "
+                                   "error = ?2 WHERE id = ?1 AND outcome = 'running'",
+                                   p);
+        discard_run_ = Statement(db(), "DELETE FROM runs WHERE id = ?1 AND outcome = 'running'", p);
         list_runs_of_ = Statement(
             db(), std::string("SELECT ") + run_columns + " FROM runs WHERE pipeline = ?1 ORDER BY id DESC LIMIT ?2", p);
         add_push_ = Statement(db(),
@@ -695,6 +771,7 @@ private:
     Statement begin_run_, heartbeat_run_, finish_run_, list_runs_, list_runs_of_;
     Statement add_push_, trim_pushes_, list_pushes_, list_pushes_of_;
     StoreLimits limits_;
+    Statement running_of_, interrupt_run_, discard_run_;
 };
 
 }  // namespace

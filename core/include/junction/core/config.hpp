@@ -15,6 +15,8 @@
 #include <boost/json/value.hpp>
 #include <junction/services/connection_config.hpp>
 
+#include "cron.hpp"
+
 namespace junction::core {
 
 // One problem, located by its JSON path, e.g. "pipelines[1].writer.options.uri".
@@ -43,11 +45,13 @@ struct RetryPolicy {
     std::chrono::milliseconds max_retry_after{300000};
 };
 
-// When the daemon runs a pipeline: every interval (start to start), or continuously,
-// with a pause of `poll` after a run that found nothing to read.
+// When the daemon runs a pipeline: every interval (start to start), continuously with a
+// pause of `poll` after a run that found nothing to read, or at the times of a cron
+// expression (UTC).
 struct Schedule {
-    enum class Mode { interval, continuous } mode = Mode::interval;
+    enum class Mode { interval, continuous, cron } mode = Mode::interval;
     std::chrono::milliseconds every{60000};
+    std::optional<CronExpression> cron;  // Mode::cron
 };
 
 struct PipelineConfig {

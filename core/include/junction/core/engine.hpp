@@ -67,6 +67,10 @@ struct RunOptions {
     bool record_empty_runs = true;    // continuous polling skips history rows for runs that read nothing
     HostServices* services = nullptr;  // the process's services; nullptr: the run makes its own
     Fault fault = Fault::none;
+    // A run row already claimed for this run (StateStore::claim_run): the run uses it and
+    // beats on it from the start; with record_empty_runs false it is deleted again when
+    // the run read nothing and ended well.
+    std::int64_t claimed_run = 0;
 };
 
 // Runs one pipeline until its reader reports end of input, a failure, or `stop`.

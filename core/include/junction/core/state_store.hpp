@@ -77,6 +77,14 @@ struct StoreLimits {
     std::size_t max_pushes = 500000;
 };
 
+// The run that holds a pipeline: a `running` row of a process that is alive.
+struct RunHolder {
+    std::int64_t run_id = 0;
+    std::int64_t pid = 0;
+    std::string host;
+    Clock::time_point started{};
+};
+
 class StateStore {
 public:
     // Creates the file and schema if needed. Throws std::runtime_error with one clear
@@ -123,6 +131,19 @@ public:
     virtual void record_push(PushRecord& push) = 0;
     // Newest first (by the order recorded); a limit of 0 means no limit.
     virtual std::vector<PushRecord> pushes(std::optional<std::string_view> pipeline, std::size_t limit) = 0;
+
+    // One run at a time per pipeline, across every process sharing the store. In one
+    // BEGIN IMMEDIATE transaction: when a `running` row of the pipeline belongs to a live
+    // process (on this host: its PID, boot and start time; on another host: a last_seen
+    // within other_host_stale), that holder is returned and nothing is written; a row of
+    // a process of this host that is gone becomes `interrupted`; otherwise `run` is
+    // begun as by begin_run (its id, pid and host filled in) and nullopt returned.
+    virtual std::optional<RunHolder> claim_run(RunRecord& run) = 0;
+    // Deletes a claimed run that did nothing (continuous polling keeps no idle runs).
+    virtual void discard_run(std::int64_t id) = 0;
+    // A run of another host whose last_seen is older than this no longer holds its
+    // pipeline (its heartbeat comes every 5 s; the store cannot check another host's PIDs).
+    static constexpr std::chrono::seconds other_host_stale{60};
 };
 
 }  // namespace junction::core
