@@ -255,6 +255,7 @@ void parse_connections(const json::value& v, Config& cfg, std::vector<ConfigErro
             errors.push_back({path, "a connection name is letters, digits, '_', '.', '-'"});
             continue;
         }
+        cfg.connection_names.push_back(name);
         if (!entry.is_object()) {
             errors.push_back({path, "expected an object with a type (" + types + "), got " +
                                         std::string(sdk::json_type_name(entry))});

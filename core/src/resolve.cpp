@@ -14,8 +14,27 @@ std::size_t ResolvedPipeline::effective_workers() const {
 
 namespace {
 
-bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& registry,
-                   const std::filesystem::path& base_dir, ResolvedStage& out, std::vector<ConfigError>& errors) {
+// A `connection` option naming no entry of the config's connections section, refused at
+// validate rather than at the first request.
+void check_connection_names(const sdk::OptionSchema& schema, const sdk::Options& options, const Config& config,
+                            const std::string& path, std::vector<ConfigError>& errors) {
+    for (const auto& spec : schema) {
+        if (spec.type != sdk::OptionType::connection || !options.has(spec.name)) continue;
+        const auto name = options.get_string(spec.name);
+        const auto& names = config.connection_names;
+        if (name.empty() || std::find(names.begin(), names.end(), name) != names.end()) continue;
+        std::string declared;
+        for (const auto& n : names)
+            declared += (declared.empty() ? "" : ", ") + n;
+        errors.push_back({path + "." + spec.name, "no connection named \"" + std::string(name) +
+                                                      "\" in the config's connections section (declared: " +
+                                                      (declared.empty() ? "none" : declared) + ")"});
+    }
+}
+
+bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& registry, const Config& config,
+                   ResolvedStage& out, std::vector<ConfigError>& errors) {
+    const auto& base_dir = config.base_dir;
     out.config = &sc;
     if (sc.plugin.empty()) return false;  // already reported by the config parser
     out.plugin = registry.find(sc.plugin);
@@ -37,6 +56,8 @@ bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& 
     }
     const auto before = errors.size();
     out.options = validate_options(out.component->options, sc.options, sc.path + ".options", base_dir, errors);
+    if (errors.size() != before) return false;
+    check_connection_names(out.component->options, out.options, config, sc.path + ".options", errors);
     if (errors.size() != before) return false;
     // What open() would trip on for a path alone (under a file, no permission).
     for (const auto& spec : out.component->options) {
@@ -61,13 +82,13 @@ std::vector<ResolvedPipeline> resolve_pipelines(const Config& config, const Plug
     for (const auto& pc : config.pipelines) {
         ResolvedPipeline rp;
         rp.config = &pc;
-        bool ok = resolve_stage(pc.reader, sdk::Kind::reader, registry, config.base_dir, rp.reader, errors);
+        bool ok = resolve_stage(pc.reader, sdk::Kind::reader, registry, config, rp.reader, errors);
         for (const auto& t : pc.translators) {
             ResolvedStage rs;
-            ok = resolve_stage(t, sdk::Kind::translator, registry, config.base_dir, rs, errors) && ok;
+            ok = resolve_stage(t, sdk::Kind::translator, registry, config, rs, errors) && ok;
             rp.translators.push_back(std::move(rs));
         }
-        ok = resolve_stage(pc.writer, sdk::Kind::writer, registry, config.base_dir, rp.writer, errors) && ok;
+        ok = resolve_stage(pc.writer, sdk::Kind::writer, registry, config, rp.writer, errors) && ok;
         if (ok) out.push_back(std::move(rp));
     }
     return out;

@@ -24,7 +24,7 @@ std::optional<std::pair<std::string, std::int64_t>> versioned_name(const std::st
 sdk::OptionSchema writer_schema() {
     return {
         {.name = "connection",
-         .type = OptionType::string,
+         .type = OptionType::connection,
          .required = true,
          .min = 1,
          .description = "The `connections` entry holding the Databox API key: type api_key with header "

@@ -160,7 +160,7 @@ sdk::OptionSchema reader_options() {
     auto parent_request = request_spec("request", true);
     return {
         {.name = "connection",
-         .type = OptionType::string,
+         .type = OptionType::connection,
          .description = "a `connections` entry whose credentials every request carries (api_key, bearer, basic, "
                         "oauth2); absent: no authentication"},
         {.name = "base_url",

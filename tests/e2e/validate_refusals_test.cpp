@@ -272,3 +272,25 @@ TEST_CASE("a docstore path in a missing folder: validate accepts it and the run 
     CHECK_MESSAGE(r.exit_code == 0, r.err);
     CHECK(std::filesystem::is_regular_file(dir / "data/new/t.db"));
 }
+
+TEST_CASE("validate refuses a connection option naming no declared connection, and accepts a declared one") {
+    TempDir dir;
+    const auto config = (dir / "c.json").string();
+    write_file(config, R"({
+      "connections": {"github": {"type": "bearer", "token": "t0ken-value"}},
+      "pipelines": [
+        {"name": "a", "reader": {"plugin": "rest", "options": {"connection": "githb", "base_url": "http://127.0.0.1:9",
+                                                              "request": {"path": "/x"}}},
+         "writer": {"plugin": "files", "options": {"dir": "out", "format": "ndjson"}}},
+        {"name": "b", "reader": {"plugin": "rest", "options": {"connection": "github", "base_url": "http://127.0.0.1:9",
+                                                              "request": {"path": "/x"}}},
+         "writer": {"plugin": "files", "options": {"dir": "out", "format": "ndjson"}}}
+      ]})");
+    const auto r = run(sh_quote(JUNCTION_BIN) + " validate " + sh_quote(config));
+    CHECK(r.exit_code == 3);
+    CHECK((r.out + r.err).find("pipelines[0].reader.options.connection: no connection named \"githb\" in the config's "
+                        "connections section (declared: github)") != std::string::npos);
+    CHECK((r.out + r.err).find("pipelines[1]") == std::string::npos);
+    CHECK((r.out + r.err).find("1 problem") != std::string::npos);
+    CHECK((r.out + r.err).find("t0ken-value") == std::string::npos);
+}

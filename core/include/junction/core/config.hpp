@@ -80,6 +80,9 @@ struct Config {
     // Named credentials (api_key, bearer, basic, oauth2) shared by every pipeline that
     // names them; validated, secrets included (never logged).
     std::vector<services::ConnectionConfig> connections;
+    // Every name the connections section declares, valid entries or not: what a plugin's
+    // `connection` option may name (an invalid entry is reported once, under its own path).
+    std::vector<std::string> connection_names;
     std::vector<PipelineConfig> pipelines;
 
     [[nodiscard]] const PipelineConfig* find(std::string_view name) const;

@@ -28,6 +28,10 @@ enum class OptionType : unsigned char {
     path,         // a string naming a file or folder, resolved against the config file's folder
     map,          // an object whose keys are free (field names, ids) and whose values match items[0]
     any,          // any JSON value, passed on as written (a filter, a constant to set)
+    // Since ABI 2.2: the name of an entry of the config's `connections` section (whose
+    // credentials and rate budget the host's HTTP client applies); `junction validate`
+    // refuses a name the config does not declare.
+    connection,
 };
 
 inline const char* to_string(OptionType t) noexcept {
@@ -52,6 +56,8 @@ inline const char* to_string(OptionType t) noexcept {
             return "map";
         case OptionType::any:
             return "any value";
+        case OptionType::connection:
+            return "connection name";
     }
     return "unknown";
 }

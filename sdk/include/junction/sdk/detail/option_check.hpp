@@ -67,6 +67,7 @@ inline const char* expected(OptionType t) noexcept {
     switch (t) {
         case OptionType::string:
         case OptionType::path:
+        case OptionType::connection:
             return "a string";
         case OptionType::integer:
             return "an integer";
@@ -287,6 +288,8 @@ public:
                 return map_value(spec, given, path, secret);
             case OptionType::any:
                 return given;
+            case OptionType::connection:  // the host checks the name against the config
+                return string_value(spec, given, path, secret);
         }
         return type_failure(spec, given, path);
     }
