@@ -518,7 +518,7 @@ int cmd_runs(const GlobalOptions& /*global*/, const std::vector<std::string>& ar
     if (!parse(args, desc, pos, vm, "junction runs CONFIG [PIPELINE] [--pushes] [--limit N] [--json]"))
         return vm.count("help") ? exit_ok : exit_usage;
     std::vector<ConfigError> errors;
-    auto config = load_config(vm["config"].as<std::string>(), errors);
+    auto config = load_config(vm["config"].as<std::string>(), errors, process_environment(), ConfigUse::history);
     if (!errors.empty()) {
         for (const auto& e : errors)
             std::cerr << e.line() << "\n";
@@ -616,7 +616,7 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
         if (int rc = load(global, vm["config"].as<std::string>(), l); rc != exit_ok) return rc;
     } else {
         std::vector<ConfigError> errors;
-        l.config = load_config(vm["config"].as<std::string>(), errors);
+        l.config = load_config(vm["config"].as<std::string>(), errors, process_environment(), ConfigUse::history);
         if (!errors.empty()) {
             for (const auto& e : errors)
                 std::cerr << e.line() << "\n";

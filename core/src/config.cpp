@@ -5,6 +5,7 @@
 #include "duplicate_keys.hpp"
 #include "junction/core/option_validation.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -358,7 +359,7 @@ void substitute_env(json::value& v, const std::string& path, const EnvLookup& en
 }
 
 Config parse_config(std::string_view text, const fs::path& file, std::vector<ConfigError>& errors,
-                    const EnvLookup& env) {
+                    const EnvLookup& env, ConfigUse use) {
     Config cfg;
     cfg.file = file;
     cfg.base_dir = file.has_parent_path() ? fs::absolute(file).parent_path() : fs::current_path();
@@ -387,7 +388,16 @@ Config parse_config(std::string_view text, const fs::path& file, std::vector<Con
         errors.push_back({"", file.string() + ": the top level must be an object with \"pipelines\""});
         return cfg;
     }
+    if (use == ConfigUse::history) root.get_object().erase("connections");
+    const auto before_env = errors.size();
     substitute_env(root, "", env, errors);
+    if (use == ConfigUse::history) {
+        static const std::regex needed(R"(^(state|pipelines\[[0-9]+\]\.name)$)");
+        const auto first = errors.begin() + static_cast<std::ptrdiff_t>(before_env);
+        errors.erase(std::remove_if(first, errors.end(),
+                                    [](const ConfigError& e) { return !std::regex_match(e.path, needed); }),
+                     errors.end());
+    }
     auto& o = root.get_object();
     check_keys(o, {"plugin_dirs", "state", "connections", "pipelines", "comment", "$schema"}, "", errors);
     if (const auto* c = o.if_contains("connections")) parse_connections(*c, cfg, errors);
@@ -431,7 +441,7 @@ Config parse_config(std::string_view text, const fs::path& file, std::vector<Con
     return cfg;
 }
 
-Config load_config(const fs::path& file, std::vector<ConfigError>& errors, const EnvLookup& env) {
+Config load_config(const fs::path& file, std::vector<ConfigError>& errors, const EnvLookup& env, ConfigUse use) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         errors.push_back({"", file.string() + ": cannot read the config file: " +
@@ -442,7 +452,7 @@ Config load_config(const fs::path& file, std::vector<ConfigError>& errors, const
     }
     std::ostringstream ss;
     ss << in.rdbuf();
-    return parse_config(ss.str(), file, errors, env);
+    return parse_config(ss.str(), file, errors, env, use);
 }
 
 }  // namespace junction::core

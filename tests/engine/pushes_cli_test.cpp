@@ -112,3 +112,33 @@ TEST_CASE("runs --pushes says so when nothing was pushed") {
     CHECK(listed.out.find("(no pushes recorded yet)") != std::string::npos);
     CHECK(run(junction_cmd("runs " + cfg + " --pushes --json")).out.empty());
 }
+
+TEST_CASE("runs and dead-letters need no secret: an unset ${VAR} in connections or plugin options is not an error "
+          "there, but it still is where it names the state file") {
+    TempDir dir;
+    write_file(dir / "c.json", R"({"state": "state.db",
+        "connections": {"crm": {"type": "bearer", "token": "${JUNCTION_TEST_UNSET_TOKEN}"}},
+        "pipelines": [{"name": "p",
+        "reader": {"plugin": "testkit", "options": {"count": 3}},
+        "writer": {"plugin": "testkit", "options": {"file": "${JUNCTION_TEST_UNSET_OUT:-out.ndjson}"}}}]})");
+    const auto cfg = sh_quote((dir / "c.json").string());
+    const std::string env = "env -u JUNCTION_TEST_UNSET_TOKEN -u JUNCTION_TEST_UNSET_STATE ";
+    // A run needs the token: refused, naming the variable.
+    auto r = run(env + junction_cmd("run --once " + cfg));
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("connections.crm.token: environment variable JUNCTION_TEST_UNSET_TOKEN is not set") !=
+          std::string::npos);
+    // Reading the history does not.
+    r = run(env + junction_cmd("runs " + cfg));
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    r = run(env + junction_cmd("runs " + cfg + " --pushes"));
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    r = run(env + junction_cmd("dead-letters " + cfg + " p"));
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    // The state file's own variable still matters: without it the history cannot be found.
+    write_file(dir / "c2.json", R"({"state": "${JUNCTION_TEST_UNSET_STATE}",
+        "pipelines": [{"name": "p", "reader": {"plugin": "testkit"}, "writer": {"plugin": "testkit"}}]})");
+    r = run(env + junction_cmd("runs " + sh_quote((dir / "c2.json").string())));
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("state: environment variable JUNCTION_TEST_UNSET_STATE is not set") != std::string::npos);
+}

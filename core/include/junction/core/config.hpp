@@ -91,13 +91,20 @@ struct Config {
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_environment();
 
+// What a command needs of the config. `history`: the commands that read the state store
+// only (`runs`, listing and resolving dead letters) need no credential and no plugin
+// option, so the connections section is skipped and an unset ${VAR} matters only where
+// it decides the state file (`state`) or a pipeline's name; an operator can read the run
+// history without the secrets of the pipelines.
+enum class ConfigUse { run, history };
+
 // Parses and checks the file's own structure (not the plugins' options: see
 // validate_pipelines). Every problem is collected; the Config is usable only when
 // `errors` stayed empty.
 Config load_config(const std::filesystem::path& file, std::vector<ConfigError>& errors,
-                   const EnvLookup& env = process_environment());
+                   const EnvLookup& env = process_environment(), ConfigUse use = ConfigUse::run);
 Config parse_config(std::string_view text, const std::filesystem::path& file, std::vector<ConfigError>& errors,
-                    const EnvLookup& env = process_environment());
+                    const EnvLookup& env = process_environment(), ConfigUse use = ConfigUse::run);
 
 // ${VAR}, ${VAR:-default}; "$${" stands for a literal "${". Applied to every string.
 void substitute_env(boost::json::value& v, const std::string& path, const EnvLookup& env,
