@@ -25,6 +25,7 @@
 #include <boost/json/value.hpp>
 
 #include "iso8601.hpp"
+#include "json_types.hpp"
 #include "json_path.hpp"
 
 namespace junction::sdk {
@@ -110,27 +111,6 @@ inline bool is_name(std::string_view s) noexcept {
     return std::all_of(s.begin(), s.end(), [&](char c) { return alpha(c) || (c >= '0' && c <= '9') || c == '_'; });
 }
 
-inline const char* json_kind(const boost::json::value& v) noexcept {
-    switch (v.kind()) {
-        case boost::json::kind::null:
-            return "null";
-        case boost::json::kind::bool_:
-            return "boolean";
-        case boost::json::kind::int64:
-        case boost::json::kind::uint64:
-            return "integer";
-        case boost::json::kind::double_:
-            return "number";
-        case boost::json::kind::string:
-            return "string";
-        case boost::json::kind::array:
-            return "array";
-        case boost::json::kind::object:
-            return "object";
-    }
-    return "unknown";
-}
-
 inline std::optional<FieldType> field_type(std::string_view s) noexcept {
     for (auto t : {FieldType::string, FieldType::integer, FieldType::number, FieldType::boolean, FieldType::datetime,
                    FieldType::date})
@@ -184,7 +164,7 @@ inline std::string require_string(const boost::json::object& o, std::string_view
         if (required) throw SchemaError(where + std::string(key) + ": required, missing");
         return {};
     }
-    if (!v->is_string()) throw SchemaError(where + std::string(key) + ": expected a string, got " + json_kind(*v));
+    if (!v->is_string()) throw SchemaError(where + std::string(key) + ": expected a string, got " + json_type_name(*v));
     return std::string(v->get_string());
 }
 
@@ -208,7 +188,7 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
     boost::system::error_code ec;
     const boost::json::value root = boost::json::parse(boost::json::string_view(text.data(), text.size()), ec);
     if (ec) throw SchemaError("invalid JSON: " + ec.message());
-    if (!root.is_object()) throw SchemaError(std::string("expected a JSON object, got ") + json_kind(root));
+    if (!root.is_object()) throw SchemaError(std::string("expected a JSON object, got ") + json_type_name(root));
     const auto& o = root.get_object();
     only_keys(o, {"dataset", "version", "description", "primary_key", "fields"}, "");
 
@@ -220,19 +200,19 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
     const auto* version = o.if_contains("version");
     if (version == nullptr) throw SchemaError("version: required, missing (1 for a new dataset)");
     if (!version->is_int64() && !version->is_uint64())
-        throw SchemaError(std::string("version: expected an integer, got ") + json_kind(*version));
+        throw SchemaError(std::string("version: expected an integer, got ") + json_type_name(*version));
     s.version = version->is_int64() ? version->get_int64() : -1;
     if (s.version < 1) throw SchemaError("version: must be 1 or more, got " + boost::json::serialize(*version));
     s.description = require_string(o, "description", "", false);
 
     const auto* fields = o.if_contains("fields");
     if (fields == nullptr) throw SchemaError("fields: required, missing");
-    if (!fields->is_array()) throw SchemaError(std::string("fields: expected an array, got ") + json_kind(*fields));
+    if (!fields->is_array()) throw SchemaError(std::string("fields: expected an array, got ") + json_type_name(*fields));
     if (fields->get_array().empty()) throw SchemaError("fields: must have at least 1 field");
     for (std::size_t i = 0; i < fields->get_array().size(); ++i) {
         const std::string where = "fields[" + std::to_string(i) + "]";
         const auto& fv = fields->get_array()[i];
-        if (!fv.is_object()) throw SchemaError(where + ": expected an object, got " + json_kind(fv));
+        if (!fv.is_object()) throw SchemaError(where + ": expected an object, got " + json_type_name(fv));
         const auto& fo = fv.get_object();
         only_keys(fo, {"name", "type", "nullable", "description", "source"}, where + ".");
         SchemaField f;
@@ -248,7 +228,7 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
                               " is not a type; one of string, integer, number, boolean, datetime, date");
         f.type = *t;
         if (const auto* n = fo.if_contains("nullable")) {
-            if (!n->is_bool()) throw SchemaError(where + ".nullable: expected a boolean, got " + json_kind(*n));
+            if (!n->is_bool()) throw SchemaError(where + ".nullable: expected a boolean, got " + json_type_name(*n));
             f.nullable = n->get_bool();
         }
         f.description = require_string(fo, "description", where + ".", false);
@@ -262,13 +242,13 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
     const auto* pk = o.if_contains("primary_key");
     if (pk == nullptr)
         throw SchemaError("primary_key: required, missing (the fields that identify a row, e.g. [\"id\"])");
-    if (!pk->is_array()) throw SchemaError(std::string("primary_key: expected an array, got ") + json_kind(*pk));
+    if (!pk->is_array()) throw SchemaError(std::string("primary_key: expected an array, got ") + json_type_name(*pk));
     if (pk->get_array().empty())
         throw SchemaError("primary_key: must name at least 1 field: without one a resent row is counted twice");
     for (std::size_t i = 0; i < pk->get_array().size(); ++i) {
         const std::string where = "primary_key[" + std::to_string(i) + "]";
         const auto& k = pk->get_array()[i];
-        if (!k.is_string()) throw SchemaError(where + ": expected a string, got " + json_kind(k));
+        if (!k.is_string()) throw SchemaError(where + ": expected a string, got " + json_type_name(k));
         const std::string name(k.get_string());
         const auto* f = s.field(name);
         if (f == nullptr) throw SchemaError(where + ": " + json_quoted(name) + " is not one of the fields");
@@ -371,7 +351,7 @@ inline void only_keys(const boost::json::object& o, std::initializer_list<std::s
                 break;
         }
         if (fits) continue;
-        if (why.empty()) why = std::string("expected ") + to_string(f.type) + ", got " + json_kind(*v);
+        if (why.empty()) why = std::string("expected ") + to_string(f.type) + ", got " + json_type_name(*v);
         out.push_back({f.name, std::move(why)});
     }
     return out;
