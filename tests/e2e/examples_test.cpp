@@ -1,6 +1,9 @@
 // The example configs run as shipped: the no-code mapping example end to end.
+#include <map>
+
 #include <boost/json/parse.hpp>
 
+#include "databox_server.hpp"
 #include "rest_apis.hpp"
 #include "subprocess.hpp"
 
@@ -55,8 +58,9 @@ TEST_CASE("the state store's folder is created when missing") {
     CHECK(std::filesystem::is_directory(dir / "in"));  // the reader creates its missing folder too
 }
 
-TEST_CASE("the rest examples validate and run against the local fake APIs as the README says") {
+TEST_CASE("the rest examples validate and run against the local fake APIs and fake Databox as the README says") {
     RestApis api;
+    FakeDatabox databox;
     api.control("github/repo?name=acme/widgets&issues=12&prs=3&commits=8");
     api.control("github/repo?name=acme/gears&issues=5&commits=4");
     api.control("hubspot/contacts?count=25");
@@ -67,7 +71,8 @@ TEST_CASE("the rest examples validate and run against the local fake APIs as the
                             " HUBSPOT_API=" + sh_quote(api.url()) + " HUBSPOT_CLIENT_ID=" + RestApis::client_id +
                             " HUBSPOT_CLIENT_SECRET=" + RestApis::client_secret +
                             " HUBSPOT_REFRESH_TOKEN=" + RestApis::initial_refresh_token +
-                            " OPENDATA_API=" + sh_quote(api.url()) + " ";
+                            " OPENDATA_API=" + sh_quote(api.url()) + " DATABOX_URL=" + sh_quote(databox.url()) +
+                            " DATABOX_API_KEY=" + FakeDatabox::api_key + " ";
     const std::string examples = std::string(JUNCTION_SOURCE_DIR) + "/examples/rest/";
     for (const char* name : {"github-issues.json", "hubspot-contacts.json", "open-data.json"}) {
         CAPTURE(name);
@@ -77,10 +82,14 @@ TEST_CASE("the rest examples validate and run against the local fake APIs as the
         CHECK_MESSAGE(r.exit_code == 0, r.err);
         CHECK(r.err.find(RestApis::github_token) == std::string::npos);
         CHECK(r.err.find(RestApis::client_secret) == std::string::npos);
+        CHECK(r.err.find(FakeDatabox::api_key) == std::string::npos);
     }
-    CHECK(lines_of(read_file(dir / "out" / "github-issues.ndjson")).size() == 17);  // pull requests filtered out
-    CHECK(lines_of(read_file(dir / "out" / "github-commits.ndjson")).size() == 12);
-    CHECK(lines_of(read_file(dir / "out" / "hubspot-contacts.ndjson")).size() == 25);
+    std::map<std::string, std::size_t> rows;
+    for (const auto& d : databox.datasets())
+        rows[std::string(d.at("title").as_string())] = d.at("rows").as_array().size();
+    CHECK(rows == std::map<std::string, std::size_t>{{"github_issues", 17}, {"hubspot_contacts", 25}});  // no PRs
+    CHECK_FALSE(std::filesystem::exists(dir / "out" / "github-issues.ndjson"));
+    CHECK(lines_of(read_file(dir / "out" / "github-commits.ndjson")).size() == 12);  // no dataset schema: a file
     CHECK(std::filesystem::exists(dir / "out" / "10000.json"));  // the first of 237 Velib' stations
     CHECK(std::filesystem::exists(dir / "out" / "10236.json"));
 }

@@ -24,7 +24,8 @@
 //   POST /_control/fail {count, status, mode: "fail"|"store_then_fail", retry_after}
 //        the next `count` ingestions answer `status` (default 503); store_then_fail stores
 //        the rows first (an answer lost after the work was done)
-//   POST /_control/down {down: true|false}   while down, every /v1 connection is reset
+//   POST /_control/down {down: true|false, after}   while down, every /v1 connection is reset;
+//                                            with `after`: down once `after` more ingestions succeeded
 //   GET  /_control/datasets                  every dataset with primaryKeys, rows, ingestions
 //   GET  /_control/requests                  {method, path, status, records} of every /v1 call
 import http from 'node:http';
@@ -45,6 +46,7 @@ const requests = [];
 let nextDataSourceId = 4754489;
 let failures = { count: 0, status: 503, mode: 'fail', retryAfter: null };
 let down = false;
+let downAfter = null; // ingestions still to store before going down
 
 const now = () => new Date().toISOString();
 const send = (res, status, body, headers = {}) => {
@@ -94,6 +96,10 @@ const ingest = (res, dataset, body) => {
     return error(res, failures.status, 'server_error', `simulated failure (${failures.status})`, null, 'server', headers);
   }
   const ingestion = store();
+  if (downAfter !== null && --downAfter <= 0) {
+    down = true;
+    downAfter = null;
+  }
   return ok(res, { ingestionId: ingestion.ingestionId, message: 'Data ingestion request accepted' });
 };
 
@@ -174,8 +180,10 @@ const control = (req, res, path, body) => {
     return ok(res, { failures });
   }
   if (req.method === 'POST' && path === '/_control/down') {
-    down = Boolean(body?.down);
-    return ok(res, { down });
+    const after = Number(body?.after ?? 0);
+    down = Boolean(body?.down) && after <= 0;
+    downAfter = Boolean(body?.down) && after > 0 ? after : null;
+    return ok(res, { down, after: downAfter });
   }
   if (req.method === 'GET' && path === '/_control/datasets')
     return ok(res, {

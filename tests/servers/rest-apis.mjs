@@ -26,6 +26,8 @@
 // Control (tests only), every one answers JSON:
 //   POST /_control/github/repo?name=o/r&issues=N&prs=M&commits=K   create a repository
 //   POST /_control/github/issue?repo=o/r[&number=N]                update issue N (or add one): updated_at moves on
+//   POST /_control/github/set?repo=o/r&number=N&field=F&json=V      issue N's field F becomes the JSON
+//                                                                  value V (a wrong type on demand); updated_at moves on
 //   POST /_control/github/delete?name=o/r                          the repository is gone (404)
 //   POST /_control/hubspot/contacts?count=N                        add N contacts
 //   POST /_control/hubspot/update?id=I                             update contact I: lastmodifieddate moves on
@@ -33,7 +35,8 @@
 //   POST /_control/oauth/revoke                                    every refresh and access token revoked
 //   POST /_control/fail?count=N&status=429&retry_after=1&prefix=/repos   the next N API requests fail
 //   POST /_control/delay?ms=N&count=M&prefix=/crm                  the next M API requests wait N ms first
-//   GET  /_control/stats                                           counts, tokens, refresh tokens
+//   GET  /_control/stats                                           counts, tokens, refresh tokens, and
+//                                                                  since: [{path, since}] of every GitHub list request
 import http from 'node:http';
 import { renameSync, writeFileSync } from 'node:fs';
 
@@ -49,7 +52,7 @@ export const INITIAL_REFRESH_TOKEN = 'hs-rt-initial-s3cret';
 
 const base = Date.parse('2024-01-01T00:00:00Z');
 const iso = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
-const stats = { requests: 0, paths: {}, unauthorized: 0, failures: 0, token_requests: 0, grants: [] };
+const stats = { requests: 0, paths: {}, unauthorized: 0, failures: 0, token_requests: 0, grants: [], since: [] };
 const github = { repos: new Map(), clock: base, nextId: 1000 };
 const hubspot = { contacts: [], clock: base };
 const oauth = { expiresIn: 3600, rotate: true, refreshTokens: new Set([INITIAL_REFRESH_TOKEN]), access: new Map(), issued: 0 };
@@ -131,6 +134,7 @@ function githubRoute(req, res, url, parts) {
   const repo = github.repos.get(`${parts[1]}/${parts[2]}`);
   if (!repo || repo.deleted) return send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
   const q = url.searchParams;
+  stats.since.push({ path: url.pathname, since: q.get('since') });
   const since = q.has('since') ? Date.parse(q.get('since')) : null;
   if (q.has('since') && Number.isNaN(since)) return send(res, 422, { message: 'Validation Failed' });
   if (parts[3] === 'issues') {
@@ -293,6 +297,17 @@ function control(req, res, url, parts) {
         return send(res, 200, issue);
       }
       return send(res, 200, newIssue(repo, false));
+    }
+    case 'github/set': {
+      const repo = github.repos.get(q.get('repo'));
+      const issue = repo?.issues[Number(q.get('number')) - 1];
+      if (!issue) return send(res, 404, { error: 'no such issue' });
+      let value;
+      try { value = JSON.parse(q.get('json') ?? 'null'); } catch { return send(res, 400, { error: 'json is not JSON' }); }
+      issue[q.get('field')] = value;
+      github.clock += 3600 * 1000;
+      issue.updated_at = iso(github.clock);
+      return send(res, 200, issue);
     }
     case 'github/delete':
       github.repos.get(q.get('name')).deleted = true;

@@ -42,6 +42,10 @@ public:
         (void)control("POST", "/_control/fail", {{"count", count}, {"status", status}, {"mode", mode}});
     }
     void set_down(bool down) { (void)control("POST", "/_control/down", {{"down", down}}); }
+    // Down (every connection reset) once `ingestions` more ingestions have been stored.
+    void down_after(int ingestions) {
+        (void)control("POST", "/_control/down", {{"down", true}, {"after", ingestions}});
+    }
     json::array datasets() { return control("GET", "/_control/datasets").at("datasets").as_array(); }
     json::array requests() { return control("GET", "/_control/requests").at("requests").as_array(); }
     // The one dataset's rows (the test fails when there is not exactly one).
