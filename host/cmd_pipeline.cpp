@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <ctime>
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -487,8 +488,17 @@ int list_pushes(const std::vector<PushRecord>& pushes, bool as_json) {
         }
         return exit_ok;
     }
-    std::cout << std::left << std::setw(26) << "SENT AT" << std::setw(16) << "PIPELINE" << std::setw(12) << "PROVIDER"
-              << std::setw(24) << "TARGET" << std::setw(8) << "ROWS" << std::setw(8) << "RESULT"
+    // Columns as wide as their longest value (a target such as "github_issues (<uuid>)"
+    // must not run into the next column), two spaces apart.
+    std::size_t w_pipeline = 8, w_provider = 8, w_target = 6;
+    for (const auto& r : pushes) {
+        w_pipeline = std::max(w_pipeline, r.pipeline.size());
+        w_provider = std::max(w_provider, r.push.provider.size());
+        w_target = std::max(w_target, r.push.target.size());
+    }
+    const auto w = [](std::size_t n) { return std::setw(static_cast<int>(n + 2)); };
+    std::cout << std::left << std::setw(26) << "SENT AT" << w(w_pipeline) << "PIPELINE" << w(w_provider) << "PROVIDER"
+              << w(w_target) << "TARGET" << std::setw(8) << "ROWS" << std::setw(8) << "RESULT"
               << "COLUMNS / ERROR\n";
     for (const auto& r : pushes) {
         const auto& p = r.push;
@@ -496,8 +506,8 @@ int list_pushes(const std::vector<PushRecord>& pushes, bool as_json) {
         for (std::size_t i = 0; i < p.columns.size(); ++i)
             columns += (i == 0 ? "" : ", ") + p.columns[i];
         columns += ")";
-        std::cout << std::left << std::setw(26) << format_utc_ms(p.sent_at) << std::setw(16) << r.pipeline
-                  << std::setw(12) << p.provider << std::setw(24) << p.target << std::setw(8) << p.rows << std::setw(8)
+        std::cout << std::left << std::setw(26) << format_utc_ms(p.sent_at) << w(w_pipeline) << r.pipeline
+                  << w(w_provider) << p.provider << w(w_target) << p.target << std::setw(8) << p.rows << std::setw(8)
                   << (p.ok ? "ok" : "failed") << columns << (p.ok ? "" : "  error: " + p.error) << "\n";
     }
     if (pushes.empty()) std::cout << "(no pushes recorded yet)\n";

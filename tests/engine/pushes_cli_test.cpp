@@ -48,6 +48,9 @@ TEST_CASE("each push is logged in one line and listed by runs --pushes, newest f
     const auto lines = lines_of(text.out);
     REQUIRE(lines.size() == 5);  // a header and four pushes
     CHECK(lines[0].find("SENT AT") == 0);
+    const auto rows_at = lines[0].find("ROWS");  // every column starts where its header does
+    for (std::size_t i = 1; i < lines.size(); ++i)
+        CHECK(lines[i].substr(rows_at - 2, 2) == "  ");
     CHECK(lines[1].find("contacts") != std::string::npos);
     CHECK(lines[1].find("fakebox") != std::string::npos);
     CHECK(lines[1].find(" 5 ") != std::string::npos);  // the last batch: 5 rows, listed first
