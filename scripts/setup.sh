@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Junction needs to build and test on Debian 12, idempotently:
 # Debian packages (compiler, CMake, Ninja, Boost 1.81, doctest, libmongoc, SQLite,
-# libcurl; clang and libFuzzer for the fuzz preset) and the npm test servers. Safe to run again: it skips what is present.
+# libcurl, OpenSSL; clang and libFuzzer for the fuzz preset) and the npm test servers. Safe to run again: it skips what is present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -10,6 +10,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-log1.81-dev
   libboost-program-options1.81-dev libboost-thread1.81-dev libboost-filesystem1.81-dev
   doctest-dev libmongoc-dev libbson-dev libsqlite3-dev libcurl4-openssl-dev
+  libssl-dev
   time libjemalloc-dev
   clang libfuzzer-14-dev
 )
