@@ -127,7 +127,8 @@ TokenKey load_or_create_token_key(const fs::path& file) {
     unsigned char tag[8];
     random_bytes(tag, sizeof tag);
     std::string suffix = ".tmp-" + std::to_string(::getpid()) + "-";
-    for (const auto b : tag) suffix += "0123456789abcdef"[b >> 4], suffix += "0123456789abcdef"[b & 15];
+    for (const auto b : tag)
+        suffix += "0123456789abcdef"[b >> 4], suffix += "0123456789abcdef"[b & 15];
     const fs::path tmp(file.string() + suffix);
     try {
         write_new_key(tmp);
@@ -156,8 +157,8 @@ std::string seal_token(const TokenKey& key, std::string_view connection, std::st
         EVP_EncryptUpdate(c.ctx, nullptr, &len, bytes(connection), static_cast<int>(connection.size())) != 1 ||
         EVP_EncryptUpdate(c.ctx, out + nonce_size, &len, bytes(token), static_cast<int>(token.size())) != 1 ||
         EVP_EncryptFinal_ex(c.ctx, out + nonce_size + len, &len) != 1 ||
-        EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag_size),
-                            out + nonce_size + token.size()) != 1)
+        EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag_size), out + nonce_size + token.size()) !=
+            1)
         throw std::runtime_error("OpenSSL cannot encrypt the refresh token of connection " + std::string(connection));
     return std::string(prefix) + services::detail::base64(raw);
 }
@@ -197,8 +198,7 @@ std::optional<std::string> EncryptedTokenStore::get(std::string_view connection)
     }
     if (auto token = open_token(key_, connection, *stored)) return token;
     throw services::StoredTokenUnreadable("the stored refresh token of connection " + std::string(connection) +
-                                          " cannot be decrypted with " + key_file_.string() +
-                                          " (key changed or lost)");
+                                          " cannot be decrypted with " + key_file_.string() + " (key changed or lost)");
 }
 
 void EncryptedTokenStore::put(std::string_view connection, std::string_view refresh_token) {

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <functional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -163,14 +163,13 @@ TEST_CASE("a key file readable by others or of the wrong size is refused with on
     (void)core::load_or_create_token_key(f.key);
     fs::permissions(f.key, fs::perms(0644));
     auto what = what_of([&] { (void)core::load_or_create_token_key(f.key); });
-    CHECK(what == "token key file " + f.key.string() + ": has mode 0644, readable by others: run chmod 600 " +
-                      f.key.string());
+    CHECK(what ==
+          "token key file " + f.key.string() + ": has mode 0644, readable by others: run chmod 600 " + f.key.string());
     // The host refuses it at start, for a connection that keeps refresh tokens.
-    services::OAuth2Connection oauth{.token_url = "http://127.0.0.1:1/token",
-                                     .client_id = "id",
-                                     .client_secret = "secret",
-                                     .refresh_token = token};
-    what = what_of([&] { core::HostServices services({{.name = "hubspot", .settings = oauth}}, f.store.get(), f.key); });
+    services::OAuth2Connection oauth{
+        .token_url = "http://127.0.0.1:1/token", .client_id = "id", .client_secret = "secret", .refresh_token = token};
+    what =
+        what_of([&] { core::HostServices services({{.name = "hubspot", .settings = oauth}}, f.store.get(), f.key); });
     CHECK(what.starts_with("token key file " + f.key.string() + ": has mode 0644"));
 
     fs::permissions(f.key, fs::perms(0600));
@@ -244,5 +243,6 @@ TEST_CASE("two processes creating the key file at once end with the same key") {
         CHECK(keys[0] == std::string(mine.begin(), mine.end()));
     }
     // Only the key files: every temporary one was removed.
-    for (const auto& e : fs::directory_iterator(dir.path())) CHECK(e.path().extension() == ".key");
+    for (const auto& e : fs::directory_iterator(dir.path()))
+        CHECK(e.path().extension() == ".key");
 }

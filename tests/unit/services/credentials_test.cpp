@@ -317,11 +317,11 @@ TEST_CASE("a stored refresh token that cannot be decrypted gives way to the conf
     CHECK(f.stats("lostkey").at("grants").at(0).at("refresh_token").as_string() == HttpServer::initial_refresh_token);
     CHECK(tokens.puts_ == std::vector<std::string>{"rt-lostkey-1"});  // the rotated one replaced it
     const auto lines = f.log.lines();
-    CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
-              return l.find("cannot be decrypted") != std::string::npos;
-          }) == 1);
-    CHECK(f.log.all().find("the stored refresh token of connection crm cannot be decrypted with /keys/state.db.key (key "
-                           "changed or lost): using the config's refresh_token\n") != std::string::npos);
+    CHECK(std::count_if(lines.begin(), lines.end(),
+                        [](const std::string& l) { return l.find("cannot be decrypted") != std::string::npos; }) == 1);
+    CHECK(
+        f.log.all().find("the stored refresh token of connection crm cannot be decrypted with /keys/state.db.key (key "
+                         "changed or lost): using the config's refresh_token\n") != std::string::npos);
     CHECK(f.log.all().find(HttpServer::initial_refresh_token) == std::string::npos);
     CHECK(f.log.all().find("rt-lostkey") == std::string::npos);
 }
