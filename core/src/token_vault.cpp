@@ -193,7 +193,12 @@ std::optional<std::string> EncryptedTokenStore::get(std::string_view connection)
     auto stored = store_.kv_get(scope, connection);
     if (!stored || stored->empty()) return stored;
     if (!std::string_view(*stored).starts_with(prefix)) {
-        put(connection, *stored);  // plain text from an older release
+        // Plain text from an older release: encrypted at once. Should that fail, it is still
+        // used; the next rotation stores its successor encrypted.
+        try {
+            put(connection, *stored);
+        } catch (const std::exception&) {
+        }
         return stored;
     }
     if (auto token = open_token(key_, connection, *stored)) return token;
