@@ -23,6 +23,7 @@
 #include "junction/core/plugin_registry.hpp"
 #include "junction/core/state_store.hpp"
 #include "junction/core/time_text.hpp"
+#include "junction/core/token_vault.hpp"
 
 namespace junction::host {
 namespace po = boost::program_options;
@@ -69,6 +70,17 @@ int load(const GlobalOptions& global, const std::string& file, Loaded& out) {
         return exit_invalid_config;
     }
     return exit_ok;
+}
+
+// The services of the config's connections; nothing, after one error line, when the
+// refresh tokens' key file is refused.
+std::unique_ptr<HostServices> open_services(const Config& config, StateStore& store) {
+    try {
+        return std::make_unique<HostServices>(config.connections, &store, token_key_file(config.state));
+    } catch (const std::exception& e) {
+        log_error(e.what());
+        return nullptr;
+    }
 }
 
 std::unique_ptr<StateStore> open_store(const Config& config) {
@@ -385,8 +397,9 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
 
     std::stop_source stop;
     SignalWatcher signals(stop, [&store] { store->interrupt_own_runs(second_signal_error); });
-    HostServices services(l.config.connections, store.get());
-    RunOptions opts{.base_dir = l.config.base_dir, .services = &services};
+    auto services = open_services(l.config, *store);
+    if (!services) return exit_failure;
+    RunOptions opts{.base_dir = l.config.base_dir, .services = services.get()};
     if (vm.count("test-fault")) {
         const auto point = vm["test-fault"].as<std::string>();
         if (point == "exit_before_ack")
@@ -447,9 +460,11 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args)
     auto store = open_store(l.config);
     if (!store) return exit_failure;
     int rc = exit_ok;
-    HostServices services(l.config.connections, store.get());
+    auto services = open_services(l.config, *store);
+    if (!services) return exit_failure;
     for (const auto& p : l.pipelines) {
-        for (const auto& c : check_pipeline(p, *store, RunOptions{.base_dir = l.config.base_dir, .services = &services})) {
+        for (const auto& c :
+             check_pipeline(p, *store, RunOptions{.base_dir = l.config.base_dir, .services = services.get()})) {
             std::cout << p.config->name << " " << c.kind << " " << c.plugin << ": "
                       << (c.status.is_ok()
                               ? std::string("ok")
@@ -656,9 +671,10 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
         std::stop_source stop;
         SignalWatcher signals(stop, [&store] { store->interrupt_own_runs(second_signal_error); });
         auto ids = vm.count("id") ? vm["id"].as<std::vector<std::int64_t>>() : std::vector<std::int64_t>{};
-        HostServices services(l.config.connections, store.get());
+        auto services = open_services(l.config, *store);
+        if (!services) return exit_failure;
         auto s = replay_dead_letters(*chosen.front(), *store,
-                                     RunOptions{.base_dir = l.config.base_dir, .services = &services}, ids,
+                                     RunOptions{.base_dir = l.config.base_dir, .services = services.get()}, ids,
                                      stop.get_token());
         std::cout << "replayed " << s.read << ": written " << s.written << ", rejected again " << s.invalid
                   << ", failed " << s.failed << "\n";

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Junction needs to build and test on Debian 12, idempotently:
 # Debian packages (compiler, CMake, Ninja, Boost 1.81, doctest, libmongoc, SQLite,
-# libcurl; clang and libFuzzer for the fuzz preset; python3-requests for the peer of
-# bench/rest_databox.sh) and the npm test servers. Safe to run again: it skips what is present.
+# libcurl, OpenSSL; clang and libFuzzer for the fuzz preset; python3-requests for the peer
+# of bench/rest_databox.sh) and the npm test servers. Safe to run again: it skips what is present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -11,6 +11,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-log1.81-dev
   libboost-program-options1.81-dev libboost-thread1.81-dev libboost-filesystem1.81-dev
   doctest-dev libmongoc-dev libbson-dev libsqlite3-dev libcurl4-openssl-dev
+  libssl-dev
   time libjemalloc-dev curl python3-requests
   clang libfuzzer-14-dev
 )

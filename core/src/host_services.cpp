@@ -1,6 +1,7 @@
 // HostServices: see host_services.hpp.
 #include "junction/core/host_services.hpp"
 
+#include <algorithm>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -13,26 +14,20 @@
 
 #include "junction/core/logging.hpp"
 #include "junction/core/state_store.hpp"
+#include "junction/core/token_vault.hpp"
 #include "stage_context.hpp"
 
 namespace junction::core {
 
 namespace {
 
-// Rotated refresh tokens, kept in the state store under the connection's name.
-class StateTokenStore final : public services::TokenStore {
-public:
-    explicit StateTokenStore(StateStore& store) : store_(store) {}
-    std::optional<std::string> get(std::string_view connection) override {
-        return store_.kv_get("connections", connection);
-    }
-    void put(std::string_view connection, std::string_view refresh_token) override {
-        store_.kv_put("connections", connection, refresh_token);
-    }
-
-private:
-    StateStore& store_;
-};
+// A key file is only needed (and created) when a connection can rotate a refresh token.
+bool keeps_refresh_tokens(const std::vector<services::ConnectionConfig>& connections) {
+    return std::any_of(connections.begin(), connections.end(), [](const auto& c) {
+        const auto* o = std::get_if<services::OAuth2Connection>(&c.settings);
+        return o != nullptr && !o->refresh_token.empty();
+    });
+}
 
 std::vector<std::string> secrets_of(const std::vector<services::ConnectionConfig>& connections) {
     std::vector<std::string> out;
@@ -64,25 +59,29 @@ void log_line(sdk::LogLevel level, std::string_view line) {
 struct HostServices::Impl {
     // Token requests serve every pipeline, draining ones included, so a host stop does not
     // cut them short: each is bounded by its own timeouts and attempts.
-    Impl(std::vector<services::ConnectionConfig> connections, StateStore* store)
+    Impl(std::vector<services::ConnectionConfig> connections, StateStore* store, std::filesystem::path key_file)
         : secrets(secrets_of(connections)),
           budgets(connections),
           clock(std::stop_token{}),
-          tokens(store != nullptr ? std::make_unique<StateTokenStore>(*store) : nullptr),
+          tokens(store != nullptr && keeps_refresh_tokens(connections)
+                     ? std::make_unique<EncryptedTokenStore>(*store, std::move(key_file))
+                     : nullptr),
           credentials(std::move(connections), http, clock, tokens.get(), {}, log_line) {}
 
     std::vector<std::string> secrets;
     services::ConnectionBudgets budgets;  // one per connection, shared by every pipeline
     RunClock clock;  // the system clock
     services::HttpService http;
-    std::unique_ptr<StateTokenStore> tokens;
+    std::unique_ptr<EncryptedTokenStore> tokens;
     services::CredentialStore credentials;
 };
 
-HostServices::HostServices() : impl_(std::make_unique<Impl>(std::vector<services::ConnectionConfig>{}, nullptr)) {}
+HostServices::HostServices()
+    : impl_(std::make_unique<Impl>(std::vector<services::ConnectionConfig>{}, nullptr, std::filesystem::path{})) {}
 
-HostServices::HostServices(std::vector<services::ConnectionConfig> connections, StateStore* store)
-    : impl_(std::make_unique<Impl>(std::move(connections), store)) {}
+HostServices::HostServices(std::vector<services::ConnectionConfig> connections, StateStore* store,
+                           std::filesystem::path token_key_file)
+    : impl_(std::make_unique<Impl>(std::move(connections), store, std::move(token_key_file))) {}
 
 HostServices::~HostServices() = default;
 

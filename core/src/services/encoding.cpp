@@ -29,6 +29,35 @@ std::string base64(std::string_view data) {
     return out;
 }
 
+std::optional<std::string> base64_decode(std::string_view text) {
+    if (text.size() % 4 != 0) return std::nullopt;
+    const auto value = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '+') return 62;
+        if (c == '/') return 63;
+        return -1;
+    };
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        const bool last = i + 4 == text.size();
+        const std::size_t pad = last ? (text[i + 3] == '=') + (text[i + 2] == '=') : 0;
+        if (pad == 1 && text[i + 2] == '=') return std::nullopt;
+        std::uint32_t n = 0;
+        for (std::size_t j = 0; j < 4; ++j) {
+            const int v = j >= 4 - pad ? 0 : value(text[i + j]);
+            if (v < 0) return std::nullopt;
+            n = (n << 6) | static_cast<std::uint32_t>(v);
+        }
+        out += static_cast<char>((n >> 16) & 0xff);
+        if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
+        if (pad < 1) out += static_cast<char>(n & 0xff);
+    }
+    return out;
+}
+
 std::string percent_encode(std::string_view text) {
     static constexpr std::string_view hex = "0123456789ABCDEF";
     std::string out;

@@ -2,6 +2,7 @@
 // (query parameters, application/x-www-form-urlencoded bodies).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +12,8 @@ namespace junction::services::detail {
 
 // Standard alphabet, padded (RFC 4648 section 4), as HTTP Basic wants it.
 [[nodiscard]] std::string base64(std::string_view data);
+// The bytes of padded standard Base64; nothing when `text` is not exactly that.
+[[nodiscard]] std::optional<std::string> base64_decode(std::string_view text);
 
 // Every byte but RFC 3986's unreserved ones as %XX, so a value can never end a parameter.
 [[nodiscard]] std::string percent_encode(std::string_view text);

@@ -140,6 +140,9 @@ sdk::Status OAuth2Session::load_refresh_token() {
                 refresh_token_ = std::move(*stored);
                 refresh_from_store_ = true;
             }
+        } catch (const StoredTokenUnreadable& e) {
+            // Left stored: the right key put back recovers it; the next rotation replaces it.
+            log(sdk::LogLevel::warning, std::string(e.what()) + ": using the config's refresh_token");
         } catch (const std::exception& e) {
             return sdk::Status::retry("connection " + name_ + ": cannot read its stored refresh token (" + e.what() +
                                       ")");

@@ -45,6 +45,18 @@ struct Fixture {
     services::HttpService http;
 };
 
+// A value stored under a key that is gone (EncryptedTokenStore in core): get() refuses it.
+class UndecryptableTokenStore final : public services::TokenStore {
+public:
+    std::optional<std::string> get(std::string_view connection) override {
+        if (!puts_.empty()) return puts_.back();
+        throw services::StoredTokenUnreadable("the stored refresh token of connection " + std::string(connection) +
+                                              " cannot be decrypted with /keys/state.db.key (key changed or lost)");
+    }
+    void put(std::string_view, std::string_view refresh_token) override { puts_.emplace_back(refresh_token); }
+    std::vector<std::string> puts_;
+};
+
 std::string authorize(services::CredentialStore& store, const std::string& connection = "crm") {
     sdk::Authorization auth;
     const auto status = store.authorize(connection, auth);
@@ -294,6 +306,24 @@ TEST_CASE("a revoked stored refresh token gives way to a new one in the config")
     services::CredentialStore store({{.name = "crm", .settings = c}}, f.http, f.clock, &f.tokens);
     CHECK(authorize(store) == "Bearer at-fresh-1");
     CHECK(f.tokens.puts().back() == HttpServer::initial_refresh_token);
+}
+
+TEST_CASE("a stored refresh token that cannot be decrypted gives way to the config's, with one warning line") {
+    Fixture f;
+    UndecryptableTokenStore tokens;
+    const auto c = oauth2(f.server, "lostkey", "?rotate=1", HttpServer::initial_refresh_token);
+    services::CredentialStore store({{.name = "crm", .settings = c}}, f.http, f.clock, &tokens, {}, f.log.hook());
+    CHECK(authorize(store) == "Bearer at-lostkey-1");
+    CHECK(f.stats("lostkey").at("grants").at(0).at("refresh_token").as_string() == HttpServer::initial_refresh_token);
+    CHECK(tokens.puts_ == std::vector<std::string>{"rt-lostkey-1"});  // the rotated one replaced it
+    const auto lines = f.log.lines();
+    CHECK(std::count_if(lines.begin(), lines.end(),
+                        [](const std::string& l) { return l.find("cannot be decrypted") != std::string::npos; }) == 1);
+    CHECK(
+        f.log.all().find("the stored refresh token of connection crm cannot be decrypted with /keys/state.db.key (key "
+                         "changed or lost): using the config's refresh_token\n") != std::string::npos);
+    CHECK(f.log.all().find(HttpServer::initial_refresh_token) == std::string::npos);
+    CHECK(f.log.all().find("rt-lostkey") == std::string::npos);
 }
 
 TEST_CASE("invalid_client is fatal, naming the connection and the error code, never the secret") {

@@ -3,6 +3,7 @@
 // One per process (the daemon, a CLI command, a test), shared by all pipelines.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -23,8 +24,10 @@ public:
     // No connections: every connection name is unknown to the credentials.
     HostServices();
     // `store` keeps rotated OAuth2 refresh tokens (nullptr: memory only) and must outlive
-    // this.
-    HostServices(std::vector<services::ConnectionConfig> connections, StateStore* store);
+    // this; they are encrypted with the key in `token_key_file` (see token_vault.hpp),
+    // created when absent. Throws one line when that key file is refused.
+    HostServices(std::vector<services::ConnectionConfig> connections, StateStore* store,
+                 std::filesystem::path token_key_file);
     ~HostServices();
     HostServices(const HostServices&) = delete;
     HostServices& operator=(const HostServices&) = delete;

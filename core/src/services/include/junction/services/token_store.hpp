@@ -5,10 +5,19 @@
 #pragma once
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace junction::services {
+
+// Thrown by get() when a value is stored but cannot be used (encrypted with a key that
+// is gone): the session warns with what() and falls back to the config's refresh token.
+// what() names the connection and never holds the value.
+class StoredTokenUnreadable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
 
 class TokenStore {
 public:
