@@ -9,6 +9,7 @@
 #include <junction/core/state_store.hpp>
 #include <junction/core/time_text.hpp>
 
+#include "state_store_helpers.hpp"
 #include "temp_dir.hpp"
 
 using junction::core::Clock;
@@ -16,20 +17,12 @@ using junction::core::PushRecord;
 using junction::core::RunRecord;
 using junction::core::StateStore;
 using junction::core::StoreLimits;
+using junction::test::by_id;
+using junction::test::dead_pid;
+using junction::test::exec;
 using junction::test::TempDir;
 
 namespace {
-
-void exec(const std::filesystem::path& file, const std::string& sql) {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    const std::string msg = err != nullptr ? err : "";
-    sqlite3_free(err);
-    sqlite3_close(db);
-    REQUIRE_MESSAGE(rc == SQLITE_OK, msg);
-}
 
 PushRecord push(std::int64_t run_id, const std::string& pipeline, std::uint64_t rows, bool ok,
                 const std::string& error = {}) {

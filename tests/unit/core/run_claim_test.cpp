@@ -12,39 +12,18 @@
 #include <junction/core/state_store.hpp>
 #include <junction/core/time_text.hpp>
 
+#include "state_store_helpers.hpp"
 #include "temp_dir.hpp"
 
 using junction::core::Clock;
 using junction::core::RunRecord;
 using junction::core::StateStore;
+using junction::test::by_id;
+using junction::test::dead_pid;
+using junction::test::exec;
 using junction::test::TempDir;
 
 namespace {
-
-void exec(const std::filesystem::path& file, const std::string& sql) {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    const std::string msg = err != nullptr ? err : "";
-    sqlite3_free(err);
-    sqlite3_close(db);
-    REQUIRE_MESSAGE(rc == SQLITE_OK, msg);
-}
-
-pid_t dead_pid() {
-    const pid_t pid = ::fork();
-    if (pid == 0) ::_exit(0);
-    ::waitpid(pid, nullptr, 0);
-    return pid;
-}
-
-RunRecord by_id(StateStore& store, std::int64_t id) {
-    for (auto& r : store.runs(std::nullopt, 0))
-        if (r.id == id) return r;
-    FAIL("no run " << id);
-    return {};
-}
 
 RunRecord named(const std::string& pipeline) {
     RunRecord r;
