@@ -17,6 +17,9 @@
 #include <junction/sdk/json_text.hpp>
 
 #include "commands.hpp"
+#include "daemon.hpp"
+#include "http/api.hpp"
+#include "http/server.hpp"
 #include "junction/core/config.hpp"
 #include "junction/core/engine.hpp"
 #include "junction/core/logging.hpp"
@@ -37,6 +40,7 @@ struct Loaded {
     Config config;
     PluginRegistry registry;
     std::vector<ResolvedPipeline> pipelines;
+    std::optional<http::HttpConfig> http;  // the `http` section, when there is one
 };
 
 // Returns an exit code when the config cannot be used (after printing every problem).
@@ -46,6 +50,7 @@ struct Loaded {
 int load(const GlobalOptions& global, const std::string& file, Loaded& out) {
     std::vector<ConfigError> errors;
     out.config = load_config(file, errors);
+    if (out.config.http) out.http = http::parse_http_config(*out.config.http, out.config.base_dir, errors);
     if (!out.config.pipelines.empty()) {
         out.registry.load_directories(PluginRegistry::search_path(global.plugin_dirs, out.config.plugin_dirs));
         std::vector<ConfigError> option_errors;
@@ -183,26 +188,6 @@ std::vector<const ResolvedPipeline*> select(const Loaded& l, const std::vector<s
     return out;
 }
 
-// One run at a time per pipeline, across every process sharing the state store: a run
-// starts only once claim_run() has given it the pipeline.
-std::string holder_text(const RunHolder& h) {
-    return "process " + std::to_string(h.pid) + (h.host.empty() ? "" : " on " + h.host) + " since " +
-           format_utc_ms(h.started);
-}
-
-// Claims the pipeline; nullopt (after one error line) when the store cannot be asked.
-std::optional<std::int64_t> try_claim(const std::string& name, StateStore& store, std::optional<RunHolder>& holder) {
-    try {
-        RunRecord r;
-        r.pipeline = name;
-        holder = store.claim_run(r);
-        return holder ? 0 : r.id;
-    } catch (const std::exception& e) {
-        log_error("pipeline " + name + ": cannot claim the run in the state store: " + e.what(), {{"pipeline", name}});
-        return std::nullopt;
-    }
-}
-
 // An on-demand run waits for the pipeline's run in another process to end, at most
 // `max_wait` (none: until it ends) and until stopped. The claimed run's id, or 0 when it
 // gave up (after one line, unless stopped).
@@ -233,111 +218,6 @@ std::int64_t claim_waiting(const std::string& name, StateStore& store,
         }
         if (!sleep_for(pause, stop)) return 0;
     }
-}
-
-// Sleeps until the wall clock reaches `due` (cron times are UTC wall-clock times, so a
-// clock that is stepped is followed); false when stopped.
-bool sleep_until(Clock::time_point due, std::stop_token stop) {
-    while (true) {
-        const auto now = Clock::now();
-        if (now >= due) return true;
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1);
-        if (!sleep_for(std::min(left, std::chrono::milliseconds(30000)), stop)) return false;
-    }
-}
-
-constexpr std::uint64_t count_cap = 1000000;  // past a million missed slots, "at least"
-
-std::string count_text(std::uint64_t n) {
-    return (n >= count_cap - 1 ? "at least " : "") + std::to_string(n);
-}
-
-// Returns false when the pipeline stopped on a fatal error.
-//
-// Missed slots (the host was down, a run overran its interval or its next cron time)
-// are run once, not once per slot: the run starts at once and the slots in between are
-// skipped with one line. A slot that finds the pipeline held by another process (an
-// on-demand run) is skipped with one line; continuous polling says so once per spell.
-bool daemon_loop(const ResolvedPipeline& p, StateStore& store, const RunOptions& base, std::stop_token stop) {
-    const auto& sched = p.config->schedule;
-    const auto& name = p.config->name;
-    RunOptions opts = base;
-    opts.record_empty_runs = sched.mode != Schedule::Mode::continuous;
-    std::optional<Clock::time_point> due;  // cron: the slot to run next; nullopt: at once
-    if (sched.mode == Schedule::Mode::cron) {
-        const auto now = Clock::now();
-        std::optional<Clock::time_point> last;
-        try {
-            if (auto runs = store.runs(name, 1); !runs.empty()) last = runs.front().started;
-        } catch (const std::exception& e) {
-            log_warn("pipeline " + name + ": cannot read its last run: " + e.what(), {{"pipeline", name}});
-        }
-        const auto missed = last ? count_fires(*sched.cron, *last, now, count_cap) : 0;
-        if (missed > 1)
-            log_info("skipped " + count_text(missed - 1) + " scheduled runs of pipeline " + name +
-                         " (junction was not running); running it once now",
-                     {{"pipeline", name}});
-        else if (missed == 1)
-            log_info("pipeline " + name + " missed its run at " + format_utc_ms(*sched.cron->next_after(*last)) +
-                         " (junction was not running); running it now",
-                     {{"pipeline", name}});
-        if (missed == 0) due = sched.cron->next_after(now);
-    }
-    bool said_busy = false;
-    while (!stop.stop_requested()) {
-        if (due) {
-            log_info("next run of " + name + " at " + format_utc_ms(*due), {{"pipeline", name}});
-            if (!sleep_until(*due, stop)) return true;
-        }
-        const auto slot = due.value_or(Clock::now());
-        const auto started = std::chrono::steady_clock::now();
-        std::optional<RunHolder> holder;
-        const auto claimed = try_claim(name, store, holder);
-        RunSummary s;
-        if (claimed && *claimed != 0) {
-            said_busy = false;
-            opts.claimed_run = *claimed;
-            s = run_pipeline(p, store, opts, stop);
-            if (s.fatal) {
-                log_error("pipeline " + name + " stopped after a fatal error; the other pipelines go on",
-                          {{"pipeline", name}});
-                return false;
-            }
-        } else if (holder && !std::exchange(said_busy, sched.mode == Schedule::Mode::continuous)) {
-            log_info("pipeline " + name + " is running in " + holder_text(*holder) + ": skipping this scheduled run",
-                     {{"pipeline", name}});
-        }
-        const auto took =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-        std::chrono::milliseconds wait{0};
-        std::uint64_t passed = 0;  // slots that came while the run was going
-        switch (sched.mode) {
-            case Schedule::Mode::cron: {
-                const auto now = Clock::now();
-                passed = claimed && *claimed != 0 ? count_fires(*sched.cron, slot, now, count_cap) : 0;
-                due = passed > 0 ? std::nullopt : sched.cron->next_after(now);
-                if (!due && passed == 0) {
-                    log_error("pipeline " + name + ": its cron expression fires no more", {{"pipeline", name}});
-                    return true;
-                }
-                break;
-            }
-            case Schedule::Mode::interval:
-                wait = std::max(std::chrono::milliseconds(0), sched.every - took);
-                passed = static_cast<std::uint64_t>(took / sched.every);
-                break;
-            case Schedule::Mode::continuous:
-                wait = s.read > 0 && s.outcome == RunOutcome::ok ? std::chrono::milliseconds(0) : sched.every;
-                break;
-        }
-        if (passed > 1)
-            log_info("skipped " + count_text(passed - 1) + " scheduled runs of pipeline " + name +
-                         " (the previous run was still going); running it once now",
-                     {{"pipeline", name}});
-        if (wait.count() > 0 && !sleep_for(wait, stop)) return true;
-    }
-    return true;
 }
 
 }  // namespace
@@ -413,39 +293,59 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
             return exit_usage;
         }
     }
-    int rc = exit_ok;
-    if (vm.count("once")) {
-        for (const auto* p : chosen) {
-            if (stop.stop_requested()) break;
-            opts.claimed_run = claim_waiting(p->config->name, *store, max_wait, stop.get_token());
-            if (opts.claimed_run == 0) {
-                if (!stop.stop_requested()) rc = exit_failure;  // timed out, or the store failed
-                continue;
-            }
-            auto s = run_pipeline(*p, *store, opts, stop.get_token());
-            if (s.outcome == RunOutcome::failed) rc = exit_failure;
+    const bool once = vm.count("once") > 0;
+    Supervisor supervisor(chosen, *store, opts, /*manual_runs=*/l.http.has_value() && !once);
+
+    // The HTTP server, when configured: up before the first run, down after the last.
+    std::optional<http::ApiKeyring> keys;
+    http::Router router;
+    std::optional<http::ApiContext> api;
+    std::optional<http::Server> server;
+    if (l.http) {
+        std::vector<ConfigError> errors;
+        keys = http::ApiKeyring::load(l.http->api_keys, process_environment(), errors);
+        if (!errors.empty()) {
+            for (const auto& e : errors)
+                log_error(l.config.file.string() + ": " + e.line());
+            return exit_invalid_config;
         }
+        api.emplace(http::ApiContext{.config = l.config,
+                                     .config_http = *l.http,
+                                     .supervisor = supervisor,
+                                     .store = *store,
+                                     .metrics = &services->metrics(),
+                                     .pipelines = chosen,
+                                     .run_options = opts,
+                                     .stop = stop.get_token(),
+                                     .version = JUNCTION_VERSION});
+        http::add_operations_routes(router, *api);
+        http::add_control_routes(router, *api);
+        http::add_openapi_route(router, *api);
+        server.emplace(*l.http, router, *keys, &services->metrics());
+        try {
+            server->start();
+        } catch (const std::exception& e) {
+            log_error(e.what());
+            return exit_failure;
+        }
+    }
+
+    int rc = exit_ok;
+    if (once) {
+        const bool ok = supervisor.run_once(
+            [&](const std::string& name) { return claim_waiting(name, *store, max_wait, stop.get_token()); },
+            stop.get_token());
+        if (!ok) rc = exit_failure;
         if (stop.stop_requested()) log_info("stopped; what was not committed is read again next time");
         return rc;
     }
     log_info("junction running " + std::to_string(chosen.size()) + " pipeline" + (chosen.size() == 1 ? "" : "s") +
              " on their schedules; SIGINT or SIGTERM stops");
-    std::atomic<bool> any_fatal{false};
-    std::vector<std::jthread> threads;
-    for (const auto* p : chosen)
-        threads.emplace_back([&, p] {
-            try {
-                if (!daemon_loop(*p, *store, opts, stop.get_token())) any_fatal = true;
-            } catch (const std::exception& e) {  // never let one pipeline's thread take the host down
-                log_error("pipeline " + p->config->name + " stopped: " + e.what(), {{"pipeline", p->config->name}});
-                any_fatal = true;
-            }
-        });
-    for (auto& t : threads)
-        t.join();
+    const bool ok = supervisor.run_scheduled(stop.get_token());
+    if (server) server->stop();
     if (stop.stop_requested()) log_info("stopped; what was not committed is read again next time");
     // A supervisor (systemd Restart=on-failure, docker restart policies) should see it.
-    return any_fatal ? exit_failure : rc;
+    return ok ? rc : exit_failure;
 }
 
 int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args) {

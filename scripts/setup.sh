@@ -11,7 +11,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-log1.81-dev
   libboost-program-options1.81-dev libboost-thread1.81-dev libboost-filesystem1.81-dev
   doctest-dev libmongoc-dev libbson-dev libsqlite3-dev libcurl4-openssl-dev
-  libssl-dev
+  libssl-dev libboost-url1.81-dev chromium
   time libjemalloc-dev curl python3-requests
   clang libfuzzer-14-dev
 )

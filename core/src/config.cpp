@@ -399,8 +399,10 @@ Config parse_config(std::string_view text, const fs::path& file, std::vector<Con
                      errors.end());
     }
     auto& o = root.get_object();
-    check_keys(o, {"plugin_dirs", "state", "connections", "pipelines", "comment", "$schema"}, "", errors);
+    check_keys(o, {"plugin_dirs", "state", "connections", "http", "pipelines", "comment", "$schema"}, "", errors);
     if (const auto* c = o.if_contains("connections")) parse_connections(*c, cfg, errors);
+    // The host's HTTP server reads its own section (host/http/http_config.cpp).
+    if (const auto* h = o.if_contains("http")) cfg.http = *h;
 
     if (const auto* d = o.if_contains("plugin_dirs")) {
         if (!d->is_array()) {

@@ -400,6 +400,27 @@ public:
         tx.commit();
     }
 
+    std::size_t count_dead_letters(std::string_view pipeline) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(count_dead_letters_);
+        count_dead_letters_.bind(1, pipeline);
+        return count_dead_letters_.step() ? static_cast<std::size_t>(count_dead_letters_.integer(0)) : 0;
+    }
+
+    std::size_t resolve_dead_letters(std::string_view pipeline, const std::vector<std::int64_t>& ids) override {
+        if (ids.empty()) return 0;
+        std::lock_guard lock(mutex_);
+        sqlite::Transaction tx(db(), conn_.path());
+        std::size_t changed = 0;
+        for (const auto id : ids) {
+            sqlite::ResetGuard g(resolve_dead_letter_);
+            resolve_dead_letter_.bind(1, id).bind(2, pipeline).run();
+            changed += static_cast<std::size_t>(sqlite3_changes(db()));
+        }
+        tx.commit();
+        return changed;
+    }
+
     std::int64_t begin_run(RunRecord& run) override {
         std::lock_guard lock(mutex_);
         if (run.started == Clock::time_point{}) run.started = Clock::now();
@@ -473,6 +494,27 @@ public:
             throw std::runtime_error("state store " + conn_.path() + ": no run with id " + std::to_string(run.id));
     }
 
+    static RunRecord run_of(const Statement& s) {
+        RunRecord r;
+        r.id = s.integer(0);
+        r.pipeline = s.text(1);
+        r.started = parse_time(s.text(2));
+        if (auto f = s.optional_text(3)) r.finished = parse_time(*f);
+        r.plugins = strings_from_json(s.text(4));
+        r.read = static_cast<std::uint64_t>(s.integer(5));
+        r.written = static_cast<std::uint64_t>(s.integer(6));
+        r.invalid = static_cast<std::uint64_t>(s.integer(7));
+        r.failed = static_cast<std::uint64_t>(s.integer(8));
+        r.columns = strings_from_json(s.text(9));
+        r.outcome = s.text(10);
+        r.error = s.text(11);
+        r.released = static_cast<std::uint64_t>(s.integer(12));
+        r.pid = s.integer(13);
+        r.host = s.text(14);
+        if (auto seen = s.optional_text(15)) r.last_seen = parse_time(*seen);
+        return r;
+    }
+
     std::vector<RunRecord> runs(std::optional<std::string_view> pipeline, std::size_t limit) override {
         std::lock_guard lock(mutex_);
         auto& s = pipeline ? list_runs_of_ : list_runs_;
@@ -481,27 +523,17 @@ public:
         if (pipeline) s.bind(next++, *pipeline);
         s.bind(next, sql_limit(limit));
         std::vector<RunRecord> out;
-        while (s.step()) {
-            RunRecord r;
-            r.id = s.integer(0);
-            r.pipeline = s.text(1);
-            r.started = parse_time(s.text(2));
-            if (auto f = s.optional_text(3)) r.finished = parse_time(*f);
-            r.plugins = strings_from_json(s.text(4));
-            r.read = static_cast<std::uint64_t>(s.integer(5));
-            r.written = static_cast<std::uint64_t>(s.integer(6));
-            r.invalid = static_cast<std::uint64_t>(s.integer(7));
-            r.failed = static_cast<std::uint64_t>(s.integer(8));
-            r.columns = strings_from_json(s.text(9));
-            r.outcome = s.text(10);
-            r.error = s.text(11);
-            r.released = static_cast<std::uint64_t>(s.integer(12));
-            r.pid = s.integer(13);
-            r.host = s.text(14);
-            if (auto seen = s.optional_text(15)) r.last_seen = parse_time(*seen);
-            out.push_back(std::move(r));
-        }
+        while (s.step())
+            out.push_back(run_of(s));
         return out;
+    }
+
+    std::optional<RunRecord> run(std::int64_t id) override {
+        std::lock_guard lock(mutex_);
+        sqlite::ResetGuard g(get_run_);
+        get_run_.bind(1, id);
+        if (!get_run_.step()) return std::nullopt;
+        return run_of(get_run_);
     }
 
     void record_push(PushRecord& rec) override {
@@ -724,6 +756,10 @@ private:
                                            "ORDER BY id DESC LIMIT ?3",
                                        p);
         mark_replayed_ = Statement(db(), "UPDATE dead_letters SET replayed = 1 WHERE id = ?1", p);
+        count_dead_letters_ =
+            Statement(db(), "SELECT count(*) FROM dead_letters WHERE pipeline = ?1 AND replayed = 0", p);
+        resolve_dead_letter_ = Statement(
+            db(), "UPDATE dead_letters SET replayed = 1 WHERE id = ?1 AND pipeline = ?2 AND replayed = 0", p);
         begin_run_ = Statement(db(),
                                "INSERT INTO runs(pipeline, started, plugins, columns, outcome, pid, host, boot_id, "
                                "process_start, last_seen) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -748,6 +784,7 @@ private:
                                    "error = ?2 WHERE id = ?1 AND outcome = 'running'",
                                    p);
         discard_run_ = Statement(db(), "DELETE FROM runs WHERE id = ?1 AND outcome = 'running'", p);
+        get_run_ = Statement(db(), std::string("SELECT ") + run_columns + " FROM runs WHERE id = ?1", p);
         list_runs_of_ = Statement(
             db(), std::string("SELECT ") + run_columns + " FROM runs WHERE pipeline = ?1 ORDER BY id DESC LIMIT ?2", p);
         add_push_ = Statement(db(),
@@ -767,8 +804,8 @@ private:
     std::mutex mutex_;
     Statement get_positions_, put_position_, drop_position_, erase_positions_;
     Statement kv_get_, kv_put_, kv_erase_;
-    Statement add_dead_letter_, list_dead_letters_, mark_replayed_;
-    Statement begin_run_, heartbeat_run_, finish_run_, list_runs_, list_runs_of_;
+    Statement add_dead_letter_, list_dead_letters_, mark_replayed_, count_dead_letters_, resolve_dead_letter_;
+    Statement begin_run_, heartbeat_run_, finish_run_, list_runs_, list_runs_of_, get_run_;
     Statement add_push_, trim_pushes_, list_pushes_, list_pushes_of_;
     StoreLimits limits_;
     Statement running_of_, interrupt_run_, discard_run_;

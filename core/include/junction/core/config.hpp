@@ -84,6 +84,9 @@ struct Config {
     // `connection` option may name (an invalid entry is reported once, under its own path).
     std::vector<std::string> connection_names;
     std::vector<PipelineConfig> pipelines;
+    // The `http` section as written (after ${VAR} substitution): the host's HTTP server
+    // parses and checks it (host/http/http_config.hpp); absent: nothing listens.
+    std::optional<boost::json::value> http;
 
     [[nodiscard]] const PipelineConfig* find(std::string_view name) const;
 };

@@ -112,6 +112,11 @@ public:
     virtual std::vector<DeadLetter> dead_letters(std::string_view pipeline, bool include_replayed,
                                                  std::size_t limit) = 0;
     virtual void mark_replayed(const std::vector<std::int64_t>& ids) = 0;
+    // Those not replayed nor resolved.
+    virtual std::size_t count_dead_letters(std::string_view pipeline) = 0;
+    // Marks the pipeline's open dead letters of these ids as dealt with; ids of another
+    // pipeline, or already done, are left alone. Returns how many changed.
+    virtual std::size_t resolve_dead_letters(std::string_view pipeline, const std::vector<std::int64_t>& ids) = 0;
 
     // Run history. begin_run fills run.id, pid and host. Opening the store turns the rows
     // left `running` by a process of this host that is gone (its PID dead, or reused by
@@ -125,6 +130,7 @@ public:
     // the store), waits for SQLite's lock at most about a second, never throws.
     virtual void interrupt_own_runs(std::string_view error) noexcept = 0;
     virtual std::vector<RunRecord> runs(std::optional<std::string_view> pipeline, std::size_t limit) = 0;
+    virtual std::optional<RunRecord> run(std::int64_t id) = 0;
 
     // The push log: durable when the call returns; id filled in. Beyond
     // StoreLimits::max_pushes the oldest pushes are deleted in the same transaction.
