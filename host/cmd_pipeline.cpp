@@ -317,7 +317,8 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
                                      .pipelines = chosen,
                                      .run_options = opts,
                                      .stop = stop.get_token(),
-                                     .version = JUNCTION_VERSION});
+                                     .version = JUNCTION_VERSION,
+                                     .readiness = {}});
         http::add_operations_routes(router, *api);
         http::add_control_routes(router, *api);
         http::add_openapi_route(router, *api);

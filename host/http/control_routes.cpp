@@ -169,19 +169,19 @@ Response held_response(const host::TriggerResult& t, std::string_view name) {
 }  // namespace
 
 void add_control_routes(Router& router, ApiContext& api) {
-    router.add({Method::get, "/api/v1/pipelines", Scope::read,
+    router.add(Method::get, "/api/v1/pipelines", Scope::read,
                 "Every pipeline of this process: state, schedule, current, last and next run, open dead letters",
                 [&api](Request&) {
                     json::array a;
                     for (const auto* p : api.pipelines)
                         a.push_back(pipeline_json(api, *p));
                     return Response::json(200, json::object{{"pipelines", a}});
-                }});
-    router.add({Method::get, "/api/v1/pipelines/{name}", Scope::read, "One pipeline", [&api](Request& req) {
+                });
+    router.add(Method::get, "/api/v1/pipelines/{name}", Scope::read, "One pipeline", [&api](Request& req) {
                     const auto* p = find_pipeline(api, req.params["name"]);
                     return p ? Response::json(200, pipeline_json(api, *p)) : no_pipeline(req.params["name"]);
-                }});
-    router.add({Method::post, "/api/v1/pipelines/{name}/runs", Scope::operate,
+                });
+    router.add(Method::post, "/api/v1/pipelines/{name}/runs", Scope::operate,
                 "Runs the pipeline now: 202 with the run's id; 409 when a run is in progress (never doubled)",
                 [&api](Request& req) {
                     const auto& name = req.params["name"];
@@ -192,8 +192,8 @@ void add_control_routes(Router& router, ApiContext& api) {
                                                               {"location", "/api/v1/runs/" + std::to_string(t.run_id)}});
                     r.headers.emplace_back("Location", "/api/v1/runs/" + std::to_string(t.run_id));
                     return r;
-                }});
-    router.add({Method::get, "/api/v1/runs", Scope::read,
+                });
+    router.add(Method::get, "/api/v1/runs", Scope::read,
                 "The run history, newest first (?pipeline=NAME, ?limit=1..1000, default 50)", [&api](Request& req) {
                     Response bad;
                     const auto limit = limit_of(req, 50, 1000, bad);
@@ -204,8 +204,8 @@ void add_control_routes(Router& router, ApiContext& api) {
                     for (const auto& r : api.store.runs(pipeline, *limit))
                         a.push_back(run_json(r));
                     return Response::json(200, json::object{{"runs", a}});
-                }});
-    router.add({Method::get, "/api/v1/runs/{id}", Scope::read, "One run", [&api](Request& req) {
+                });
+    router.add(Method::get, "/api/v1/runs/{id}", Scope::read, "One run", [&api](Request& req) {
                     const auto& text = req.params["id"];
                     std::int64_t id = 0;
                     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
@@ -214,8 +214,8 @@ void add_control_routes(Router& router, ApiContext& api) {
                     const auto r = api.store.run(id);
                     return r ? Response::json(200, run_json(*r))
                              : Response::error(404, "not_found", "no run " + text);
-                }});
-    router.add({Method::get, "/api/v1/dead-letters/{pipeline}", Scope::read,
+                });
+    router.add(Method::get, "/api/v1/dead-letters/{pipeline}", Scope::read,
                 "The pipeline's open dead letters, newest first, with their payloads (?all=true: also those done; "
                 "?limit=1..1000, default 50)",
                 [&api](Request& req) {
@@ -240,8 +240,8 @@ void add_control_routes(Router& router, ApiContext& api) {
                     return Response::json(200, json::object{{"pipeline", name},
                                                             {"open", api.store.count_dead_letters(name)},
                                                             {"dead_letters", a}});
-                }});
-    router.add({Method::post, "/api/v1/dead-letters/{pipeline}/replay", Scope::operate,
+                });
+    router.add(Method::post, "/api/v1/dead-letters/{pipeline}/replay", Scope::operate,
                 "Sends the open dead letters ({\"ids\": [...]} or all) through the translators and writer again, "
                 "while the pipeline is not running; answers the replay's counts",
                 [&api](Request& req) {
@@ -264,8 +264,8 @@ void add_control_routes(Router& router, ApiContext& api) {
                                    {"outcome", core::to_string(s.outcome)},
                                    {"error", s.error}};
                     return Response::json(200, o);
-                }});
-    router.add({Method::post, "/api/v1/dead-letters/{pipeline}/resolve", Scope::admin,
+                });
+    router.add(Method::post, "/api/v1/dead-letters/{pipeline}/resolve", Scope::admin,
                 "Marks dead letters ({\"ids\": [...]}) as dealt with, without replaying them", [&api](Request& req) {
                     const auto& name = req.params["pipeline"];
                     if (api.config.find(name) == nullptr) return no_pipeline(name);
@@ -274,7 +274,7 @@ void add_control_routes(Router& router, ApiContext& api) {
                     if (!ids) return bad;
                     const auto n = api.store.resolve_dead_letters(name, *ids);
                     return Response::json(200, json::object{{"pipeline", name}, {"resolved", n}});
-                }});
+                });
 }
 
 }  // namespace junction::http

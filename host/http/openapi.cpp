@@ -62,7 +62,7 @@ json::object operation(const Route& r, const HttpConfig& config) {
 }  // namespace
 
 void add_openapi_route(Router& router, const ApiContext& api) {
-    router.add({Method::get, "/api/v1/openapi.json", Scope::read, "This document (OpenAPI 3.1)",
+    router.add(Method::get, "/api/v1/openapi.json", Scope::read, "This document (OpenAPI 3.1)",
                 [&router, &api](Request&) {
                     json::object paths;
                     for (const auto& r : router.routes()) {
@@ -80,7 +80,7 @@ void add_openapi_route(Router& router, const ApiContext& api) {
                            {{"apiKey", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-API-Key"}}},
                             {"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
                     return Response::json(200, doc);
-                }});
+                });
 }
 
 }  // namespace junction::http

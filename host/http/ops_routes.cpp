@@ -17,15 +17,15 @@ std::string time_text(core::Clock::time_point t) {
 }
 
 void add_operations_routes(Router& router, ApiContext& api) {
-    router.add({Method::get, "/health", Scope::read, "Liveness: the process answers", [&api](Request&) {
+    router.add(Method::get, "/health", Scope::read, "Liveness: the process answers", [&api](Request&) {
                     const auto up = std::chrono::duration<double>(std::chrono::steady_clock::now() - api.started);
                     return Response::json(200, json::object{{"status", "ok"},
                                                             {"version", api.version},
                                                             {"uptime_seconds", static_cast<std::int64_t>(up.count())}});
                 },
-                "health"});
+                "health");
 
-    router.add({Method::get, "/ready", Scope::read,
+    router.add(Method::get, "/ready", Scope::read,
                 "Readiness: every pipeline started, its last run not failed, the state store and served stores "
                 "reachable; 503 names what is not",
                 [&api](Request&) {
@@ -61,17 +61,17 @@ void add_operations_routes(Router& router, ApiContext& api) {
                                       {"checks", checks}};
                     return Response::json(503, body);
                 },
-                "ready"});
+                "ready");
 
-    router.add({Method::get, "/metrics", Scope::read, "Prometheus text exposition (version 0.0.4)", [&api](Request&) {
+    router.add(Method::get, "/metrics", Scope::read, "Prometheus text exposition (version 0.0.4)", [&api](Request&) {
                     Response r;
                     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
                     r.body = api.metrics ? api.metrics->prometheus_text() : std::string();
                     return r;
                 },
-                "metrics"});
+                "metrics");
 
-    router.add({Method::get, "/", Scope::read, "The status page (HTML; it asks for an API key to call the API)",
+    router.add(Method::get, "/", Scope::read, "The status page (HTML; it asks for an API key to call the API)",
                 [](Request&) {
                     Response r;
                     r.content_type = "text/html; charset=utf-8";
@@ -82,7 +82,7 @@ void add_operations_routes(Router& router, ApiContext& api) {
                     r.headers.emplace_back("Cache-Control", "no-cache");
                     return r;
                 },
-                "status_page"});
+                "status_page");
 }
 
 }  // namespace junction::http

@@ -60,6 +60,10 @@ struct Route {
 class Router {
 public:
     void add(Route r);
+    void add(Method method, std::string pattern, Scope scope, std::string summary,
+             std::function<Response(Request&)> handler, std::string open_as = {}) {
+        add(Route{method, std::move(pattern), scope, std::move(summary), std::move(handler), std::move(open_as)});
+    }
     // Finds the route; answers 404, 405 (with Allow), 401 or 403 itself. `route_name`
     // gets the matched pattern (for metrics and logs; "unmatched" otherwise).
     Response dispatch(Request& req, const ApiKeyring& keys, const HttpConfig& config, std::string& route_name) const;
