@@ -153,14 +153,16 @@ bool Supervisor::wait_until(Slot& slot, std::optional<Clock::time_point> due, st
     return !stop.stop_requested();
 }
 
-RunSummary Supervisor::run(Slot& slot, std::int64_t claimed, std::stop_token stop) {
+RunSummary Supervisor::run(Slot& slot, std::int64_t claimed, bool scheduled, std::stop_token stop) {
     {
         std::lock_guard lock(slot.mutex);
         slot.status.state = "running";
         slot.status.current_run = claimed;
     }
     RunOptions opts = base_;
-    opts.record_empty_runs = slot.pipeline->config->schedule.mode != Schedule::Mode::continuous;
+    // Continuous polling keeps no history rows for idle polls; a run asked for (--once,
+    // the API) is always recorded.
+    opts.record_empty_runs = !scheduled || slot.pipeline->config->schedule.mode != Schedule::Mode::continuous;
     opts.claimed_run = claimed;
     auto s = run_pipeline(*slot.pipeline, store_, opts, stop);
     std::lock_guard lock(slot.mutex);
@@ -235,7 +237,7 @@ bool Supervisor::daemon_loop(Slot& slot, std::stop_token stop) {
         const bool ran = claimed && *claimed != 0;
         if (ran) {
             said_busy = false;
-            s = run(slot, *claimed, stop);
+            s = run(slot, *claimed, !on_demand, stop);
             if (s.fatal) {
                 log_error("pipeline " + name + " stopped after a fatal error; the other pipelines go on" +
                               (manual_runs_ ? " (a run on demand over the API tries it again)" : ""),
@@ -331,7 +333,7 @@ bool Supervisor::run_once(const std::function<std::int64_t(const std::string&)>&
             std::lock_guard lock(s.mutex);
             s.busy = true;
         }
-        auto r = run(s, claimed, stop);
+        auto r = run(s, claimed, false, stop);
         if (r.outcome == RunOutcome::failed) ok = false;
         std::lock_guard lock(s.mutex);
         if (s.status.state == "scheduled") s.status.state = "idle";

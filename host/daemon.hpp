@@ -73,7 +73,7 @@ private:
     struct Slot;
     bool daemon_loop(Slot& slot, std::stop_token stop);
     bool wait_until(Slot& slot, std::optional<Clock::time_point> due, std::stop_token stop);
-    core::RunSummary run(Slot& slot, std::int64_t claimed, std::stop_token stop);
+    core::RunSummary run(Slot& slot, std::int64_t claimed, bool scheduled, std::stop_token stop);
     Slot* find(std::string_view name) const;
 
     std::vector<std::unique_ptr<Slot>> slots_;
