@@ -143,7 +143,7 @@ TEST_CASE("mongodb collection: equality filters on strings, numbers, booleans, n
           std::set<std::int64_t>{6, 9, 12});
     CHECK(numbers_of(list_all(o.c, {.equals = {{"createdAt", "2024-03-02T12:00:00Z"}}}).items) ==
           std::set<std::int64_t>{1, 3, 5, 7, 9, 11});
-    CHECK(numbers_of(list_all(o.c, {.equals = {{"_id", oid_hex(5)}}}).items) == std::set<std::int64_t>{5});
+    CHECK(numbers_of(list_all(o.c, {.equals = {{"_id", json::value(oid_hex(5))}}}).items) == std::set<std::int64_t>{5});
     CHECK(list_all(o.c, {.equals = {{"number", "7"}}}).items.empty());
 
     CollectionPage none;
