@@ -49,9 +49,9 @@ std::unique_ptr<OpenedCollection> OpenedCollection::open(const ResolvedStage& st
     impl->options = stage.options;
     if (stage.component != nullptr && stage.config != nullptr)
         impl->secrets = secret_values(stage.component->options, stage.config->options);
-    impl->context = std::make_unique<StageContext>(impl->options, StageIdentity{options.name, impl->plugin, "collection"},
-                                                   store, services, std::move(stop), options.base_dir,
-                                                   sdk::Positions{});
+    impl->context =
+        std::make_unique<StageContext>(impl->options, StageIdentity{options.name, impl->plugin, "collection"}, store,
+                                       services, std::move(stop), options.base_dir, sdk::Positions{});
     impl->instance = stage.plugin->create_collection();
     if (!impl->instance) {
         status = sdk::Status::fatal("plugin " + impl->plugin + " created no collection");

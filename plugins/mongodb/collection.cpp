@@ -64,8 +64,9 @@ bool append_keyset(bson_t* all, const char* key, const std::string& after) {
     BSON_APPEND_DOCUMENT_BEGIN(all, key, &either);
     BSON_APPEND_ARRAY_BEGIN(&either, "$or", &branches);
     const std::string text = after.empty() ? std::string() : after.substr(1);
-    append_id_term(&branches, "0", after.empty() ? "$gte" : "$gt",
-                   [&](bson_t* d, const char* op) { bson_append_utf8(d, op, -1, text.data(), static_cast<int>(text.size())); });
+    append_id_term(&branches, "0", after.empty() ? "$gte" : "$gt", [&](bson_t* d, const char* op) {
+        bson_append_utf8(d, op, -1, text.data(), static_cast<int>(text.size()));
+    });
     append_id_term(&branches, "1", "$gte", [](bson_t* d, const char* op) { append_min_oid(d, op); });
     bson_append_array_end(&either, &branches);
     bson_append_document_end(all, &either);

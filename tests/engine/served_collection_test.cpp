@@ -41,10 +41,10 @@ struct CollectionFixture {
 
 // Documents numbered 1..n in the docstore file, through its writer (a pipeline's stage).
 void seed(const CollectionFixture& f, const std::filesystem::path& db, int n) {
-    core::StageConfig sc{.plugin = "docstore",
-                         .options = {{"path", db.string()}, {"collection", "contacts"},
-                                     {"upsert_key", json::array{"number"}}},
-                         .path = "pipelines[0].writer"};
+    core::StageConfig sc{
+        .plugin = "docstore",
+        .options = {{"path", db.string()}, {"collection", "contacts"}, {"upsert_key", json::array{"number"}}},
+        .path = "pipelines[0].writer"};
     core::ResolvedStage stage;
     std::vector<core::ConfigError> errors;
     REQUIRE(core::resolve_component(sc, sdk::Kind::writer, f.registry, f.config, stage, errors));
@@ -99,8 +99,9 @@ TEST_CASE("an opened collection serves pages with the limit capped, get, and rej
     CollectionFixture f;
     const auto db = f.dir / "contacts.db";
     seed(f, db, 7);
-    const core::StageConfig sc{
-        .plugin = "docstore", .options = {{"path", "contacts.db"}, {"collection", "contacts"}}, .path = "http.collections[0]"};
+    const core::StageConfig sc{.plugin = "docstore",
+                               .options = {{"path", "contacts.db"}, {"collection", "contacts"}},
+                               .path = "http.collections[0]"};
     core::ResolvedStage stage;
     std::vector<core::ConfigError> errors;
     REQUIRE(core::resolve_component(sc, sdk::Kind::collection, f.registry, f.config, stage, errors));
@@ -136,8 +137,8 @@ TEST_CASE("an opened collection serves pages with the limit capped, get, and rej
 }
 
 TEST_CASE("plugins describe docstore shows its collection and the collection's options") {
-    const auto r = run(sh_quote(JUNCTION_BIN) + " --plugin-dir " + sh_quote(JUNCTION_PLUGIN_DIR) +
-                       " plugins describe docstore");
+    const auto r =
+        run(sh_quote(JUNCTION_BIN) + " --plugin-dir " + sh_quote(JUNCTION_PLUGIN_DIR) + " plugins describe docstore");
     CHECK(r.exit_code == 0);
     const auto at = r.out.find("\ncollection: ");
     REQUIRE_MESSAGE(at != std::string::npos, r.out);

@@ -181,8 +181,8 @@ TEST_CASE("docstore collection: a cursor it did not make is rejected with one li
         CollectionPage page;
         const auto st = c.list({.after = bad, .limit = 2}, page);
         CHECK(st.code() == Code::reject);
-        CHECK(st.message() == "after: \"" + bad +
-                                  "\" is not a cursor of collection orders (pass the next_after of its previous page)");
+        CHECK(st.message() ==
+              "after: \"" + bad + "\" is not a cursor of collection orders (pass the next_after of its previous page)");
         CHECK(page.items.empty());
     }
 }

@@ -45,14 +45,14 @@ void seed(test::Direct& direct, int count) {
     for (const int n : order) {
         char padded[8];
         std::snprintf(padded, sizeof padded, "%03d", n);
-        const std::string id = n % 2 == 1 ? R"({"$oid": ")" + oid_hex(n) + R"("})" : R"("c-)" + std::string(padded) + R"(")";
+        const std::string id =
+            n % 2 == 1 ? R"({"$oid": ")" + oid_hex(n) + R"("})" : R"("c-)" + std::string(padded) + R"(")";
         const std::string status = n % 3 == 0 ? "done" : "pending";
         const std::string city = n <= 5 ? "Lisbon" : "Porto";
-        const auto r = direct.insert(R"({"_id": )" + id + R"(, "number": )" + std::to_string(n) +
-                                     R"(, "status": ")" + status + R"(", "vip": )" + (n % 4 == 0 ? "true" : "false") +
-                                     R"(, "address": {"city": ")" + city +
-                                     R"("}, "createdAt": {"$date": "2024-03-0)" + std::to_string(1 + n % 2) +
-                                     R"(T12:00:00Z"}})");
+        const auto r =
+            direct.insert(R"({"_id": )" + id + R"(, "number": )" + std::to_string(n) + R"(, "status": ")" + status +
+                          R"(", "vip": )" + (n % 4 == 0 ? "true" : "false") + R"(, "address": {"city": ")" + city +
+                          R"("}, "createdAt": {"$date": "2024-03-0)" + std::to_string(1 + n % 2) + R"(T12:00:00Z"}})");
         REQUIRE_MESSAGE(r.first == 0, r.second);
     }
 }
@@ -210,7 +210,8 @@ TEST_CASE("mongodb collection: a cursor it did not make is rejected with one lin
         const auto st = o.c.list({.after = bad, .limit = 2}, page);
         CHECK(st.code() == sdk::Code::reject);
         CHECK(st.message() ==
-              "after: \"" + bad + "\" is not a cursor of collection contacts (pass the next_after of its previous page)");
+              "after: \"" + bad +
+                  "\" is not a cursor of collection contacts (pass the next_after of its previous page)");
     }
 }
 

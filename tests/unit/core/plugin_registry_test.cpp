@@ -121,8 +121,9 @@ TEST_CASE("an ABI mismatch is refused before the factory is touched, naming both
     const std::string host_compiler =
         std::string(JUNCTION_COMPILER_ID == 2 ? "Clang " : "GCC ") + std::to_string(JUNCTION_COMPILER_MAJOR);
     CHECK(p.message == "plugin test_abi_future (" + p.file.string() + "): built for SDK ABI 99.1 with " +
-                           host_compiler + ", host is 2." + std::to_string(JUNCTION_SDK_ABI_MINOR) + " with " + host_compiler +
-                           ": rebuild it against SDK 2.x (2.0 to 2." + std::to_string(JUNCTION_SDK_ABI_MINOR) + ")");
+                           host_compiler + ", host is 2." + std::to_string(JUNCTION_SDK_ABI_MINOR) + " with " +
+                           host_compiler + ": rebuild it against SDK 2.x (2.0 to 2." +
+                           std::to_string(JUNCTION_SDK_ABI_MINOR) + ")");
     CHECK(r.plugins().empty());
 }
 

@@ -72,8 +72,8 @@ TEST_CASE("a cursor decodes to its key under the scope it was made for, and to n
     std::string edited = good;
     edited[1] = '2';  // "abc" -> "bbc": the checksum no longer fits
     for (const std::string& bad : {std::string(), std::string("garbage"), edited, good.substr(0, good.size() - 1),
-                                   good + "0", std::string("61626.") + good.substr(7), std::string("616263") + good.substr(6, 0),
-                                   std::string("ZZ.00000000")}) {
+                                   good + "0", std::string("61626.") + good.substr(7),
+                                   std::string("616263") + good.substr(6, 0), std::string("ZZ.00000000")}) {
         CAPTURE(bad);
         CHECK_FALSE(decode_cursor("s", bad).has_value());
     }

@@ -28,9 +28,9 @@
 namespace junction::core {
 
 struct CollectionOptions {
-    std::string name;                 // the served collection ("contacts"): tags its log lines, scopes its state
-    std::size_t max_limit = 1000;     // list() lowers a larger limit to this (and raises 0 to 1)
-    std::filesystem::path base_dir;   // for Context::base_dir() (path options arrive resolved already)
+    std::string name;                // the served collection ("contacts"): tags its log lines, scopes its state
+    std::size_t max_limit = 1000;    // list() lowers a larger limit to this (and raises 0 to 1)
+    std::filesystem::path base_dir;  // for Context::base_dir() (path options arrive resolved already)
 };
 
 // One opened instance of a plugin's Collection and the context it was opened with; it
@@ -43,9 +43,9 @@ public:
     // made none (fatal) or open() failed (its status: retry when the store is down).
     // `store` and `services` must outlive the result; `stop` ends its backoff sleeps.
     [[nodiscard]] static std::unique_ptr<OpenedCollection> open(const ResolvedStage& stage,
-                                                                 const CollectionOptions& options, StateStore& store,
-                                                                 HostServices& services, std::stop_token stop,
-                                                                 sdk::Status& status);
+                                                                const CollectionOptions& options, StateStore& store,
+                                                                HostServices& services, std::stop_token stop,
+                                                                sdk::Status& status);
     ~OpenedCollection();
     OpenedCollection(const OpenedCollection&) = delete;
     OpenedCollection& operator=(const OpenedCollection&) = delete;
