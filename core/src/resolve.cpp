@@ -32,8 +32,10 @@ void check_connection_names(const sdk::OptionSchema& schema, const sdk::Options&
     }
 }
 
-bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& registry, const Config& config,
-                   ResolvedStage& out, std::vector<ConfigError>& errors) {
+}  // namespace
+
+bool resolve_component(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& registry, const Config& config,
+                       ResolvedStage& out, std::vector<ConfigError>& errors) {
     const auto& base_dir = config.base_dir;
     out.config = &sc;
     if (sc.plugin.empty()) return false;  // already reported by the config parser
@@ -74,21 +76,19 @@ bool resolve_stage(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& 
     return true;
 }
 
-}  // namespace
-
 std::vector<ResolvedPipeline> resolve_pipelines(const Config& config, const PluginRegistry& registry,
                                                 std::vector<ConfigError>& errors) {
     std::vector<ResolvedPipeline> out;
     for (const auto& pc : config.pipelines) {
         ResolvedPipeline rp;
         rp.config = &pc;
-        bool ok = resolve_stage(pc.reader, sdk::Kind::reader, registry, config, rp.reader, errors);
+        bool ok = resolve_component(pc.reader, sdk::Kind::reader, registry, config, rp.reader, errors);
         for (const auto& t : pc.translators) {
             ResolvedStage rs;
-            ok = resolve_stage(t, sdk::Kind::translator, registry, config, rs, errors) && ok;
+            ok = resolve_component(t, sdk::Kind::translator, registry, config, rs, errors) && ok;
             rp.translators.push_back(std::move(rs));
         }
-        ok = resolve_stage(pc.writer, sdk::Kind::writer, registry, config, rp.writer, errors) && ok;
+        ok = resolve_component(pc.writer, sdk::Kind::writer, registry, config, rp.writer, errors) && ok;
         if (ok) out.push_back(std::move(rp));
     }
     return out;

@@ -104,6 +104,10 @@ sdk::OptionSchema writer_schema() {
     return schema;
 }
 
+sdk::OptionSchema collection_schema() {
+    return common_schema();
+}
+
 sdk::OptionSchema reader_schema() {
     auto schema = common_schema();
     schema.push_back({.name = "filter",
@@ -166,6 +170,14 @@ sdk::Status check_reader_config(const sdk::Options& options) {
         }
     }
     return refused(std::move(problem));
+}
+
+sdk::Status check_collection_config(const sdk::Options& options) {
+    return check_path(options);
+}
+
+StoreConfig collection_config(const sdk::Options& options) {
+    return store_config(options);
 }
 
 WriterConfig writer_config(const sdk::Options& options) {

@@ -15,6 +15,8 @@ namespace junction::docstore {
 
 sdk::OptionSchema reader_schema();
 sdk::OptionSchema writer_schema();
+// The collection's options (SDK 2.3): the reader's `path` and `collection`.
+sdk::OptionSchema collection_schema();
 
 struct StoreConfig {
     std::filesystem::path path;  // absolute: resolved by the host against the config file's folder
@@ -40,9 +42,11 @@ struct ReaderConfig {
 // `junction validate` refuses it before any open().
 sdk::Status check_writer_config(const sdk::Options& options);
 sdk::Status check_reader_config(const sdk::Options& options);
+sdk::Status check_collection_config(const sdk::Options& options);
 
 // The typed configs of options validated and checked by the host.
 WriterConfig writer_config(const sdk::Options& options);
 ReaderConfig reader_config(const sdk::Options& options);
+StoreConfig collection_config(const sdk::Options& options);
 
 }  // namespace junction::docstore

@@ -1,6 +1,7 @@
 // The docstore plugin: manifest and factory only.
 #include <junction/sdk/sdk.hpp>
 
+#include "collection.hpp"
 #include "docstore_config.hpp"
 #include "reader.hpp"
 #include "writer.hpp"
@@ -22,17 +23,29 @@ public:
         info.components.push_back({.kind = sdk::Kind::writer,
                                    .description = "Upserts records keyed on upsert_key, one transaction a batch",
                                    .options = writer_schema()});
+        info.components.push_back({.kind = sdk::Kind::collection,
+                                   .description = "Serves a collection read-only: pages by _id (a cursor), filters "
+                                                  "by field equality, one document by _id; alongside a writer",
+                                   .options = collection_schema()});
         return info;
     }
     std::unique_ptr<sdk::Component> create(sdk::Kind kind) override {
         if (kind == sdk::Kind::reader) return std::make_unique<DocstoreReader>();
         if (kind == sdk::Kind::writer) return std::make_unique<DocstoreWriter>();
+        if (kind == sdk::Kind::collection) return std::make_unique<DocstoreCollection>();
         return nullptr;
     }
     // What the schemas cannot say (field names, a filter the store cannot run, marks
     // that would overwrite a key), so that `junction validate` refuses it first.
     [[nodiscard]] sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const override {
-        return kind == sdk::Kind::reader ? check_reader_config(options) : check_writer_config(options);
+        switch (kind) {
+            case sdk::Kind::reader:
+                return check_reader_config(options);
+            case sdk::Kind::collection:
+                return check_collection_config(options);
+            default:
+                return check_writer_config(options);
+        }
     }
 };
 

@@ -229,6 +229,19 @@ std::vector<Document> DocStore::page(const Filter& filter, std::string_view sort
     return out;
 }
 
+std::optional<Document> DocStore::find(std::string_view id) {
+    Statement s(db_, "SELECT _id, doc FROM " + table_ + " WHERE _id = ?1", where_);
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    Document d;
+    d.id = s.text(0);
+    boost::system::error_code ec;
+    auto v = boost::json::parse(s.text(1), ec);
+    if (!ec && v.is_object()) d.body = std::move(v.get_object());
+    d.body["_id"] = d.id;
+    return d;
+}
+
 void DocStore::set_fields(std::span<const std::pair<std::string, boost::json::object>> updates) {
     if (updates.empty()) return;
     Statement get(db_, "SELECT doc FROM " + table_ + " WHERE _id = ?1", where_);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <span>
 #include <stdexcept>
@@ -110,6 +111,9 @@ public:
     // Up to limit documents matching filter, ordered by sort_field then _id, strictly
     // after cursor; cursor moves to the last one returned.
     std::vector<Document> page(const Filter& filter, std::string_view sort_field, Cursor& cursor, std::size_t limit);
+
+    // The document with this _id, if any.
+    std::optional<Document> find(std::string_view id);
 
     // Sets top-level (or dotted) fields on documents by _id, all in one transaction.
     // _id itself is never changed. Unknown ids are skipped.

@@ -142,6 +142,18 @@ sdk::OptionSchema writer_options() {
     return schema;
 }
 
+sdk::OptionSchema collection_options() {
+    return common_options();
+}
+
+sdk::Status check_collection_config(const sdk::Options& options) {
+    return refused(common_problem(options));
+}
+
+CommonConfig collection_config(const sdk::Options& options) {
+    return common_config(options);
+}
+
 sdk::Status check_reader_config(const sdk::Options& options) {
     std::string problem = common_problem(options);
     const auto key_field = options.get_string("key_field");

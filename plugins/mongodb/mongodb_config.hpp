@@ -35,15 +35,19 @@ struct WriterConfig : CommonConfig {
 
 sdk::OptionSchema reader_options();
 sdk::OptionSchema writer_options();
+// The collection's (SDK 2.3): the common options, uri, database, collection, timeout_ms, date_fields.
+sdk::OptionSchema collection_options();
 
 // What the schemas cannot say, on validated options: ok, or fatal with one line that
 // starts with the option ("upsert_key[0]: ...") and never holds the uri's password. The
 // factory's check_options(), so `junction validate` refuses it before any open().
 sdk::Status check_reader_config(const sdk::Options& options);
 sdk::Status check_writer_config(const sdk::Options& options);
+sdk::Status check_collection_config(const sdk::Options& options);
 
 // The typed configs of options validated and checked by the host.
 ReaderConfig reader_config(const sdk::Options& options);
 WriterConfig writer_config(const sdk::Options& options);
+CommonConfig collection_config(const sdk::Options& options);
 
 }  // namespace junction::mongodb

@@ -1,6 +1,8 @@
-// The mongodb plugin's manifest and factory: a reader and a writer on the MongoDB C driver.
+// The mongodb plugin's manifest and factory: a reader, a writer and a collection on the
+// MongoDB C driver.
 #include <junction/sdk/sdk.hpp>
 
+#include "collection.hpp"
 #include "mongodb_config.hpp"
 #include "reader.hpp"
 #include "writer.hpp"
@@ -22,18 +24,30 @@ public:
                            {.kind = sdk::Kind::writer,
                             .description = "upsert by `upsert_key` behind a unique index, one unordered bulk per "
                                            "batch",
-                            .options = writer_options()}},
+                            .options = writer_options()},
+                           {.kind = sdk::Kind::collection,
+                            .description = "serves the collection read-only: pages by _id (a cursor), filters by "
+                                           "field equality, one document by _id (ObjectId hex or string)",
+                            .options = collection_options()}},
         };
     }
     std::unique_ptr<sdk::Component> create(sdk::Kind kind) override {
         if (kind == sdk::Kind::reader) return std::make_unique<MongoReader>();
         if (kind == sdk::Kind::writer) return std::make_unique<MongoWriter>();
+        if (kind == sdk::Kind::collection) return std::make_unique<MongoCollection>();
         return nullptr;
     }
     // What the schemas cannot say (the URI's syntax, field names, a filter that does not
     // convert, marks that would overwrite a key), so that `junction validate` refuses it first.
     [[nodiscard]] sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const override {
-        return kind == sdk::Kind::reader ? check_reader_config(options) : check_writer_config(options);
+        switch (kind) {
+            case sdk::Kind::reader:
+                return check_reader_config(options);
+            case sdk::Kind::collection:
+                return check_collection_config(options);
+            default:
+                return check_writer_config(options);
+        }
     }
 };
 

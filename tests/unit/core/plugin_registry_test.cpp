@@ -121,7 +121,9 @@ TEST_CASE("an ABI mismatch is refused before the factory is touched, naming both
     const std::string host_compiler =
         std::string(JUNCTION_COMPILER_ID == 2 ? "Clang " : "GCC ") + std::to_string(JUNCTION_COMPILER_MAJOR);
     CHECK(p.message == "plugin test_abi_future (" + p.file.string() + "): built for SDK ABI 99.1 with " +
-                           host_compiler + ", host is 2.2 with " + host_compiler + ": rebuild it against SDK 2.x (2.0 to 2.2)");
+                           host_compiler + ", host is 2." + std::to_string(JUNCTION_SDK_ABI_MINOR) + " with " +
+                           host_compiler + ": rebuild it against SDK 2.x (2.0 to 2." +
+                           std::to_string(JUNCTION_SDK_ABI_MINOR) + ")");
     CHECK(r.plugins().empty());
 }
 
@@ -133,6 +135,10 @@ TEST_CASE("a plugin built for an older minor (a smaller manifest) loads, runs, a
     REQUIRE(p != nullptr);
     CHECK(p->manifest().abi_minor == 0);
     CHECK(p->manifest().layout_flags == 0);
+    // A kind appended after its minor (2.3's collection) is one it does not provide.
+    CHECK(p->info().find(sdk::Kind::collection) == nullptr);
+    CHECK(p->create(sdk::Kind::collection) == nullptr);
+    CHECK(p->create_collection() == nullptr);
     auto reader = p->create_reader();
     REQUIRE(reader != nullptr);
     TestContext ctx;

@@ -36,6 +36,14 @@ struct ResolvedPipeline {
     [[nodiscard]] std::size_t effective_workers() const;
 };
 
+// Finds the stage's plugin, checks it provides `kind`, validates its options against that
+// component's schema (connection names, path options, the plugin's check_options), as
+// for a pipeline's stages and under sc.path: "<sc.path>.plugin: no plugin named ...",
+// "<sc.path>.options.uri: required option missing". false when anything was appended
+// to `errors`. A served collection (Kind::collection) resolves through it too.
+bool resolve_component(const StageConfig& sc, sdk::Kind kind, const PluginRegistry& registry, const Config& config,
+                       ResolvedStage& out, std::vector<ConfigError>& errors);
+
 // Finds each stage's plugin, checks it provides that kind, validates its options.
 // Every problem goes to `errors` with its JSON path; a pipeline with problems is left out.
 std::vector<ResolvedPipeline> resolve_pipelines(const Config& config, const PluginRegistry& registry,

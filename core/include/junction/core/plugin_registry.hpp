@@ -66,6 +66,9 @@ public:
         return make<sdk::Translator>(sdk::Kind::translator);
     }
     [[nodiscard]] std::shared_ptr<sdk::Writer> create_writer() const { return make<sdk::Writer>(sdk::Kind::writer); }
+    [[nodiscard]] std::shared_ptr<sdk::Collection> create_collection() const {
+        return make<sdk::Collection>(sdk::Kind::collection);
+    }
     // The plugin's own checks beyond its schema (see sdk::PluginFactory::check_options).
     [[nodiscard]] virtual sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const = 0;
 

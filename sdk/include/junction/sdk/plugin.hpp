@@ -20,6 +20,7 @@
 #include <boost/json/object.hpp>
 
 #include "abi.hpp"
+#include "collection.hpp"
 #include "components.hpp"
 #include "options.hpp"
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "abi.hpp"
+#include "collection.hpp"
 #include "components.hpp"
 #include "context.hpp"
 #include "iso8601.hpp"

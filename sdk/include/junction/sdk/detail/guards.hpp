@@ -104,6 +104,28 @@ private:
     const char* plugin_;
 };
 
+class GuardedCollection final : public Collection {
+public:
+    GuardedCollection(std::unique_ptr<Collection> inner, const char* plugin)
+        : inner_(std::move(inner)), plugin_(plugin) {}
+    Status open(Context& c) override {
+        return guarded(plugin_, "open", [&] { return inner_->open(c); });
+    }
+    Status list(const CollectionQuery& q, CollectionPage& out) override {
+        return guarded(plugin_, "list", [&] { return inner_->list(q, out); });
+    }
+    Status get(std::string_view id, std::optional<boost::json::object>& out) override {
+        return guarded(plugin_, "get", [&] { return inner_->get(id, out); });
+    }
+    Status close() override {
+        return guarded(plugin_, "close", [&] { return inner_->close(); });
+    }
+
+private:
+    std::unique_ptr<Collection> inner_;
+    const char* plugin_;
+};
+
 // Stands in for an instance whose creation failed: it fails on open() with the reason.
 class FailedReader final : public Reader {
 public:
@@ -138,6 +160,17 @@ private:
     std::string why_;
 };
 
+class FailedCollection final : public Collection {
+public:
+    explicit FailedCollection(std::string why) : why_(std::move(why)) {}
+    Status open(Context&) override { return Status::fatal(why_); }
+    Status list(const CollectionQuery&, CollectionPage&) override { return Status::fatal(why_); }
+    Status get(std::string_view, std::optional<boost::json::object>&) override { return Status::fatal(why_); }
+
+private:
+    std::string why_;
+};
+
 inline std::unique_ptr<Component> failed(Kind kind, std::string why) {
     switch (kind) {
         case Kind::reader:
@@ -146,6 +179,8 @@ inline std::unique_ptr<Component> failed(Kind kind, std::string why) {
             return std::make_unique<FailedTranslator>(std::move(why));
         case Kind::writer:
             return std::make_unique<FailedWriter>(std::move(why));
+        case Kind::collection:
+            return std::make_unique<FailedCollection>(std::move(why));
     }
     return nullptr;
 }
@@ -167,6 +202,9 @@ inline std::unique_ptr<Component> guard(Kind kind, std::unique_ptr<Component> ma
         case Kind::writer:
             return std::make_unique<GuardedWriter>(std::unique_ptr<Writer>(static_cast<Writer*>(made.release())),
                                                    plugin);
+        case Kind::collection:
+            return std::make_unique<GuardedCollection>(
+                std::unique_ptr<Collection>(static_cast<Collection*>(made.release())), plugin);
     }
     return nullptr;
 }

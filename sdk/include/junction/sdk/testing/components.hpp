@@ -1,6 +1,6 @@
 // Stand-ins for the engine's side of a component, for an author's unit tests: a writer
-// that keeps what it was given, acknowledgements built by hand, and a loop that drives
-// a reader to its end as the engine would.
+// that keeps what it was given, acknowledgements built by hand, a loop that drives a
+// reader to its end as the engine would, and one that follows a collection's pages.
 #pragma once
 
 #include <chrono>
@@ -14,6 +14,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "../collection.hpp"
 #include "../components.hpp"
 #include "../context.hpp"
 #include "../record.hpp"
@@ -176,6 +177,37 @@ inline std::vector<Record> read_all(Reader& reader, Context& context, std::size_
         if (end) return out;
     }
     throw std::runtime_error("no end_of_input after " + std::to_string(max_reads) + " calls of read()");
+}
+
+// What list_all() saw: every item of every page, in order, and how many pages.
+struct CollectionWalk {
+    std::vector<boost::json::object> items;
+    std::size_t pages = 0;
+};
+
+// Follows an opened collection's pages as an API client does: list() from the first page
+// (q.after is ignored) with each page's next_after until it is empty. Throws
+// std::runtime_error when list() does not return ok, a page holds more than q.limit
+// items, a page that is not the last is empty, or max_pages pages bring no end.
+inline CollectionWalk list_all(Collection& collection, CollectionQuery q, std::size_t max_pages = 10000) {
+    CollectionWalk out;
+    q.after.clear();
+    while (out.pages < max_pages) {
+        CollectionPage page;
+        if (auto st = collection.list(q, page); !st.is_ok())
+            throw std::runtime_error(std::string("list() returned ") + to_string(st.code()) + ": " + st.message());
+        ++out.pages;
+        if (page.items.size() > q.limit)
+            throw std::runtime_error("list() returned " + std::to_string(page.items.size()) +
+                                     " items, asked for at most " + std::to_string(q.limit));
+        if (page.items.empty() && !page.next_after.empty())
+            throw std::runtime_error("list() returned an empty page with a next_after");
+        for (auto& item : page.items)
+            out.items.push_back(std::move(item));
+        if (page.next_after.empty()) return out;
+        q.after = std::move(page.next_after);
+    }
+    throw std::runtime_error("no last page after " + std::to_string(max_pages) + " calls of list()");
 }
 
 }  // namespace junction::sdk::testing
