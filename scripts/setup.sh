@@ -2,7 +2,8 @@
 # Installs everything Junction needs to build and test on Debian 12, idempotently:
 # Debian packages (compiler, CMake, Ninja, Boost 1.81, doctest, libmongoc, SQLite,
 # libcurl, OpenSSL; clang and libFuzzer for the fuzz preset; python3-requests for the peer
-# of bench/rest_databox.sh) and the npm test servers. Safe to run again: it skips what is present.
+# of bench/rest_databox.sh; promtool, from the prometheus package, for the metrics tests)
+# and the npm test servers. Safe to run again: it skips what is present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
