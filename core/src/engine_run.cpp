@@ -375,25 +375,28 @@ sdk::Status PipelineRun::deliver(std::vector<GroupPart>& parts) {
     std::uint64_t records = 0;
     for (const auto& part : parts)
         records += part.to_write->size();
-    auto st = with_retry("writer", p_.writer.config->plugin, "write", [&] {
-        for (auto& part : parts) {
-            part.rejected.clear();
-            if (part.to_write->empty()) continue;
-            auto s = writer_->write(std::span<const sdk::Record>(*part.to_write), part.rejected);
-            if (s.code() == sdk::Code::reject) {  // the whole batch refused for its content
+    auto st = with_retry(
+        "writer", p_.writer.config->plugin, "write",
+        [&] {
+            for (auto& part : parts) {
                 part.rejected.clear();
-                for (std::size_t i = 0; i < part.to_write->size(); ++i)
-                    part.rejected.push_back({i, s.message(), std::nullopt});
-                continue;
+                if (part.to_write->empty()) continue;
+                auto s = writer_->write(std::span<const sdk::Record>(*part.to_write), part.rejected);
+                if (s.code() == sdk::Code::reject) {  // the whole batch refused for its content
+                    part.rejected.clear();
+                    for (std::size_t i = 0; i < part.to_write->size(); ++i)
+                        part.rejected.push_back({i, s.message(), std::nullopt});
+                    continue;
+                }
+                if (!s.is_ok()) return s;
+                if (!redelivers_)
+                    for (const auto& r : part.rejected)
+                        if (r.retry_after) return sdk::Status::retry(r.reason, r.retry_after);
             }
-            if (!s.is_ok()) return s;
-            if (!redelivers_)
-                for (const auto& r : part.rejected)
-                    if (r.retry_after) return sdk::Status::retry(r.reason, r.retry_after);
-        }
-        if (options_.fault == Fault::kill_before_flush) ::kill(::getpid(), SIGKILL);
-        return writer_->flush();
-    }, records);
+            if (options_.fault == Fault::kill_before_flush) ::kill(::getpid(), SIGKILL);
+            return writer_->flush();
+        },
+        records);
     series_.write_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return st;
 }

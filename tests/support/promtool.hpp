@@ -13,7 +13,7 @@
 namespace junction::test {
 
 struct PromtoolCheck {
-    int exit_code = -1;   // 0: no problem
+    int exit_code = -1;    // 0: no problem
     std::string problems;  // what promtool said, one problem a line
 };
 

@@ -41,8 +41,9 @@ TEST_CASE("a plugin's series are prefixed, labelled with its pipeline, plugin an
     core::MetricRegistry m;
     core::ScopedMetrics scoped(m, {{"pipeline", "p"}, {"plugin", "rest"}, {"kind", "reader"}});
     scoped.counter("requests_total", "Requests.", {{"status", "200"}}).add();
-    CHECK(m.value("plugin_requests_total", {{"pipeline", "p"}, {"plugin", "rest"}, {"kind", "reader"},
-                                            {"status", "200"}}) == std::optional<double>(1));
+    CHECK(m.value("plugin_requests_total",
+                  {{"pipeline", "p"}, {"plugin", "rest"}, {"kind", "reader"}, {"status", "200"}}) ==
+          std::optional<double>(1));
     CHECK(m.prometheus_text().find("junction_plugin_requests_total{") != std::string::npos);
 }
 
@@ -120,7 +121,8 @@ TEST_CASE("the process series are read from /proc at scrape time") {
     CHECK_MESSAGE(check.exit_code == 0, check.problems);
 
     CHECK(sample(before, "process_resident_memory_bytes").value_or(0) > 1024 * 1024);
-    CHECK(sample(before, "process_virtual_memory_bytes").value_or(0) >= sample(before, "process_resident_memory_bytes").value_or(1));
+    CHECK(sample(before, "process_virtual_memory_bytes").value_or(0) >=
+          sample(before, "process_resident_memory_bytes").value_or(1));
     rlimit lim{};
     REQUIRE(::getrlimit(RLIMIT_NOFILE, &lim) == 0);
     CHECK(sample(before, "process_max_fds") == std::optional<double>(static_cast<double>(lim.rlim_cur)));
@@ -145,5 +147,6 @@ TEST_CASE("the process series are read from /proc at scrape time") {
     const auto after = core::metrics_exposition(m);
     std::fclose(f);
     CHECK(sample(after, "process_open_fds") == std::optional<double>(*fds + 1));
-    CHECK(sample(after, "process_cpu_seconds_total").value_or(0) > sample(before, "process_cpu_seconds_total").value_or(0));
+    CHECK(sample(after, "process_cpu_seconds_total").value_or(0) >
+          sample(before, "process_cpu_seconds_total").value_or(0));
 }
