@@ -2,7 +2,8 @@
 # Installs everything Junction needs to build and test on Debian 12, idempotently:
 # Debian packages (compiler, CMake, Ninja, Boost 1.81, doctest, libmongoc, SQLite,
 # libcurl, OpenSSL; clang and libFuzzer for the fuzz preset; python3-requests for the peer
-# of bench/rest_databox.sh) and the npm test servers. Safe to run again: it skips what is present.
+# of bench/rest_databox.sh; promtool, from the prometheus package, for the metrics tests)
+# and the npm test servers. Safe to run again: it skips what is present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -28,6 +29,29 @@ if ((${#missing[@]})); then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# promtool (Debian's prometheus package) validates the /metrics exposition in the tests.
+# We want its binaries only, not a Prometheus server running as a service on every
+# developer machine and CI: a policy-rc.d that answers 101 ("action forbidden") stops
+# the package's maintainer scripts from starting the service. It is put there only for
+# this install (and only when the package is missing), then removed, so that setup.sh
+# stays idempotent and leaves other services' starts alone.
+if ! dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -q "install ok installed"; then
+  echo "setup: installing prometheus (for promtool; its service is not started)" >&2
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    own_policy=1
+  fi
+  $SUDO apt-get update -qq
+  status=0
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null || status=$?
+  ((own_policy)) && $SUDO rm -f "$policy"
+  ((status == 0)) || exit "$status"
 fi
 
 if [[ "${JUNCTION_SKIP_NPM:-}" != "1" && -f "$here/../tests/servers/package.json" ]]; then

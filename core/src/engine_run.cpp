@@ -24,8 +24,34 @@ std::string ms_text(std::chrono::milliseconds d) {
     return std::to_string(d.count());
 }
 
-// The engine's own series, labelled by pipeline.
-constexpr double write_buckets[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30};
+// Batch latencies from a millisecond (a fast local write) to five minutes (a slow
+// export API waited out with retries).
+constexpr double batch_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                    0.5,   1,      2.5,   5,    10,    30,   60,  300};
+
+sdk::Counter& records(MetricRegistry& m, const std::string& pipeline, const char* stage, const char* outcome) {
+    return m.counter("records_total",
+                     "Records per pipeline, stage and outcome: read; rejected (refused for their content); "
+                     "retried (sent again after a transient failure); written; released (given back to a queue); "
+                     "dead_lettered (kept in the dead-letter store)",
+                     {{"pipeline", pipeline}, {"stage", stage}, {"outcome", outcome}});
+}
+
+sdk::Histogram& batch_seconds(MetricRegistry& m, const std::string& pipeline, const char* stage) {
+    return m.histogram("batch_duration_seconds",
+                       "Time a stage spent on one batch: reader read, translators, writer write and flush of a "
+                       "group (retries included)",
+                       batch_buckets, {{"pipeline", pipeline}, {"stage", stage}});
+}
+
+sdk::Counter& runs(MetricRegistry& m, const std::string& pipeline, const char* outcome) {
+    return m.counter("runs_total", "Pipeline runs ended, per outcome (ok, failed, stopped)",
+                     {{"pipeline", pipeline}, {"outcome", outcome}});
+}
+
+double unix_seconds(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
 
 // Acknowledgements handed to Reader::acknowledge (a view of the engine's vectors).
 class AckView final : public sdk::Acknowledgements {
@@ -55,6 +81,33 @@ std::vector<sdk::Committed> last_positions(std::span<const sdk::Acknowledgement>
 }
 
 }  // namespace
+
+EngineSeries::EngineSeries(MetricRegistry& m, const std::string& p)
+    : read(records(m, p, "reader", "read")),
+      reader_rejected(records(m, p, "reader", "rejected")),
+      reader_dead_lettered(records(m, p, "reader", "dead_lettered")),
+      translator_rejected(records(m, p, "translator", "rejected")),
+      translator_retried(records(m, p, "translator", "retried")),
+      translator_dead_lettered(records(m, p, "translator", "dead_lettered")),
+      written(records(m, p, "writer", "written")),
+      writer_rejected(records(m, p, "writer", "rejected")),
+      writer_retried(records(m, p, "writer", "retried")),
+      released(records(m, p, "writer", "released")),
+      writer_dead_lettered(records(m, p, "writer", "dead_lettered")),
+      read_seconds(batch_seconds(m, p, "reader")),
+      translate_seconds(batch_seconds(m, p, "translator")),
+      write_seconds(batch_seconds(m, p, "writer")),
+      runs_ok(runs(m, p, "ok")),
+      runs_failed(runs(m, p, "failed")),
+      runs_stopped(runs(m, p, "stopped")),
+      last_success(m.gauge("last_success_timestamp_seconds", "Unix time at which the pipeline's last ok run ended",
+                           {{"pipeline", p}})),
+      running(m.gauge("pipeline_running", "1 while a run of the pipeline is in progress, else 0", {{"pipeline", p}})) {}
+
+sdk::Counter* EngineSeries::retried(const char* stage) noexcept {
+    const std::string_view s = stage;
+    return s == "writer" ? &writer_retried : s == "translator" ? &translator_retried : nullptr;
+}
 
 const char* to_string(RunOutcome o) noexcept {
     switch (o) {
@@ -99,20 +152,13 @@ PipelineRun::PipelineRun(const ResolvedPipeline& pipeline, StateStore& store, co
       name_(pipeline.config->name),
       limit_(std::max(pipeline.config->queue_depth, pipeline.effective_workers() + 1)),
       own_services_(options.services == nullptr ? std::make_unique<HostServices>() : nullptr),
-      services_(options.services != nullptr ? *options.services : *own_services_) {
+      services_(options.services != nullptr ? *options.services : *own_services_),
+      series_(services_.metrics(), name_) {
     on_host_stop_.emplace(stop_, std::function<void()>([this] {
                               read_stop_.request_stop();
                               { std::lock_guard lock(m_); }  // waiters re-check stop_requested() after this
                               cv_.notify_all();
                           }));
-    auto& m = services_.metrics();
-    const sdk::MetricLabels labels = {{"pipeline", name_}};
-    read_total_ = &m.counter("records_read_total", "Records read by the pipeline's reader", labels);
-    written_total_ = &m.counter("records_written_total", "Records the writer made durable", labels);
-    dead_lettered_total_ =
-        &m.counter("records_dead_lettered_total", "Records sent to the dead-letter store (any stage)", labels);
-    released_total_ = &m.counter("records_released_total", "Records given back to a queue for redelivery", labels);
-    write_seconds_ = &m.histogram("write_seconds", "Time to write and flush one group of batches", write_buckets, labels);
 }
 
 PipelineRun::~PipelineRun() {
@@ -164,7 +210,8 @@ std::unique_ptr<StageContext> PipelineRun::make_context(const ResolvedStage& s, 
 // Calls `call` until it is not a retry or the retry budget is spent, backing off with
 // full jitter between attempts. A stop request ends the waiting (the last status stands).
 template <class Call>
-sdk::Status PipelineRun::with_retry(const char* stage, const std::string& plugin, const char* what, Call&& call) {
+sdk::Status PipelineRun::with_retry(const char* stage, const std::string& plugin, const char* what, Call&& call,
+                                    std::uint64_t records) {
     RetryBudget budget(p_.config->retry);
     for (;;) {
         sdk::Status st = call();
@@ -177,6 +224,9 @@ sdk::Status PipelineRun::with_retry(const char* stage, const std::string& plugin
         log_warn(std::string(stage) + " " + plugin + " " + what + " failed, will retry: " + st.message(),
                  {{"pipeline", name_}, {"attempt", std::to_string(budget.attempts())}, {"delay_ms", ms_text(delay)}});
         if (!sleep_for(delay, read_stop_.get_token())) return st;  // a host stop or a failure elsewhere
+        // Looked up here, not before the first call: a translator's call per record that
+        // succeeds (nearly all) costs nothing more.
+        if (auto* retried = records > 0 ? series_.retried(stage) : nullptr) retried->add(static_cast<double>(records));
     }
 }
 
@@ -231,7 +281,8 @@ bool PipelineRun::translate(Work& w, std::size_t first_translator) {
         }
         for (std::size_t t = first_translator; t < translators_.size(); ++t) {
             const auto& plugin = p_.translators[t].config->plugin;
-            auto st = with_retry("translator", plugin, "translate", [&] { return translators_[t]->translate(rec); });
+            auto st = with_retry(
+                "translator", plugin, "translate", [&] { return translators_[t]->translate(rec); }, 1);
             if (st.code() == sdk::Code::reject) {
                 w.rejects.push_back({i, "translator", plugin, st.message()});
                 break;
@@ -274,6 +325,7 @@ void PipelineRun::release_or_dead_letter(sdk::Acknowledgement& ack, const sdk::R
     // back for ever, so it goes to the dead letters at once.
     if (record.meta.attempts == 0 || record.meta.attempts >= p_.config->max_deliveries) {
         ack.outcome = sdk::Outcome::rejected;
+        ++undeliverable_;
         ack.reason = record.meta.attempts == 0
                          ? "not written, and the reader gives no delivery count to redeliver it by: " + reason
                          : "not written after " + std::to_string(record.meta.attempts) + " deliveries: " + reason;
@@ -320,26 +372,32 @@ void PipelineRun::compact_upstream_rejects(std::span<Work> group, std::vector<Gr
 // retry_after) makes the group a retry when the reader cannot take it back.
 sdk::Status PipelineRun::deliver(std::vector<GroupPart>& parts) {
     const auto started = std::chrono::steady_clock::now();
-    auto st = with_retry("writer", p_.writer.config->plugin, "write", [&] {
-        for (auto& part : parts) {
-            part.rejected.clear();
-            if (part.to_write->empty()) continue;
-            auto s = writer_->write(std::span<const sdk::Record>(*part.to_write), part.rejected);
-            if (s.code() == sdk::Code::reject) {  // the whole batch refused for its content
+    std::uint64_t records = 0;
+    for (const auto& part : parts)
+        records += part.to_write->size();
+    auto st = with_retry(
+        "writer", p_.writer.config->plugin, "write",
+        [&] {
+            for (auto& part : parts) {
                 part.rejected.clear();
-                for (std::size_t i = 0; i < part.to_write->size(); ++i)
-                    part.rejected.push_back({i, s.message(), std::nullopt});
-                continue;
+                if (part.to_write->empty()) continue;
+                auto s = writer_->write(std::span<const sdk::Record>(*part.to_write), part.rejected);
+                if (s.code() == sdk::Code::reject) {  // the whole batch refused for its content
+                    part.rejected.clear();
+                    for (std::size_t i = 0; i < part.to_write->size(); ++i)
+                        part.rejected.push_back({i, s.message(), std::nullopt});
+                    continue;
+                }
+                if (!s.is_ok()) return s;
+                if (!redelivers_)
+                    for (const auto& r : part.rejected)
+                        if (r.retry_after) return sdk::Status::retry(r.reason, r.retry_after);
             }
-            if (!s.is_ok()) return s;
-            if (!redelivers_)
-                for (const auto& r : part.rejected)
-                    if (r.retry_after) return sdk::Status::retry(r.reason, r.retry_after);
-        }
-        if (options_.fault == Fault::kill_before_flush) ::kill(::getpid(), SIGKILL);
-        return writer_->flush();
-    });
-    write_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+            if (options_.fault == Fault::kill_before_flush) ::kill(::getpid(), SIGKILL);
+            return writer_->flush();
+        },
+        records);
+    series_.write_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return st;
 }
 
@@ -472,6 +530,7 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
     std::vector<sdk::Acknowledgement> acks;
     acks.reserve(total);
     letters_.clear();
+    undeliverable_ = 0;
     group_time_ = Clock::now();
     std::vector<GroupPart> parts(group.size());
 
@@ -508,10 +567,26 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
     written_ += written;
     invalid_ += letters_.size();
     released_ += settled_released;
-    written_total_->add(static_cast<double>(written));
-    dead_lettered_total_->add(static_cast<double>(letters_.size()));
-    released_total_->add(static_cast<double>(settled_released));
+    count_settled(written, settled_released);
     return true;
+}
+
+// A committed group's outcomes, per stage (the dead letters say which stage refused each).
+void PipelineRun::count_settled(std::uint64_t written, std::uint64_t released) {
+    std::uint64_t by_reader = 0, by_translator = 0, by_writer = 0;
+    for (const auto& d : letters_) {
+        const std::string_view stage = d.stage;
+        ++(stage == "reader" ? by_reader : stage == "translator" ? by_translator : by_writer);
+    }
+    const auto add = [](sdk::Counter& c, std::uint64_t n) { c.add(static_cast<double>(n)); };
+    add(series_.written, written);
+    add(series_.released, released);
+    add(series_.reader_rejected, by_reader);
+    add(series_.reader_dead_lettered, by_reader);
+    add(series_.translator_rejected, by_translator);
+    add(series_.translator_dead_lettered, by_translator);
+    add(series_.writer_rejected, by_writer - std::min<std::uint64_t>(by_writer, undeliverable_));
+    add(series_.writer_dead_lettered, by_writer);
 }
 
 // A backoff of the reader thread, in slices no longer than the keep-alive interval so
@@ -621,10 +696,15 @@ void PipelineRun::read_all() {
         records.reserve(std::min<std::size_t>(batch, 4096));
         bool end = false;
         sdk::Status st;
+        const auto read_started = std::chrono::steady_clock::now();
         {
             std::lock_guard lock(reader_mutex_);
             st = reader_->read(records, batch, end);
         }
+        // Only reads that brought records: an idle source's empty polls would bury the batches.
+        if (!records.empty())
+            series_.read_seconds.observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - read_started).count());
         if (!st.is_ok()) {
             release();
             std::chrono::milliseconds delay{0};
@@ -656,7 +736,7 @@ void PipelineRun::read_all() {
         for (auto& r : records)
             if (r.meta.received_at == std::chrono::system_clock::time_point{}) r.meta.received_at = now;
         read_ += records.size();
-        read_total_->add(static_cast<double>(records.size()));
+        series_.read.add(static_cast<double>(records.size()));
         {
             std::lock_guard lock(m_);
             pending_.push_back(Work{seq++, std::move(records), {}});
@@ -690,7 +770,11 @@ void PipelineRun::translate_all() {
             spent.swap(spent_);
         }
         spent.clear();  // outside the lock (see writer_loop)
+        const auto started = std::chrono::steady_clock::now();
         if (!translate(w)) return;
+        if (!translators_.empty())
+            series_.translate_seconds.observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         {
             std::lock_guard lock(m_);
             done_.emplace(w.seq, std::move(w));
@@ -792,6 +876,7 @@ RunSummary PipelineRun::execute() {
         rec.plugins.push_back(t.config->plugin);
     rec.plugins.push_back(p_.writer.config->plugin);
     executing_ = true;
+    series_.running.set(1);
     if (options_.record_empty_runs || options_.claimed_run != 0) begin_run_row();
 
     sdk::Positions committed;
@@ -844,6 +929,19 @@ RunSummary PipelineRun::execute() {
     }
 
     auto s = summary(started);
+    switch (s.outcome) {
+        case RunOutcome::ok:
+            series_.runs_ok.add();
+            series_.last_success.set(unix_seconds(std::chrono::system_clock::now()));
+            break;
+        case RunOutcome::failed:
+            series_.runs_failed.add();
+            break;
+        case RunOutcome::stopped:
+            series_.runs_stopped.add();
+            break;
+    }
+    series_.running.set(0);
     if (heartbeat_.joinable()) {
         heartbeat_.request_stop();
         heartbeat_.join();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "junction/core/engine.hpp"
+#include "junction/core/metrics.hpp"
 #include "stage_context.hpp"
 
 namespace junction::core {
@@ -51,6 +52,26 @@ private:
     int counted_ = 0;   // of which count against max_attempts (no Retry-After)
 };
 
+// The engine's series of one pipeline (README "Metrics"), looked up once a run so that
+// a batch updates them without touching the registry's map. Updated per batch or group,
+// never per record.
+struct EngineSeries {
+    EngineSeries(MetricRegistry& m, const std::string& pipeline);
+    // junction_records_total{pipeline,stage,outcome}
+    sdk::Counter &read, &reader_rejected, &reader_dead_lettered;
+    sdk::Counter &translator_rejected, &translator_retried, &translator_dead_lettered;
+    sdk::Counter &written, &writer_rejected, &writer_retried, &released, &writer_dead_lettered;
+    // junction_batch_duration_seconds{pipeline,stage}
+    sdk::Histogram &read_seconds, &translate_seconds, &write_seconds;
+    // junction_runs_total{pipeline,outcome}, junction_last_success_timestamp_seconds,
+    // junction_pipeline_running
+    sdk::Counter &runs_ok, &runs_failed, &runs_stopped;
+    sdk::Gauge &last_success, &running;
+    // The retried counter of a stage ("translator", "writer"); nullptr for the reader,
+    // whose retried calls carry no records.
+    [[nodiscard]] sdk::Counter* retried(const char* stage) noexcept;
+};
+
 // One group of batches on its way through the writer (see write_group).
 struct GroupPart {
     sdk::Batch compacted;                  // the records left after upstream rejects (when any)
@@ -79,8 +100,10 @@ public:
     void add_read(std::uint64_t n) { read_ += n; }
 
 private:
+    // `records`: how many records each repeated call carries (counted as retried).
     template <class Call>
-    sdk::Status with_retry(const char* stage, const std::string& plugin, const char* what, Call&& call);
+    sdk::Status with_retry(const char* stage, const std::string& plugin, const char* what, Call&& call,
+                           std::uint64_t records = 0);
     std::unique_ptr<StageContext> make_context(const ResolvedStage& s, const char* kind, std::stop_token stop,
                                                sdk::Positions committed = {});
     void reader_loop();
@@ -103,6 +126,7 @@ private:
     void move_meta_into_acks(std::span<Work> group, std::vector<GroupPart>& parts,
                              std::vector<sdk::Acknowledgement>& acks);
     bool keep_dead_letters();
+    void count_settled(std::uint64_t written, std::uint64_t released);
     bool commit_and_acknowledge(std::vector<sdk::Acknowledgement>& acks, const RunBeat& beat);
     // The run's row in the history: begun at the start (or, when empty runs are not
     // recorded, at the first record read), kept alive by a heartbeat until the end.
@@ -156,11 +180,8 @@ private:
     Clock::time_point group_time_{};
 
     std::atomic<std::uint64_t> read_{0}, written_{0}, invalid_{0}, released_{0};
-    sdk::Counter* read_total_ = nullptr;
-    sdk::Counter* written_total_ = nullptr;
-    sdk::Counter* dead_lettered_total_ = nullptr;
-    sdk::Counter* released_total_ = nullptr;
-    sdk::Histogram* write_seconds_ = nullptr;
+    std::size_t undeliverable_ = 0;  // of the group's dead letters: not rejected, out of deliveries
+    EngineSeries series_;
     std::set<std::string> columns_;
 
     std::mutex run_row_m_;

@@ -3,8 +3,8 @@
 #include "junction/core/metrics.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "junction/core/logging.hpp"
 
@@ -113,9 +113,11 @@ bool valid_labels(const sdk::MetricLabels& labels) {
 std::string number(double v) {
     if (std::isnan(v)) return "NaN";
     if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+    // The shortest text that reads back as the same double: 0.1, not 0.10000000000000001
+    // (what Prometheus' own client libraries write, and what le="..." queries expect).
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return {buf, r.ptr};
 }
 
 std::string label_text(const sdk::MetricLabels& labels, std::string_view extra_name = {},

@@ -1,6 +1,6 @@
 // SDK 2 delivery semantics: positions per partition, acknowledgement of what was
 // committed, records released back to a queue and max_deliveries, leases kept alive,
-// retry budgets by time, and the engine's metrics.
+// retry budgets by time (the engine's metrics: engine_metrics_test.cpp).
 #include <set>
 
 #include "engine_fixture.hpp"
@@ -137,18 +137,4 @@ TEST_CASE("a Retry-After longer than max_retry_after is capped") {
     auto s = f.run("p");
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
     CHECK(s.outcome == core::RunOutcome::ok);
-}
-
-TEST_CASE("the engine counts records read, written and dead-lettered per pipeline") {
-    EngineFixture f(one_pipeline(R"({"count": 40})", R"({"reject_every": 10})", R"({"file": "out.ndjson"})"));
-    f.run("p");
-    const sdk::MetricLabels p = {{"pipeline", "p"}};
-    auto& m = f.services.metrics();
-    CHECK(m.value("records_read_total", p) == std::optional<double>(40));
-    CHECK(m.value("records_written_total", p) == std::optional<double>(36));
-    CHECK(m.value("records_dead_lettered_total", p) == std::optional<double>(4));
-    CHECK(m.value("write_seconds", p).value_or(0) >= 1);
-    const auto text = m.prometheus_text();
-    CHECK(text.find("# TYPE junction_records_read_total counter") != std::string::npos);
-    CHECK(text.find("junction_records_read_total{pipeline=\"p\"} 40") != std::string::npos);
 }

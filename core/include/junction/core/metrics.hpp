@@ -60,4 +60,17 @@ private:
     sdk::MetricLabels base_;
 };
 
+// What GET /metrics answers (Content-Type: text/plain; version=0.0.4; charset=utf-8):
+// the registry's series (prometheus_text()), then the process' own, read from
+// /proc/self at the time of the call: process_resident_memory_bytes,
+// process_virtual_memory_bytes, process_open_fds, process_max_fds,
+// process_start_time_seconds, process_cpu_seconds_total (the names Prometheus' client
+// libraries use, without the junction_ prefix), junction_build_info{version,sdk} 1 and
+// junction_uptime_seconds. A value /proc does not give is left out, never made up.
+// Safe to call from any thread while pipelines run.
+[[nodiscard]] std::string metrics_exposition(const MetricRegistry& registry);
+
+// The process part of metrics_exposition alone.
+[[nodiscard]] std::string process_metrics_text();
+
 }  // namespace junction::core
