@@ -1,7 +1,7 @@
 // The test executables' precompiled header (tests/CMakeLists.txt): what nearly every test
 // file parses, parsed once a build instead of once a file. Only third-party, standard and
-// SDK headers (none of core/ or the plugins), which the tests include anyway; a test still
-// includes what it uses, since the header compiles with or without this one.
+// SDK headers (none of core/ or the plugins), which the tests include anyway. A test still
+// includes what it uses: with -DJUNCTION_PCH=OFF it compiles without this header.
 #pragma once
 
 #include <doctest/doctest.h>
