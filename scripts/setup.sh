@@ -2,8 +2,9 @@
 # Installs everything Junction needs to build and test on Debian 12, idempotently:
 # Debian packages (compiler, CMake, Ninja, Boost 1.81, doctest, libmongoc, SQLite,
 # libcurl, OpenSSL; clang and libFuzzer for the fuzz preset; python3-requests for the peer
-# of bench/rest_databox.sh; promtool, from the prometheus package, for the metrics tests)
-# and the npm test servers. Safe to run again: it skips what is present.
+# of bench/rest_databox.sh; promtool, from the prometheus package, for the metrics tests;
+# the mold linker, which CMake uses when found; chromium for the status page's browser
+# test) and the npm test servers. Safe to run again: it skips what is present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -15,6 +16,7 @@ PACKAGES=(
   libssl-dev libboost-url1.81-dev chromium
   time libjemalloc-dev curl python3-requests
   clang libfuzzer-14-dev
+  mold
 )
 # Node.js runs the MongoDB-wire test server; keep an existing node/npm (e.g. NodeSource's,
 # which conflicts with Debian's npm package) and install Debian's only when absent.

@@ -8,12 +8,20 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 ./scripts/setup.sh
 
+# Each build and test step ends with one line of its wall and CPU seconds (user+sys, which
+# other load on the machine changes less than wall time): the figures of bench/README.md,
+# "CI build time".
+timed() {
+  local what=$1; shift
+  /usr/bin/time -f "== $what: %e s wall, %U s user + %S s sys" "$@"
+}
+
 run_preset() {
   local preset=$1
   echo "== configure, build and test: preset $preset" >&2
   cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset"
-  ctest --preset "$preset"
+  timed "build $preset" cmake --build --preset "$preset"
+  timed "test $preset" ctest --preset "$preset"
 }
 
 run_preset release
