@@ -19,6 +19,7 @@
 #include "commands.hpp"
 #include "daemon.hpp"
 #include "http/api.hpp"
+#include "http/collections.hpp"
 #include "http/server.hpp"
 #include "junction/core/config.hpp"
 #include "junction/core/engine.hpp"
@@ -41,6 +42,9 @@ struct Loaded {
     PluginRegistry registry;
     std::vector<ResolvedPipeline> pipelines;
     std::optional<http::HttpConfig> http;  // the `http` section, when there is one
+    // Its served collections, resolved like pipeline stages (stages point into configs).
+    std::vector<StageConfig> collection_configs;
+    std::vector<ResolvedStage> collections;
 };
 
 // Returns an exit code when the config cannot be used (after printing every problem).
@@ -55,6 +59,16 @@ int load(const GlobalOptions& global, const std::string& file, Loaded& out) {
         out.registry.load_directories(PluginRegistry::search_path(global.plugin_dirs, out.config.plugin_dirs));
         std::vector<ConfigError> option_errors;
         out.pipelines = resolve_pipelines(out.config, out.registry, option_errors);
+        if (out.http) {
+            out.collection_configs.reserve(out.http->collections.size());
+            for (const auto& c : out.http->collections) {
+                out.collection_configs.push_back({.plugin = c.plugin, .options = c.options, .path = c.config_path});
+                ResolvedStage stage;
+                if (resolve_component(out.collection_configs.back(), sdk::Kind::collection, out.registry, out.config,
+                                      stage, option_errors))
+                    out.collections.push_back(std::move(stage));
+            }
+        }
         const auto structural = errors;
         auto under = [](const std::string& path, const std::string& prefix) {
             return !prefix.empty() && path.rfind(prefix, 0) == 0 &&
@@ -300,6 +314,7 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     std::optional<http::ApiKeyring> keys;
     http::Router router;
     std::optional<http::ApiContext> api;
+    std::vector<std::unique_ptr<http::ServedCollection>> served;
     std::optional<http::Server> server;
     if (l.http) {
         std::vector<ConfigError> errors;
@@ -321,6 +336,11 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
                                      .readiness = {}});
         http::add_operations_routes(router, *api);
         http::add_control_routes(router, *api);
+        for (std::size_t i = 0; i < l.collections.size(); ++i)
+            served.push_back(std::make_unique<http::ServedCollection>(l.http->collections[i], l.collections[i], *store,
+                                                                      *services, l.config.base_dir, stop.get_token(),
+                                                                      l.http->workers));
+        http::add_collection_routes(router, *api, served);
         http::add_openapi_route(router, *api);
         server.emplace(*l.http, router, *keys, &services->metrics());
         try {

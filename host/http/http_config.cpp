@@ -209,8 +209,8 @@ void parse_collections(const json::value& v, HttpConfig& cfg, std::vector<Config
         const auto* o = as_object(&e, path, errors);
         if (o == nullptr) continue;
         check_keys(*o,
-                   {"path", "plugin", "options", "filters", "fields", "default_limit", "max_limit", "cache_ttl_ms",
-                    "scope"},
+                   {"path", "plugin", "options", "id_field", "filters", "fields", "default_limit", "max_limit",
+                    "cache_ttl_ms", "scope"},
                    path, errors);
         CollectionConfig c;
         c.config_path = path;
@@ -229,6 +229,7 @@ void parse_collections(const json::value& v, HttpConfig& cfg, std::vector<Config
         if (!o->contains("plugin")) errors.push_back({path + ".plugin", "required: the store's plugin, e.g. \"docstore\""});
         if (const auto* opts = as_object(o->if_contains("options"), path + ".options", errors)) c.options = *opts;
         c.filters = read_names(*o, "filters", path, errors);
+        read_string(*o, "id_field", path, c.id_field, errors);
         c.fields = read_names(*o, "fields", path, errors);
         read_count(*o, "max_limit", path, c.max_limit, 1, 10000, errors);
         c.default_limit = std::min(c.default_limit, c.max_limit);

@@ -55,6 +55,9 @@ struct CollectionConfig {
     std::string plugin;
     boost::json::object options;        // the plugin's collection options
     std::vector<std::string> filters;   // the fields a query may filter on (equality)
+    // The entity's id field: GET <path>/{id} finds the item whose field equals it (as a
+    // string, else as a whole number). Empty: the store's own document id.
+    std::string id_field;
     std::vector<std::string> fields;    // the fields served (empty: the whole document)
     std::size_t default_limit = 50;
     std::size_t max_limit = 500;

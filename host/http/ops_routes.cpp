@@ -66,7 +66,7 @@ void add_operations_routes(Router& router, ApiContext& api) {
     router.add(Method::get, "/metrics", Scope::read, "Prometheus text exposition (version 0.0.4)", [&api](Request&) {
                     Response r;
                     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-                    r.body = api.metrics ? api.metrics->prometheus_text() : std::string();
+                    r.body = api.metrics ? core::metrics_exposition(*api.metrics) : std::string();
                     return r;
                 },
                 "metrics");
