@@ -2,7 +2,8 @@
 # Installs everything Junction needs to build and test on Debian 12, idempotently:
 # Debian packages (compiler, CMake, Ninja, Boost 1.81, doctest, libmongoc, SQLite,
 # libcurl, OpenSSL; clang and libFuzzer for the fuzz preset; python3-requests for the peer
-# of bench/rest_databox.sh) and the npm test servers. Safe to run again: it skips what is present.
+# of bench/rest_databox.sh; the sqlite3 shell, with which scripts/example-contacts.sh shows
+# the docstore) and the npm test servers. Safe to run again: it skips what is present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -12,7 +13,7 @@ PACKAGES=(
   libboost-program-options1.81-dev libboost-thread1.81-dev libboost-filesystem1.81-dev
   doctest-dev libmongoc-dev libbson-dev libsqlite3-dev libcurl4-openssl-dev
   libssl-dev
-  time libjemalloc-dev curl python3-requests
+  time libjemalloc-dev curl python3-requests sqlite3
   clang libfuzzer-14-dev
 )
 # Node.js runs the MongoDB-wire test server; keep an existing node/npm (e.g. NodeSource's,
