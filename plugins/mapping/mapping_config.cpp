@@ -118,7 +118,8 @@ MappingConfig parse_config(const sdk::Options& options) {
     config.lower = options.get_strings("lower");
     for (const auto& [field, spec] : options.get_object("join")) {
         const sdk::Options o(spec.as_object());
-        config.join.push_back({.field = field, .fields = o.get_strings("fields"), .separator = o.get_string("separator", " ")});
+        config.join.push_back(
+            {.field = field, .fields = o.get_strings("fields"), .separator = o.get_string("separator", " ")});
     }
     for (const auto& [field, table] : options.get_object("map_values")) {
         ValueMap map{.field = field, .table = {}, .fallback = std::nullopt};

@@ -40,7 +40,7 @@ struct MappingConfig {
     std::vector<std::pair<std::string, boost::json::value>> set;
     std::vector<std::string> drop;
     std::vector<std::string> keep;  // empty: every field is kept
-    std::string key;  // empty: meta.key is left as it is
+    std::string key;                // empty: meta.key is left as it is
 };
 
 sdk::OptionSchema translator_options();

@@ -37,8 +37,7 @@ template <class Edit>
 std::string edit_string(std::string_view op, const std::string& field, json::object& payload, Edit edit) {
     auto* v = find_path(payload, field);
     if (v == nullptr || v->is_null()) return {};
-    if (!v->is_string())
-        return std::string(op) + ": " + field + ": expected a string, got " + json_type_name(*v);
+    if (!v->is_string()) return std::string(op) + ": " + field + ": expected a string, got " + json_type_name(*v);
     *v = edit(std::string_view(v->get_string()));
     return {};
 }

@@ -69,9 +69,9 @@ std::vector<std::string> lines_containing(const std::string& text, const std::st
     return out;
 }
 
-const std::set<std::string> entity_fields = {"_id",        "id",      "email",      "first_name",
-                                             "last_name",  "full_name", "company",  "phone",
-                                             "lifecycle_stage", "created_at", "updated_at", "source"};
+const std::set<std::string> entity_fields = {"_id",        "id",      "email", "first_name",      "last_name",
+                                             "full_name",  "company", "phone", "lifecycle_stage", "created_at",
+                                             "updated_at", "source"};
 
 std::set<std::string> keys_of(const json::object& o) {
     std::set<std::string> out;
@@ -159,4 +159,27 @@ TEST_CASE("contacts: a second run after a contact changed upstream rewrites that
     const auto summary = lines_containing(second.err, "run finished pipeline=contacts outcome=ok");
     REQUIRE(summary.size() == 1);
     CHECK(summary[0].find(" read=30 ") == std::string::npos);
+}
+
+TEST_CASE("plugins describe rest lists the presets; validate refuses an unknown one in one line naming the known") {
+    TempDir dir;
+    const auto describe = run(sh_quote(JUNCTION_BIN) + " plugins describe rest");
+    REQUIRE_MESSAGE(describe.exit_code == 0, describe.err);
+    CHECK(lines_containing(describe.out, "hubspot-contacts: HubSpot CRM contacts").size() == 1);
+    CHECK(lines_containing(describe.out, "github-issues: GitHub issues").size() == 1);
+    const auto as_json = run(sh_quote(JUNCTION_BIN) + " plugins describe rest --json");
+    REQUIRE_MESSAGE(as_json.exit_code == 0, as_json.err);
+    const auto& preset = json::parse(as_json.out).at("components").at(0).at("options").at(0).as_object();
+    CHECK(preset.at("name") == "preset");
+    CHECK(preset.at("presets").at("hubspot-contacts").at("options").at("request").at("method") == "POST");
+
+    write_file(dir / "c.json", R"({"pipelines": [{"name": "p",
+      "reader": {"plugin": "rest", "options": {"preset": "hubspot-deals"}},
+      "writer": {"plugin": "files", "options": {"dir": "out"}}}]})");
+    const auto r = run(sh_quote(JUNCTION_BIN) + " validate " + sh_quote((dir / "c.json").string()));
+    CHECK(r.exit_code != 0);
+    const auto lines = lines_containing(r.err + r.out, "pipelines[0].reader.options");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("pipelines[0].reader.options.preset: unknown preset \"hubspot-deals\"; known presets: "
+                        "github-issues, hubspot-contacts") != std::string::npos);
 }

@@ -72,6 +72,7 @@ TEST_CASE("config: trim, lower, keep and join name fields; join needs fields") {
           R"(join: "a..b" is not a field path: it has an empty segment)");
     CHECK(refusal(R"({"join": {"name": {"fields": ["x", "y..z"]}}})") ==
           R"(join.name.fields[1]: "y..z" is not a field path: it has an empty segment)");
-    CHECK(schema_errors(R"({"join": {"name": {"separator": " "}}})") ==
-          Lines{"options.join.name.fields: required option missing (list of strings: the fields joined, in this order)"});
+    CHECK(
+        schema_errors(R"({"join": {"name": {"separator": " "}}})") ==
+        Lines{"options.join.name.fields: required option missing (list of strings: the fields joined, in this order)"});
 }

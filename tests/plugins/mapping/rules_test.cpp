@@ -164,7 +164,8 @@ TEST_CASE("trim and lower: a value that is not a string is rejected naming the o
 }
 
 TEST_CASE("join: present, non-empty strings joined in order; none present: the field is not set") {
-    const auto options = R"({"join": {"full_name": {"fields": ["first", "last"]}, "tag": {"fields": ["a", "b"], "separator": "-"}}})";
+    const auto options =
+        R"({"join": {"full_name": {"fields": ["first", "last"]}, "tag": {"fields": ["a", "b"], "separator": "-"}}})";
     auto both = run(options, R"({"first": "Ada", "last": "Lovelace", "a": "x", "b": "y"})");
     REQUIRE_MESSAGE(both.error.empty(), both.error);
     CHECK(both.payload.at("full_name") == "Ada Lovelace");

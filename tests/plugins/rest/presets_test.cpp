@@ -131,8 +131,9 @@ TEST_CASE("preset github-issues needs partitions from the user: without them, th
 TEST_CASE("an unknown preset is one line listing the known ones, and nothing else is reported") {
     const auto errors = sdk::testing::option_errors(
         reader_options(), json::parse(R"({"preset": "hubspot-deals", "connection": "hubspot"})").as_object());
-    CHECK(errors == std::vector<std::string>{
-                        "options.preset: unknown preset \"hubspot-deals\"; known presets: github-issues, hubspot-contacts"});
+    CHECK(errors ==
+          std::vector<std::string>{
+              "options.preset: unknown preset \"hubspot-deals\"; known presets: github-issues, hubspot-contacts"});
 }
 
 TEST_CASE("without a preset, nothing is merged: a missing base_url is still refused") {

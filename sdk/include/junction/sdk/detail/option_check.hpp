@@ -634,9 +634,9 @@ inline const OptionSpec* preset_selector(const OptionSchema& schema) {
         std::string known;
         for (const auto& kv : presets)
             known += (known.empty() ? "" : ", ") + std::string(kv.key());
-        errors.push_back({option_check::join(path, selector->name),
-                          "unknown preset \"" + std::string(chosen->get_string()) +
-                              "\"; known presets: " + (known.empty() ? "none" : known)});
+        errors.push_back(
+            {option_check::join(path, selector->name), "unknown preset \"" + std::string(chosen->get_string()) +
+                                                           "\"; known presets: " + (known.empty() ? "none" : known)});
         return Options{};
     }
     return Options(checker.fields(schema, with_preset(schema, input), path, true, false));
