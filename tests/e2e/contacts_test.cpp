@@ -169,7 +169,8 @@ TEST_CASE("plugins describe rest lists the presets; validate refuses an unknown 
     CHECK(lines_containing(describe.out, "github-issues: GitHub issues").size() == 1);
     const auto as_json = run(sh_quote(JUNCTION_BIN) + " plugins describe rest --json");
     REQUIRE_MESSAGE(as_json.exit_code == 0, as_json.err);
-    const auto& preset = json::parse(as_json.out).at("components").at(0).at("options").at(0).as_object();
+    const auto described = json::parse(as_json.out);
+    const auto& preset = described.at("components").at(0).at("options").at(0).as_object();
     CHECK(preset.at("name") == "preset");
     CHECK(preset.at("presets").at("hubspot-contacts").at("options").at("request").at("method") == "POST");
 
