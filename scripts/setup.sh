@@ -13,8 +13,9 @@ PACKAGES=(
   libboost-program-options1.81-dev libboost-thread1.81-dev libboost-filesystem1.81-dev
   doctest-dev libmongoc-dev libbson-dev libsqlite3-dev libcurl4-openssl-dev
   libssl-dev
-  time libjemalloc-dev curl python3-requests sqlite3
+  time libjemalloc-dev curl python3-requests
   clang libfuzzer-14-dev
+  sqlite3
 )
 # Node.js runs the MongoDB-wire test server; keep an existing node/npm (e.g. NodeSource's,
 # which conflicts with Debian's npm package) and install Debian's only when absent.
