@@ -114,6 +114,9 @@ boost::json::object option_json(const sdk::OptionSpec& o) {
     j["pattern"] = o.pattern.empty() ? boost::json::value(nullptr) : boost::json::value(o.pattern);
     j["secret"] = o.secret;
     j["description"] = o.description;
+    // A preset-selecting option (sdk/detail/option_check.hpp): every preset, whole.
+    if (const auto* presets = o.extra.if_contains("presets"); presets != nullptr && presets->is_object())
+        j["presets"] = *presets;
     return j;
 }
 
@@ -172,6 +175,15 @@ void print_option(std::ostream& out, const sdk::OptionSpec& o) {
         out << (i ? ", " : "") << facts[i];
     out << ")\n";
     if (!o.description.empty()) out << "        " << o.description << '\n';
+    // The presets it names, one line each (--json gives their options).
+    if (const auto* presets = o.extra.if_contains("presets"); presets != nullptr && presets->is_object()) {
+        out << "        presets (their options: --json):\n";
+        for (const auto& [name, preset] : presets->get_object()) {
+            const auto* d = preset.is_object() ? preset.get_object().if_contains("description") : nullptr;
+            out << "          " << std::string_view(name) << ": "
+                << (d != nullptr && d->is_string() ? std::string_view(d->get_string()) : std::string_view()) << '\n';
+        }
+    }
 }
 
 void print_plugin(std::ostream& out, const core::LoadedPlugin& p) {

@@ -4,7 +4,8 @@
 # libcurl, OpenSSL; clang and libFuzzer for the fuzz preset; python3-requests for the peer
 # of bench/rest_databox.sh; promtool, from the prometheus package, for the metrics tests;
 # the mold linker, which CMake uses when found; chromium for the status page's browser
-# test) and the npm test servers. Safe to run again: it skips what is present.
+# test; the sqlite3 shell, with which scripts/example-contacts.sh shows the docstore)
+# and the npm test servers. Safe to run again: it skips what is present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -16,7 +17,7 @@ PACKAGES=(
   libssl-dev libboost-url1.81-dev chromium
   time libjemalloc-dev curl python3-requests
   clang libfuzzer-14-dev
-  mold
+  mold sqlite3
 )
 # Node.js runs the MongoDB-wire test server; keep an existing node/npm (e.g. NodeSource's,
 # which conflicts with Debian's npm package) and install Debian's only when absent.

@@ -16,6 +16,26 @@ sdk::OptionSchema translator_options() {
          .description = "fields that must be present and not null, else the record is rejected"},
         {.name = "rename", .type = OptionType::map, .description = "from -> to: move a field", .items = {field}},
         {.name = "copy", .type = OptionType::map, .description = "from -> to: copy a field", .items = {field}},
+        {.name = "trim",
+         .type = OptionType::string_list,
+         .description = "string fields whose leading and trailing whitespace is removed"},
+        {.name = "lower",
+         .type = OptionType::string_list,
+         .description = "string fields lower-cased (ASCII letters: e-mail addresses, codes)"},
+        {.name = "join",
+         .type = OptionType::map,
+         .description = "field -> {fields, separator}: the strings of `fields` that are present and not empty, "
+                        "joined (e.g. a full name); none: the field is not set",
+         .items = {{.type = OptionType::object,
+                    .fields = {{.name = "fields",
+                                .type = OptionType::string_list,
+                                .required = true,
+                                .min = 1,
+                                .description = "the fields joined, in this order"},
+                               {.name = "separator",
+                                .type = OptionType::string,
+                                .default_value = " ",
+                                .description = "put between two of them"}}}}},
         {.name = "map_values",
          .type = OptionType::map,
          .description = "field -> {value: replacement}; \"*\" is the fallback, else an unmapped value is rejected",
@@ -28,6 +48,10 @@ sdk::OptionSchema translator_options() {
          .description = "field -> constant value",
          .items = {{.type = OptionType::any}}},
         {.name = "drop", .type = OptionType::string_list, .description = "fields removed"},
+        {.name = "keep",
+         .type = OptionType::string_list,
+         .description = "the only fields kept, every other removed (an allow-list: a field the source adds "
+                        "later is not passed on)"},
         {.name = "key", .type = OptionType::string, .description = "field whose value becomes the record's key"},
     };
 }
@@ -69,10 +93,16 @@ std::vector<std::pair<std::string, std::string>> field_pairs(const sdk::Options&
 
 sdk::Status check_config(const sdk::Options& options) {
     std::string problem;
-    for (const char* list : {"required", "to_utc", "drop"})
+    for (const char* list : {"required", "trim", "lower", "to_utc", "drop", "keep"})
         if (problem.empty()) problem = list_problem(options, list);
     if (problem.empty()) problem = map_problem(options, "rename", true);
     if (problem.empty()) problem = map_problem(options, "copy", true);
+    if (problem.empty()) problem = map_problem(options, "join", false);
+    for (const auto& [field, spec] : options.get_object("join")) {
+        if (!problem.empty()) break;
+        problem = list_problem(sdk::Options(spec.as_object()), "fields");
+        if (!problem.empty()) problem = "join." + std::string(field) + "." + problem;
+    }
     if (problem.empty()) problem = map_problem(options, "map_values", false);
     if (problem.empty()) problem = map_problem(options, "set", false);
     if (problem.empty() && options.has("key")) problem = path_problem("key", options.get_string("key"));
@@ -84,6 +114,13 @@ MappingConfig parse_config(const sdk::Options& options) {
     config.required = options.get_strings("required");
     config.rename = field_pairs(options, "rename");
     config.copy = field_pairs(options, "copy");
+    config.trim = options.get_strings("trim");
+    config.lower = options.get_strings("lower");
+    for (const auto& [field, spec] : options.get_object("join")) {
+        const sdk::Options o(spec.as_object());
+        config.join.push_back(
+            {.field = field, .fields = o.get_strings("fields"), .separator = o.get_string("separator", " ")});
+    }
     for (const auto& [field, table] : options.get_object("map_values")) {
         ValueMap map{.field = field, .table = {}, .fallback = std::nullopt};
         for (const auto& [from, to] : table.as_object()) {
@@ -98,6 +135,7 @@ MappingConfig parse_config(const sdk::Options& options) {
     for (const auto& [field, value] : options.get_object("set"))
         config.set.emplace_back(field, value);
     config.drop = options.get_strings("drop");
+    config.keep = options.get_strings("keep");
     config.key = options.get_string("key");
     return config;
 }

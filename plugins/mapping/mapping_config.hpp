@@ -21,15 +21,26 @@ struct ValueMap {
     std::optional<boost::json::value> fallback;  // the "*" entry
 };
 
+// One field made of others' strings: `fields` that are present and not empty, joined.
+struct Join {
+    std::string field;
+    std::vector<std::string> fields;
+    std::string separator;
+};
+
 struct MappingConfig {
     std::vector<std::string> required;
     std::vector<std::pair<std::string, std::string>> rename;  // from -> to
     std::vector<std::pair<std::string, std::string>> copy;    // from -> to
+    std::vector<std::string> trim;
+    std::vector<std::string> lower;
+    std::vector<Join> join;
     std::vector<ValueMap> map_values;
     std::vector<std::string> to_utc;
     std::vector<std::pair<std::string, boost::json::value>> set;
     std::vector<std::string> drop;
-    std::string key;  // empty: meta.key is left as it is
+    std::vector<std::string> keep;  // empty: every field is kept
+    std::string key;                // empty: meta.key is left as it is
 };
 
 sdk::OptionSchema translator_options();

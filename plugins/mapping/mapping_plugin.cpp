@@ -14,7 +14,9 @@ public:
         info.status = sdk::Maturity::beta;
         info.components.push_back(
             {.kind = sdk::Kind::translator,
-             .description = "required, rename, copy, map_values, to_utc, set, drop, key; applied in that order",
+             .description =
+                 "required, rename, copy, trim, lower, join, map_values, to_utc, set, drop, keep, key; applied in that "
+                 "order",
              .options = translator_options(),
              .thread_safe = true});
         return info;

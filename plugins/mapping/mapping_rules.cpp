@@ -32,6 +32,30 @@ std::string cannot_set(std::string_view op, std::string_view path) {
     return std::string(op) + ": cannot set " + std::string(path) + ": a parent is not an object";
 }
 
+// The string at `field` through `edit`; absent and null are left alone, other types refused.
+template <class Edit>
+std::string edit_string(std::string_view op, const std::string& field, json::object& payload, Edit edit) {
+    auto* v = find_path(payload, field);
+    if (v == nullptr || v->is_null()) return {};
+    if (!v->is_string()) return std::string(op) + ": " + field + ": expected a string, got " + json_type_name(*v);
+    *v = edit(std::string_view(v->get_string()));
+    return {};
+}
+
+std::string trimmed(std::string_view s) {
+    constexpr std::string_view space = " \t\r\n\f\v";
+    const auto first = s.find_first_not_of(space);
+    if (first == std::string_view::npos) return {};
+    return std::string(s.substr(first, s.find_last_not_of(space) - first + 1));
+}
+
+std::string lowered(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
 }  // namespace
 
 std::string apply_rules(const MappingConfig& config, json::object& payload, std::string& key) {
@@ -49,6 +73,25 @@ std::string apply_rules(const MappingConfig& config, json::object& payload, std:
     for (const auto& [from, to] : config.copy) {
         if (const auto* v = find_path(payload, from); v != nullptr && !set_path(payload, to, json::value(*v)))
             return cannot_set("copy", to);
+    }
+    for (const auto& field : config.trim)
+        if (auto e = edit_string("trim", field, payload, trimmed); !e.empty()) return e;
+    for (const auto& field : config.lower)
+        if (auto e = edit_string("lower", field, payload, lowered); !e.empty()) return e;
+    for (const auto& join : config.join) {
+        std::string joined;
+        bool any = false;
+        for (const auto& part : join.fields) {
+            const auto* v = find_path(payload, part);
+            if (v == nullptr || v->is_null()) continue;
+            if (!v->is_string())
+                return "join: " + join.field + ": " + part + " is " + json_type_name(*v) + ", not a string";
+            if (v->get_string().empty()) continue;
+            if (any) joined += join.separator;
+            joined += v->get_string();
+            any = true;
+        }
+        if (any && !set_path(payload, join.field, json::value(joined))) return cannot_set("join", join.field);
     }
     for (const auto& map : config.map_values) {
         auto* v = find_path(payload, map.field);
@@ -75,6 +118,12 @@ std::string apply_rules(const MappingConfig& config, json::object& payload, std:
         if (!set_path(payload, field, value)) return cannot_set("set", field);
     for (const auto& field : config.drop)
         take_path(payload, field);
+    if (!config.keep.empty()) {
+        json::object kept;
+        for (const auto& field : config.keep)
+            if (auto value = take_path(payload, field)) set_path(kept, field, std::move(*value));
+        payload = std::move(kept);
+    }
 
     if (!config.key.empty()) {
         const auto* v = find_path(payload, config.key);

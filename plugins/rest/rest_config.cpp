@@ -8,6 +8,8 @@
 #include <junction/sdk/json_text.hpp>
 #include <junction/sdk/json_types.hpp>
 
+#include "presets.hpp"
+
 namespace junction::rest {
 namespace {
 
@@ -158,7 +160,18 @@ OptionSpec paginator_spec() {
 
 sdk::OptionSchema reader_options() {
     auto parent_request = request_spec("request", true);
+    auto bundled = presets();
+    std::vector<std::string> preset_names;
+    for (const auto& kv : bundled)
+        preset_names.emplace_back(kv.key());
     return {
+        {.name = "preset",
+         .type = OptionType::string,
+         .allowed = std::move(preset_names),
+         .description = "a bundled description of a known API endpoint (below); your options are merged over "
+                        "its: objects key by key, any other value replaces, null removes, an object of another "
+                        "`type` replaces",
+         .extra = {{"presets", std::move(bundled)}}},
         {.name = "connection",
          .type = OptionType::connection,
          .description = "a `connections` entry whose credentials every request carries (api_key, bearer, basic, "

@@ -7,7 +7,8 @@
 // --open-data-records N sizes the open data set (default 237; the real portal refuses
 // offset + limit > 10000, this one only beyond N, for benchmarks).
 // --demo seeds what the examples of examples/rest/ read: repositories acme/widgets and
-// acme/gears (issues, pull requests, commits) and 25 HubSpot contacts.
+// acme/gears (issues, pull requests, commits) and 25 HubSpot contacts (with company,
+// phone and lifecyclestage; one e-mail in mixed case with spaces, one contact without).
 // GitHub (https://docs.github.com/en/rest/issues/issues#list-repository-issues,
 // .../commits/commits#list-commits, .../repos/repos#list-organization-repositories):
 //   GET /repos/{o}/{r}/issues?state=open|closed|all&since=&sort=created|updated&direction=asc|desc&per_page=&page=
@@ -31,6 +32,8 @@
 //   POST /_control/github/delete?name=o/r                          the repository is gone (404)
 //   POST /_control/hubspot/contacts?count=N                        add N contacts
 //   POST /_control/hubspot/update?id=I                             update contact I: lastmodifieddate moves on
+//   POST /_control/hubspot/set?id=I&property=P&json=V              contact I's property P becomes the JSON value V
+//                                                                  (null: unset); lastmodifieddate moves on
 //   POST /_control/oauth?expires_in=S&rotate=0|1                   token settings
 //   POST /_control/oauth/revoke                                    every refresh and access token revoked
 //   POST /_control/fail?count=N&status=429&retry_after=1&prefix=/repos   the next N API requests fail
@@ -163,16 +166,31 @@ function githubRoute(req, res, url, parts) {
 }
 
 // ---- HubSpot -----------------------------------------------------------------------
+const STAGES = ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer'];
+const COMPANIES = ['Acme Corp', 'Globex', 'Initech', 'Umbrella', null];
+
 function addContacts(n) {
   for (let i = 0; i < n; i++) {
     hubspot.clock += 60 * 1000;
-    const id = String(hubspot.contacts.length + 101);
+    const k = hubspot.contacts.length;
+    const id = String(k + 101);
     const t = new Date(hubspot.clock).toISOString();
     hubspot.contacts.push({
       id, properties: { createdate: t, email: `contact${id}@example.com`, firstname: `First${id}`, lastname: `Last${id}`,
-        hs_object_id: id, lastmodifieddate: t }, createdAt: t, updatedAt: t, archived: false,
+        company: COMPANIES[k % COMPANIES.length], phone: k % 3 === 2 ? null : `+1 555 01${String(k % 100).padStart(2, '0')}`,
+        lifecyclestage: STAGES[k % STAGES.length], hs_object_id: id, lastmodifieddate: t },
+      createdAt: t, updatedAt: t, archived: false,
     });
   }
+}
+
+// What HubSpot returns of a contact: the properties asked for (each, null when unset),
+// plus the three it always adds; every property without `properties`.
+function contactView(c, wanted) {
+  if (!Array.isArray(wanted) || wanted.length === 0) return c;
+  const properties = {};
+  for (const p of [...wanted, 'hs_object_id', 'createdate', 'lastmodifieddate']) properties[p] = c.properties[p] ?? null;
+  return { ...c, properties };
 }
 
 function hubspotAuthorized(req) {
@@ -225,7 +243,7 @@ function hubspotRoute(req, res, url, body) {
       const prop = sort.propertyName === 'hs_lastmodifieddate' ? 'lastmodifieddate' : sort.propertyName;
       items = items.sort((a, b) => (Date.parse(a.properties[prop]) - Date.parse(b.properties[prop])) * (sort.direction === 'DESCENDING' ? -1 : 1));
     }
-    const results = items.slice(after, after + limit);
+    const results = items.slice(after, after + limit).map((c) => contactView(c, q.properties));
     const out = { total: items.length, results };
     if (after + limit < items.length) out.paging = { next: { after: String(after + limit) } };
     return send(res, 200, out);
@@ -324,6 +342,18 @@ function control(req, res, url, parts) {
       c.properties.firstname += ' (edited)';
       return send(res, 200, c);
     }
+    case 'hubspot/set': {
+      const c = hubspot.contacts.find((x) => x.id === q.get('id'));
+      if (!c) return send(res, 404, { error: 'no such contact' });
+      let value;
+      try { value = JSON.parse(q.get('json') ?? 'null'); } catch { return send(res, 400, { error: 'json is not JSON' }); }
+      c.properties[q.get('property')] = value;
+      hubspot.clock += 3600 * 1000;
+      const t = new Date(hubspot.clock).toISOString();
+      c.properties.lastmodifieddate = t;
+      c.updatedAt = t;
+      return send(res, 200, c);
+    }
     case 'oauth':
       if (q.has('expires_in')) oauth.expiresIn = Number(q.get('expires_in'));
       if (q.has('rotate')) oauth.rotate = q.get('rotate') === '1';
@@ -381,6 +411,9 @@ if (args.includes('--demo')) {
   createRepo('acme/widgets', 12, 3, 8);
   createRepo('acme/gears', 5, 0, 4);
   addContacts(25);
+  // what a CRM holds in practice: an address typed by hand, a contact without one
+  hubspot.contacts[2].properties.email = '  Contact103@Example.COM ';
+  hubspot.contacts[6].properties.email = null;
 }
 
 const sockets = new Set();

@@ -63,3 +63,16 @@ TEST_CASE("config: nested fields and every operation together pass") {
                       "key": "id"})")
               .empty());
 }
+
+TEST_CASE("config: trim, lower, keep and join name fields; join needs fields") {
+    CHECK(refusal(R"({"trim": ["a", "b..c"]})") == R"(trim[1]: "b..c" is not a field path: it has an empty segment)");
+    CHECK(refusal(R"({"lower": [""]})") == R"(lower[0]: "" is not a field path: it is empty)");
+    CHECK(refusal(R"({"keep": ["x."]})") == R"(keep[0]: "x." is not a field path: it has an empty segment)");
+    CHECK(refusal(R"({"join": {"a..b": {"fields": ["x"]}}})") ==
+          R"(join: "a..b" is not a field path: it has an empty segment)");
+    CHECK(refusal(R"({"join": {"name": {"fields": ["x", "y..z"]}}})") ==
+          R"(join.name.fields[1]: "y..z" is not a field path: it has an empty segment)");
+    CHECK(
+        schema_errors(R"({"join": {"name": {"separator": " "}}})") ==
+        Lines{"options.join.name.fields: required option missing (list of strings: the fields joined, in this order)"});
+}

@@ -142,3 +142,54 @@ TEST_CASE("order: required, rename, copy, map_values, to_utc, set, drop, key") {
                            .as_object());
     CHECK(o.key == "9");
 }
+
+TEST_CASE("trim: leading and trailing whitespace removed; absent and null skipped") {
+    auto o = run(R"({"trim": ["a", "b.c", "gone", "none"]})",
+                 "{\"a\": \" \\t x y \\r\\n\", \"b\": {\"c\": \"   \"}, \"none\": null}");
+    REQUIRE_MESSAGE(o.error.empty(), o.error);
+    CHECK(o.payload == json::parse(R"({"a": "x y", "b": {"c": ""}, "none": null})").as_object());
+}
+
+TEST_CASE("lower: ASCII letters lower-cased, others kept") {
+    auto o = run(R"({"lower": ["email", "missing"]})", R"({"email": "Ada.LOVELACE@Example.COM", "x": "KEEP"})");
+    REQUIRE_MESSAGE(o.error.empty(), o.error);
+    CHECK(o.payload == json::parse(R"({"email": "ada.lovelace@example.com", "x": "KEEP"})").as_object());
+    auto accented = run(R"({"lower": ["n"]})", R"({"n": "ÉMILE"})");
+    CHECK(accented.payload.at("n") == "Émile");  // bytes of non-ASCII letters are left as they are
+}
+
+TEST_CASE("trim and lower: a value that is not a string is rejected naming the operation and field") {
+    CHECK(run(R"({"trim": ["n"]})", R"({"n": 5})").error == "trim: n: expected a string, got integer");
+    CHECK(run(R"({"lower": ["a.b"]})", R"({"a": {"b": [1]}})").error == "lower: a.b: expected a string, got array");
+}
+
+TEST_CASE("join: present, non-empty strings joined in order; none present: the field is not set") {
+    const auto options =
+        R"({"join": {"full_name": {"fields": ["first", "last"]}, "tag": {"fields": ["a", "b"], "separator": "-"}}})";
+    auto both = run(options, R"({"first": "Ada", "last": "Lovelace", "a": "x", "b": "y"})");
+    REQUIRE_MESSAGE(both.error.empty(), both.error);
+    CHECK(both.payload.at("full_name") == "Ada Lovelace");
+    CHECK(both.payload.at("tag") == "x-y");
+    auto one = run(options, R"({"first": null, "last": "Lovelace", "a": ""})");
+    CHECK(one.payload.at("full_name") == "Lovelace");
+    CHECK_FALSE(one.payload.contains("tag"));
+    CHECK(run(options, R"({"first": 1})").error == "join: full_name: first is integer, not a string");
+}
+
+TEST_CASE("keep: only the listed fields stay, nested ones too; absent ones are not created") {
+    auto o = run(R"({"keep": ["id", "a.b", "missing"]})", R"({"id": 1, "a": {"b": 2, "c": 3}, "raw": {"x": 1}})");
+    REQUIRE_MESSAGE(o.error.empty(), o.error);
+    CHECK(o.payload == json::parse(R"({"id": 1, "a": {"b": 2}})").as_object());
+}
+
+TEST_CASE("order: rename, then trim, lower and join on the new names, then set, drop, keep and key") {
+    auto o = run(R"({"keep": ["id", "email", "full_name", "source"], "key": "id", "set": {"source": "crm"},
+                      "join": {"full_name": {"fields": ["first", "last"]}}, "lower": ["email"],
+                      "trim": ["email", "first"], "rename": {"p.email": "email", "p.first": "first", "p.last": "last"},
+                      "required": ["id", "p.email"]})",
+                 R"({"id": "7", "p": {"email": " A@B.COM ", "first": " Ada ", "last": "L"}, "archived": false})");
+    REQUIRE_MESSAGE(o.error.empty(), o.error);
+    CHECK(o.payload ==
+          json::parse(R"({"id": "7", "email": "a@b.com", "full_name": "Ada L", "source": "crm"})").as_object());
+    CHECK(o.key == "7");
+}

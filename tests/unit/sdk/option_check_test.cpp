@@ -444,3 +444,63 @@ TEST_CASE("apply_defaults fills defaults at any depth and checks nothing") {
     const auto o = detail::apply_defaults(schema, parse(R"({"rules": [{"field": 5}], "extra": true})"));
     CHECK(o == parse(R"({"rules": [{"field": 5, "op": "eq"}], "extra": true, "size": 10, "dir": "out"})"));
 }
+
+// ---- presets: an option whose extra holds "presets" names a set of options merged under the user's
+
+namespace {
+
+OptionSchema preset_schema() {
+    return {
+        {.name = "preset",
+         .type = OptionType::string,
+         .extra = {{"presets",
+                    parse(R"({"api": {"description": "an API", "options": {
+                        "url": "https://api.example.com", "limit": 10, "tags": ["a", "b"],
+                        "page": {"type": "cursor", "param": "after"},
+                        "body": {"q": "x", "sort": {"by": "date", "asc": true}}}}})")}}},
+        {.name = "url", .type = OptionType::string, .required = true},
+        {.name = "limit", .type = OptionType::integer, .default_value = 100},
+        {.name = "tags", .type = OptionType::string_list},
+        {.name = "page",
+         .type = OptionType::object,
+         .fields = {{.name = "type", .type = OptionType::string, .required = true},
+                    {.name = "param", .type = OptionType::string},
+                    {.name = "size", .type = OptionType::integer}}},
+        {.name = "body", .type = OptionType::any},
+    };
+}
+
+}  // namespace
+
+TEST_CASE("presets: a required option the preset gives is not missing, and the preset's values are checked") {
+    const auto o = valid(preset_schema(), parse(R"({"preset": "api"})"));
+    CHECK(o.get_string("url") == "https://api.example.com");
+    CHECK(o.get_int("limit") == 10);
+    CHECK(o.get_string("preset") == "api");
+    // without the preset, the same input misses url
+    CHECK(errors_of(preset_schema(), parse("{}")) ==
+          std::vector<std::string>{at(".url: required option missing (string)")});
+}
+
+TEST_CASE("presets: objects merge key by key; scalars and arrays replace; null removes; another type replaces") {
+    const auto o = valid(preset_schema(), parse(R"({"preset": "api", "limit": 5, "tags": ["c"],
+        "body": {"sort": {"asc": false}, "extra": 1}, "page": {"size": 3}})"));
+    CHECK(o.get_int("limit") == 5);
+    CHECK(o.get_strings("tags") == std::vector<std::string>{"c"});
+    CHECK(o.get("body") == json::parse(R"({"q": "x", "sort": {"by": "date", "asc": false}, "extra": 1})"));
+    CHECK(o.get("page") == json::parse(R"({"type": "cursor", "param": "after", "size": 3})"));
+    const auto removed = valid(preset_schema(), parse(R"({"preset": "api", "tags": null, "body": {"q": null}})"));
+    CHECK_FALSE(removed.has("tags"));
+    CHECK(removed.get("body") == json::parse(R"({"sort": {"by": "date", "asc": true}})"));
+    const auto other = valid(preset_schema(), parse(R"({"preset": "api", "page": {"type": "offset", "size": 9}})"));
+    CHECK(other.get("page") == json::parse(R"({"type": "offset", "size": 9})"));  // no param left behind
+}
+
+TEST_CASE("presets: an error from the merged options is reported under its option; an unknown name is one line") {
+    CHECK(errors_of(preset_schema(), parse(R"({"preset": "api", "limit": "many"})")) ==
+          std::vector<std::string>{at(".limit: expected an integer, got string")});
+    CHECK(errors_of(preset_schema(), parse(R"({"preset": "apx", "limit": "many"})")) ==
+          std::vector<std::string>{at(".preset: unknown preset \"apx\"; known presets: api")});
+    // a preset name that is not a string is the schema's type error, nothing merged
+    CHECK(has(errors_of(preset_schema(), parse(R"({"preset": 1})")), at(".preset: expected a string, got integer")));
+}

@@ -551,7 +551,62 @@ inline void defaults_into(const OptionSchema& schema, json::object& o) {
     }
 }
 
+// Presets. A string option whose spec carries `extra["presets"]`, an object of
+// {"<name>": {"description": "...", "options": {...}}}, names a bundled set of options
+// (a known API's endpoint for a generic reader). The user's options are merged over the
+// named preset's before anything is checked, so a preset is validated like the user's
+// own options and a required option it supplies is not missing. The rules:
+//   - objects merge key by key, at any depth;
+//   - any other value of the user's (string, number, boolean, array) replaces the
+//     preset's whole: arrays are not concatenated;
+//   - a user's null removes the preset's key (`"incremental": null`: a full refresh);
+//   - a user's object whose "type" differs from the preset's replaces it whole (its
+//     other keys belong to the other type: a paginator of another kind).
+inline void merge_over(json::object& base, const json::object& over) {
+    for (const auto& kv : over) {
+        if (kv.value().is_null()) {
+            base.erase(kv.key());
+            continue;
+        }
+        auto* have = base.if_contains(kv.key());
+        if (have != nullptr && have->is_object() && kv.value().is_object()) {
+            const auto& mine = kv.value().get_object();
+            const auto* base_type = have->get_object().if_contains("type");
+            const auto* my_type = mine.if_contains("type");
+            if (base_type == nullptr || my_type == nullptr || *base_type == *my_type) {
+                merge_over(have->get_object(), mine);
+                continue;
+            }
+        }
+        base[kv.key()] = kv.value();
+    }
+}
+
+// The spec of the option that selects a preset, or null.
+inline const OptionSpec* preset_selector(const OptionSchema& schema) {
+    for (const auto& spec : schema) {
+        const auto* presets = spec.extra.if_contains("presets");
+        if (spec.type == OptionType::string && presets != nullptr && presets->is_object()) return &spec;
+    }
+    return nullptr;
+}
+
 }  // namespace option_check
+
+// The options a preset-selecting option (see merge_over) makes of `input`: the named
+// preset's with the user's merged over them, unchecked; `input` itself when no preset is
+// named or the name is unknown (validate_options reports that).
+[[nodiscard]] inline boost::json::object with_preset(const OptionSchema& schema, const boost::json::object& input) {
+    const auto* selector = option_check::preset_selector(schema);
+    const auto* chosen = selector != nullptr ? input.if_contains(selector->name) : nullptr;
+    if (chosen == nullptr || !chosen->is_string()) return input;
+    const auto* preset = selector->extra.at("presets").get_object().if_contains(chosen->get_string());
+    if (preset == nullptr || !preset->is_object()) return input;
+    const auto* o = preset->get_object().if_contains("options");
+    boost::json::object merged = o != nullptr && o->is_object() ? o->get_object() : boost::json::object{};
+    option_check::merge_over(merged, input);
+    return merged;
+}
 
 // Checks a component's options against its schema and returns them typed, every
 // default applied, at any depth. Problems are appended to `errors` with paths below
@@ -571,7 +626,20 @@ inline void defaults_into(const OptionSchema& schema, json::object& o) {
                                               const std::string& path, std::string_view base_dir,
                                               std::vector<OptionError>& errors) {
     option_check::Checker checker(base_dir, errors);
-    return Options(checker.fields(schema, input, path, true, false));
+    const auto* selector = option_check::preset_selector(schema);
+    const auto* chosen = selector != nullptr ? input.if_contains(selector->name) : nullptr;
+    if (chosen == nullptr || !chosen->is_string()) return Options(checker.fields(schema, input, path, true, false));
+    const auto& presets = selector->extra.at("presets").get_object();
+    if (!presets.contains(chosen->get_string())) {
+        std::string known;
+        for (const auto& kv : presets)
+            known += (known.empty() ? "" : ", ") + std::string(kv.key());
+        errors.push_back(
+            {option_check::join(path, selector->name), "unknown preset \"" + std::string(chosen->get_string()) +
+                                                           "\"; known presets: " + (known.empty() ? "none" : known)});
+        return Options{};
+    }
+    return Options(checker.fields(schema, with_preset(schema, input), path, true, false));
 }
 
 // The options with every secret value, at any depth, replaced by "***" (for logs and
