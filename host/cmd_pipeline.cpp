@@ -316,7 +316,9 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     std::optional<http::ApiContext> api;
     std::vector<std::unique_ptr<http::ServedCollection>> served;
     std::optional<http::Server> server;
-    if (l.http) {
+    // `run --once` (a batch: a cron job, a shell) does not serve: the server would be gone
+    // with the run. The daemon serves while it runs.
+    if (l.http && !once) {
         std::vector<ConfigError> errors;
         keys = http::ApiKeyring::load(l.http->api_keys, process_environment(), errors);
         if (!errors.empty()) {

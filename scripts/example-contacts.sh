@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# SPEC job 3's sync half in one command: HubSpot contacts from the local fake HubSpot (and
-# its OAuth2 token endpoint) into the embedded docstore as the internal Contact entity.
-# Sets up and builds what it needs, starts the fake on a free loopback port, runs
-# examples/contacts/contacts.json once, prints a few stored contacts and the dead letter
-# (the contact without an e-mail), changes a contact upstream and runs again: the second
-# run takes only what changed. The fake stops when it ends.
-# (Once the host serves HTTP, this runs the daemon and curls GET /contacts instead.)
+# SPEC job 3 in one command: HubSpot contacts from the local fake HubSpot (and its OAuth2
+# token endpoint) into the embedded docstore as the internal Contact entity, served at
+# GET /contacts behind an API key. Sets up and builds what it needs, starts the fake on a
+# free loopback port and the junction daemon (examples/contacts/contacts.json, every 30 s)
+# on 127.0.0.1:$CONTACTS_PORT (default 8090), waits for the first sync, then curls
+# /contacts with the app's key, shows the dead letter (the contact without an e-mail),
+# changes a contact upstream, asks for a run over the API and curls it again. Then it
+# keeps the daemon running for you (the status page at http://127.0.0.1:8090/) until
+# Ctrl-C; with --exit it stops there (the tests use it). Everything it started stops with it.
 #
 # JUNCTION_BIN=path/to/junction skips the set-up and the build (the tests use it);
-# EXAMPLE_DIR (default demo-data/contacts) holds the state store and the docstore file.
+# EXAMPLE_DIR (default demo-data/contacts) holds the state store and the docstore file;
+# CONTACTS_API_KEY and JUNCTION_OPS_KEY, when unset, are made up at random and printed.
 set -euo pipefail
+stay=1
+[[ "${1:-}" == "--exit" ]] && stay=0
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
@@ -53,12 +58,13 @@ export HUBSPOT_API="$hubspot" HUBSPOT_CLIENT_ID=hubspot-client HUBSPOT_CLIENT_SE
 export HUBSPOT_REFRESH_TOKEN=hs-rt-initial-s3cret
 export JUNCTION_STATE="$work/contacts.state.db" CONTACTS_DB="$work/contacts.db"
 
+export CONTACTS_PORT="${CONTACTS_PORT:-8090}" CONTACTS_PORT_FILE="$work/junction.port"
+# Demo keys (at least 16 characters); the daemon keeps only their hashes.
+export CONTACTS_API_KEY="${CONTACTS_API_KEY:-app-$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+export JUNCTION_OPS_KEY="${JUNCTION_OPS_KEY:-ops-$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+
 call() { node -e 'fetch(process.argv[2], {method: process.argv[1]}).then(r => r.text()).then(t => console.log(t))' "$1" "$2"; }
 
-# show_contacts [WHERE]: stored contacts, one JSON document a line (the docstore is SQLite)
-show_contacts() {
-  sqlite3 "$CONTACTS_DB" "SELECT json_remove(doc, '\$._id') FROM contacts ${1:-} ORDER BY json_extract(doc, '\$.id') LIMIT 5"
-}
 count() { sqlite3 "$CONTACTS_DB" "SELECT count(*) FROM contacts"; }
 
 echo "== fake HubSpot (and its OAuth2 token endpoint) on $hubspot: 25 contacts, one e-mail typed as '  Contact103@Example.COM ', one contact without e-mail"
@@ -66,25 +72,59 @@ echo
 echo "== junction validate $config"
 "$junction" validate "$config"
 echo
-echo "== junction run $config --once   (the daemon, without --once, runs it every 30 s)"
-"$junction" run "$config" --once
+echo "== junction run $config   (the daemon: a sync every 30 s, and the HTTP API)"
+"$junction" run "$config" >"$work/junction.log" 2>&1 &
+pids=("$!" "${pids[@]}")
+for _ in $(seq 200); do
+  [[ -s "$CONTACTS_PORT_FILE" ]] && break
+  sleep 0.05
+done
+if [[ ! -s "$CONTACTS_PORT_FILE" ]]; then
+  echo "example: junction did not start serving; its log:" >&2
+  cat "$work/junction.log" >&2
+  exit 1
+fi
+api="http://127.0.0.1:$(cat "$CONTACTS_PORT_FILE")"
+# the first run's end is in the run history
+for _ in $(seq 300); do
+  curl -s -H "X-API-Key: $CONTACTS_API_KEY" "$api/api/v1/runs?pipeline=contacts" | grep -q '"outcome":"ok"' && break
+  sleep 0.1
+done
 echo "== first run: $(count) contacts in the docstore ($CONTACTS_DB, collection contacts)"
 echo
-echo "== the first five, as the internal Contact entity (no raw CRM payload stored)"
-show_contacts
+echo "== curl -H 'X-API-Key: \$CONTACTS_API_KEY' '$api/contacts?limit=3'   (the internal Contact entity; no raw CRM payload)"
+curl -s -H "X-API-Key: $CONTACTS_API_KEY" "$api/contacts?limit=3"
 echo
-echo "== the dead letters (junction dead-letters $config contacts)"
-"$junction" dead-letters "$config" contacts
+echo "== curl -H 'X-API-Key: \$CONTACTS_API_KEY' '$api/contacts?email=contact103@example.com'"
+curl -s -H "X-API-Key: $CONTACTS_API_KEY" "$api/contacts?email=contact103@example.com"
 echo
-echo "== on the fake HubSpot: contact 105 edited"
+echo "== without a key: $(curl -s -o /dev/null -w '%{http_code}' "$api/contacts")"
+echo
+echo "== the dead letters (GET /api/v1/dead-letters/contacts)"
+curl -s -H "X-API-Key: $CONTACTS_API_KEY" "$api/api/v1/dead-letters/contacts" |
+  node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{for(const d of JSON.parse(t).dead_letters) console.log(`#${d.id} ${d.reason}`)})'
+echo
+echo "== on the fake HubSpot: contact 105 edited; a run asked for over the API (POST /api/v1/pipelines/contacts/runs)"
 call POST "$hubspot/_control/hubspot/update?id=105" >/dev/null
+curl -s -X POST -H "X-API-Key: $JUNCTION_OPS_KEY" "$api/api/v1/pipelines/contacts/runs"
 echo
-echo "== junction run $config --once   (incremental: lastmodifieddate >= the last run's newest, minus 5 minutes)"
-"$junction" run "$config" --once
+for _ in $(seq 300); do
+  [[ "$(curl -s -H "X-API-Key: $CONTACTS_API_KEY" "$api/api/v1/runs?pipeline=contacts" | grep -o '"outcome":"ok"' | wc -l)" -ge 2 ]] && break
+  sleep 0.1
+done
 echo "== second run: $(count) contacts in the docstore"
 echo
-echo "== contact 105 now"
-show_contacts "WHERE json_extract(doc, '\$.id') = '105'"
+echo "== curl -H 'X-API-Key: \$CONTACTS_API_KEY' $api/contacts/105"
+curl -s -H "X-API-Key: $CONTACTS_API_KEY" "$api/contacts/105"
 echo
-echo "== done; the docstore is $CONTACTS_DB, the state store $JUNCTION_STATE"
-echo "   (junction runs $config for the run history)"
+echo
+if ((stay)); then
+  echo "== junction serves on $api until Ctrl-C:"
+  echo "   status page: $api/   (paste the operator key: $JUNCTION_OPS_KEY)"
+  echo "   contacts:    curl -H 'X-API-Key: $CONTACTS_API_KEY' '$api/contacts?limit=5'"
+  echo "   metrics:     curl -H 'X-API-Key: $CONTACTS_API_KEY' $api/metrics"
+  echo "   its log:     $work/junction.log"
+  wait "${pids[0]}" || true
+else
+  echo "== done; the docstore is $CONTACTS_DB, the state store $JUNCTION_STATE"
+fi
