@@ -18,6 +18,7 @@ PACKAGES=(
   time libjemalloc-dev curl python3-requests
   clang libfuzzer-14-dev
   mold sqlite3
+  openssl
 )
 # Node.js runs the MongoDB-wire test server; keep an existing node/npm (e.g. NodeSource's,
 # which conflicts with Debian's npm package) and install Debian's only when absent.

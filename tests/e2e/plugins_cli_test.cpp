@@ -45,7 +45,7 @@ std::string quote(const std::string& s) {
     return q + "'";
 }
 
-Result junction(const std::vector<std::string>& args) {
+Result junction_cli(const std::vector<std::string>& args) {
     const fs::path tmp = fs::temp_directory_path() / ("junction-cli-" + std::to_string(::getpid()));
     std::string cmd = quote(JUNCTION_BIN);
     for (const auto& a : args)
@@ -79,7 +79,7 @@ int lines_naming(const Result& r, std::string_view part) {
 }  // namespace
 
 TEST_CASE("plugins list shows the good plugin and one stderr line per broken file, and succeeds") {
-    const auto r = junction({"plugins", "list", "--plugin-dir", case_dir("mixed")});
+    const auto r = junction_cli({"plugins", "list", "--plugin-dir", case_dir("mixed")});
     CHECK(r.exit_code == 0);
     CHECK(contains(r.out, "NAME"));
     CHECK(contains(r.out, "test_good"));
@@ -93,11 +93,11 @@ TEST_CASE("plugins list shows the good plugin and one stderr line per broken fil
 }
 
 TEST_CASE("global options work after the command too, and JUNCTION_PLUGIN_PATH is searched") {
-    const auto before = junction({"--plugin-dir", case_dir("good"), "plugins", "list"});
+    const auto before = junction_cli({"--plugin-dir", case_dir("good"), "plugins", "list"});
     CHECK(before.exit_code == 0);
     CHECK(contains(before.out, "test_good"));
     ::setenv("JUNCTION_PLUGIN_PATH", (case_dir("nowhere") + ":" + case_dir("duplicate")).c_str(), 1);
-    const auto env = junction({"plugins", "list"});
+    const auto env = junction_cli({"plugins", "list"});
     ::unsetenv("JUNCTION_PLUGIN_PATH");
     CHECK(env.exit_code == 0);
     CHECK(contains(env.out, "test_dup"));
@@ -105,7 +105,7 @@ TEST_CASE("global options work after the command too, and JUNCTION_PLUGIN_PATH i
 }
 
 TEST_CASE("plugins describe prints every option's facts for people, never a secret's value") {
-    const auto r = junction({"--plugin-dir", case_dir("good"), "plugins", "describe", "test_good"});
+    const auto r = junction_cli({"--plugin-dir", case_dir("good"), "plugins", "describe", "test_good"});
     CHECK(r.exit_code == 0);
     CHECK(contains(r.out, "test_good 1.2.3 (beta)"));
     CHECK(contains(r.out, "count  (integer, default 3, from 0 to 1000)"));
@@ -117,7 +117,7 @@ TEST_CASE("plugins describe prints every option's facts for people, never a secr
 }
 
 TEST_CASE("plugins describe --json prints one JSON document for machines") {
-    const auto r = junction({"--plugin-dir", case_dir("good"), "plugins", "describe", "test_good", "--json"});
+    const auto r = junction_cli({"--plugin-dir", case_dir("good"), "plugins", "describe", "test_good", "--json"});
     REQUIRE(r.exit_code == 0);
     const auto doc = boost::json::parse(r.out).as_object();
     CHECK(doc.at("name") == "test_good");
@@ -133,24 +133,24 @@ TEST_CASE("plugins describe --json prints one JSON document for machines") {
 }
 
 TEST_CASE("describing a missing or refused plugin fails with exit 1 and the reason") {
-    const auto missing = junction({"--plugin-dir", case_dir("good"), "plugins", "describe", "nope"});
+    const auto missing = junction_cli({"--plugin-dir", case_dir("good"), "plugins", "describe", "nope"});
     CHECK(missing.exit_code == 1);
     CHECK(contains(missing.err, "no plugin named 'nope'"));
     CHECK(contains(missing.err, "test_good"));
-    const auto refused = junction({"--plugin-dir", case_dir("abi_mismatch"), "plugins", "describe", "test_abi_future"});
+    const auto refused = junction_cli({"--plugin-dir", case_dir("abi_mismatch"), "plugins", "describe", "test_abi_future"});
     CHECK(refused.exit_code == 1);
     CHECK(contains(refused.err, "built for SDK ABI 99.1"));
 }
 
 TEST_CASE("--version prints the version, SDK ABI and build") {
-    const auto r = junction({"--version"});
+    const auto r = junction_cli({"--version"});
     CHECK(r.exit_code == 0);
     CHECK(r.out.starts_with("junction "));
     CHECK(contains(r.out, "ABI " + std::to_string(JUNCTION_SDK_ABI_MAJOR)));
 }
 
 TEST_CASE("--help lists the commands, the global options and the exit codes") {
-    const auto r = junction({"--help"});
+    const auto r = junction_cli({"--help"});
     CHECK(r.exit_code == 0);
     for (const char* part :
          {"run <config>", "validate", "check", "runs", "dead-letters", "plugins list", "plugins describe",
@@ -169,7 +169,7 @@ TEST_CASE("a bad command line is one line pointing at --help, with exit 2") {
                                                                   {"plugins", "explode"},
                                                                   {"plugins", "describe"},
                                                                   {"--plugin-dir"}}) {
-        const auto r = junction(args);
+        const auto r = junction_cli(args);
         std::string shown;
         for (const auto& a : args)
             shown += a + " ";

@@ -239,3 +239,33 @@ TEST_CASE("a missing key variable or a key file others can read stops the host w
                   r.err);
     CHECK(lines_of(r.err).size() == 1);
 }
+
+TEST_CASE("with http.tls the API is served over HTTPS only, with the configured certificate") {
+    TempDir dir;
+    // A self-signed certificate for 127.0.0.1 (the openssl command line, from setup.sh).
+    const auto gen = run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+                         "subjectAltName=IP:127.0.0.1 -keyout " +
+                         sh_quote((dir / "key.pem").string()) + " -out " + sh_quote((dir / "cert.pem").string()));
+    REQUIRE_MESSAGE(gen.exit_code == 0, gen.err);
+    write_file(dir / "c.json", R"({"state": "s.db", "plugin_dirs": [")" + std::string(JUNCTION_TEST_PLUGIN_DIR) +
+                                   R"(/testkit"],
+      "http": {"listen": "127.0.0.1:0", "port_file": "port", "tls": {"cert_file": "cert.pem", "key_file": "key.pem"},
+               "api_keys": [{"id": "reader", "key_env": "T_READ_KEY", "scopes": ["read"]}]},
+      "pipelines": [{"name": "n", "schedule": {"interval_ms": 3600000}, "reader": {"plugin": "testkit", "options": {"count": 3}},
+                     "writer": {"plugin": "testkit", "options": {"file": "o.ndjson"}}}]})");
+    Background host(std::string("env T_READ_KEY=") + read_key + " " + JUNCTION_BIN + " --plugin-dir " +
+                        JUNCTION_PLUGIN_DIR + " run " + sh_quote((dir / "c.json").string()),
+                    dir / "out.log", dir / "err.log");
+    REQUIRE_MESSAGE(eventually([&] { return std::filesystem::exists(dir / "port"); }), read_file(dir / "err.log"));
+    const std::string port = read_file(dir / "port").substr(0, read_file(dir / "port").find('\n'));
+    const auto ok = http_call("GET", "https://127.0.0.1:" + port + "/api/v1/pipelines",
+                              {std::string("X-API-Key: ") + read_key}, "", 10000, (dir / "cert.pem").string());
+    CHECK_MESSAGE(ok.status == 200, ok.error);
+    CHECK(ok.body.find("\"name\":\"n\"") != std::string::npos);
+    // Plain HTTP to the TLS port gets no HTTP answer; an untrusted certificate is refused.
+    CHECK(http_call("GET", "http://127.0.0.1:" + port + "/health", {}, "", 3000).status == 0);
+    CHECK(http_call("GET", "https://127.0.0.1:" + port + "/health", {}, "", 3000).status == 0);
+    CHECK(read_file(dir / "err.log").find("http: serving on https://127.0.0.1:" + port) != std::string::npos);
+    host.signal(SIGTERM);
+    CHECK(host.wait(std::chrono::seconds(20)) == 0);
+}

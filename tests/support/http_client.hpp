@@ -28,7 +28,7 @@ struct HttpReply {
 
 inline HttpReply http_call(const std::string& method, const std::string& url,
                            const std::vector<std::string>& headers = {}, const std::string& body = {},
-                           long timeout_ms = 10000) {
+                           long timeout_ms = 10000, const std::string& ca_file = {}) {
     HttpReply reply;
     CURL* c = curl_easy_init();
     if (c == nullptr) throw std::runtime_error("curl_easy_init failed");
@@ -45,6 +45,7 @@ inline HttpReply http_call(const std::string& method, const std::string& url,
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (!ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca_file.c_str());  // https: trust this CA only
     curl_easy_setopt(
         c, CURLOPT_WRITEFUNCTION, +[](char* p, size_t s, size_t n, void* ud) {
             static_cast<std::string*>(ud)->append(p, s * n);
