@@ -5,7 +5,8 @@
 # of bench/rest_databox.sh; promtool, from the prometheus package, for the metrics tests;
 # the mold linker, which CMake uses when found; chromium for the status page's browser
 # test; the sqlite3 shell, with which scripts/example-contacts.sh shows the docstore)
-# and the npm test servers. Safe to run again: it skips what is present.
+# and the npm test servers (with playwright-core, which drives that chromium). Safe to
+# run again: it skips what is present.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -20,7 +21,8 @@ PACKAGES=(
   mold sqlite3
   openssl
 )
-# Node.js runs the MongoDB-wire test server; keep an existing node/npm (e.g. NodeSource's,
+# Node.js runs the MongoDB-wire test server (and, from version 20, the browser test's
+# playwright-core; Debian 12's own nodejs is 18); keep an existing node/npm (e.g. NodeSource's,
 # which conflicts with Debian's npm package) and install Debian's only when absent.
 command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
