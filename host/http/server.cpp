@@ -226,10 +226,22 @@ protected:
         parser_->header_limit(static_cast<std::uint32_t>(server_.config.limits.max_header_bytes));
         parser_->body_limit(server_.config.limits.max_body_bytes);
         lowest().expires_after(server_.config.limits.header_timeout);
-        bhttp::async_read_header(derived().stream(), buffer_, *parser_,
-                                 [self = derived().shared_from_this()](beast::error_code ec, std::size_t) {
-                                     self->on_header(ec);
-                                 });
+        header_bytes_ = 0;
+        read_header_some();
+    }
+
+    // Beast 1.81's parser applies header_limit to the part of the header it has not yet
+    // consumed, not to the whole: fields that arrive in pieces pass any limit. So the
+    // header is read piece by piece and what the parser consumed is counted here.
+    void read_header_some() {
+        bhttp::async_read_some(derived().stream(), buffer_, *parser_,
+                               [self = derived().shared_from_this()](beast::error_code ec, std::size_t n) {
+                                   self->header_bytes_ += n;
+                                   if (!ec && self->header_bytes_ > self->server_.config.limits.max_header_bytes)
+                                       ec = bhttp::error::header_limit;
+                                   if (!ec && !self->parser_->is_header_done()) return self->read_header_some();
+                                   self->on_header(ec);
+                               });
     }
 
     void on_header(beast::error_code ec) {
@@ -339,6 +351,7 @@ protected:
     std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
     std::shared_ptr<std::string> continue_;
     steady::time_point started_ = steady::now();
+    std::size_t header_bytes_ = 0;
     bool first_ = true;
     std::string route_ = "unmatched", path_ = "-", key_id_;
     Method method_ = Method::other;
