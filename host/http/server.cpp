@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -225,9 +226,25 @@ protected:
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.config.limits.max_header_bytes));
         parser_->body_limit(server_.config.limits.max_body_bytes);
-        lowest().expires_after(server_.config.limits.header_timeout);
+        read_deadline(server_.config.limits.header_timeout);
         header_bytes_ = 0;
         read_header_some();
+    }
+
+    // The header and body timeouts. Not the stream's own expiry: that closes the socket,
+    // and a client that is too slow should still be told (408). This timer cancels the
+    // read instead; on_read_error answers.
+    void read_deadline(std::chrono::milliseconds limit) {
+        lowest().expires_never();
+        if (!deadline_) deadline_.emplace(derived().stream().get_executor());
+        deadline_->expires_after(limit);
+        deadline_->async_wait([weak = derived().weak_from_this()](beast::error_code ec) {
+            auto self = weak.lock();
+            if (ec || !self) return;
+            self->timed_out_ = true;
+            beast::error_code ignored;
+            self->lowest().socket().cancel(ignored);
+        });
     }
 
     // Beast 1.81's parser applies header_limit to the part of the header it has not yet
@@ -262,7 +279,7 @@ protected:
     }
 
     void read_body() {
-        lowest().expires_after(server_.config.limits.body_timeout);
+        read_deadline(server_.config.limits.body_timeout);
         bhttp::async_read(derived().stream(), buffer_, *parser_,
                           [self = derived().shared_from_this()](beast::error_code ec, std::size_t) {
                               if (ec) return self->on_read_error(ec);
@@ -271,6 +288,8 @@ protected:
     }
 
     void on_read_error(beast::error_code ec) {
+        if (deadline_) deadline_->cancel();
+        if (timed_out_ && ec == net::error::operation_aborted) ec = beast::error::timeout;
         auto r = read_error_response(ec, true);
         if (!r) return derived().shutdown();
         r->close = true;
@@ -282,6 +301,7 @@ protected:
     }
 
     void on_request() {
+        if (deadline_) deadline_->cancel();
         auto& in = parser_->get();
         const bool keep_alive = in.keep_alive();
         const unsigned version = in.version();
@@ -352,6 +372,8 @@ protected:
     std::shared_ptr<std::string> continue_;
     steady::time_point started_ = steady::now();
     std::size_t header_bytes_ = 0;
+    std::optional<net::steady_timer> deadline_;
+    bool timed_out_ = false;
     bool first_ = true;
     std::string route_ = "unmatched", path_ = "-", key_id_;
     Method method_ = Method::other;
