@@ -133,8 +133,12 @@ Response handle_raw_request(std::string_view bytes, const HttpConfig& config, co
         used += n;
     }
     if (!ec && !parser.is_done()) {
-        parser.put_eof(ec);
-        if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+        if (!parser.got_some()) {  // no byte at all: put_eof() asserts on that
+            ec = bhttp::error::partial_message;
+        } else {
+            parser.put_eof(ec);
+            if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+        }
     }
     if (ec) {
         auto r = read_error_response(ec, true);
