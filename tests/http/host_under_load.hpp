@@ -233,6 +233,12 @@ public:
     [[nodiscard]] int port() const noexcept { return port_; }
     [[nodiscard]] std::string log() const { return read_file(dir_ / "stderr"); }
     [[nodiscard]] bool alive() { return host_->wait(0ms) == -1; }
+    // The host's resident set now, in MiB (from /proc; for the report, not a check).
+    [[nodiscard]] double rss_mib() const {
+        const auto status = read_file("/proc/" + std::to_string(host_->pid()) + "/status");
+        const auto at = status.find("VmRSS:");
+        return at == std::string::npos ? 0 : std::stod(status.substr(at + 6)) / 1024;
+    }
 
     [[nodiscard]] std::size_t output_count() const {
         std::size_t n = 0;

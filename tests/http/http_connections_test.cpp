@@ -78,6 +78,7 @@ TEST_CASE("10,000 idle keep-alive connections: the host serves new ones promptly
     MESSAGE(idle.size() << " keep-alive connections opened and used in "
                         << std::chrono::duration<double>(steady::now() - opened_at).count() << " s");
     std::this_thread::sleep_for(2s);  // the watcher checks /health and the pipeline with all of them open
+    MESSAGE("host RSS with " << idle.size() << " idle connections: " << host.rss_mib() << " MiB");
     const auto health = host.health_ms();
     REQUIRE(health.has_value());
     CHECK(*health < 1000);
