@@ -112,19 +112,21 @@ written() {  # records the pipeline's writer made durable, from /metrics
     /^junction_records_total\{/ && /pipeline="load"/ && /outcome="written"/ { t += $NF; tfound = 1 }
     END { if (found) printf "%d\n", s; else if (tfound) printf "%d\n", t; else print "none" }'
 }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$host_pid/stat"; }  # the host's user + system time
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$host_pid/status"; }
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$host_pid/status"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
-# records/s of the pipeline over `duration` seconds, while $1 (a pid) runs or, without
-# one, with nothing else going on.
+# records/s of the pipeline over `duration` seconds, and the host's CPU use meanwhile in
+# % of one core ("<records/s> <cpu%>")
 pipeline_rate() {
-  local a b t0 t1
-  a=$(written); t0=$(date +%s.%N)
+  local a b t0 t1 c0 c1
+  a=$(written); c0=$(cpu_ticks); t0=$(date +%s.%N)
   sleep "$duration"
-  b=$(written); t1=$(date +%s.%N)
+  b=$(written); c1=$(cpu_ticks); t1=$(date +%s.%N)
   [[ $a == none || $b == none ]] && { echo "http_load.sh: no records-written metric in /metrics" >&2; exit 1; }
-  awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.0f", (b - a) / (t1 - t0) }'
+  awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.0f %.0f", (b - a) / (t1 - t0), (c1 - c0) / hz / (t1 - t0) * 100 }'
 }
 
 sleep 5  # warm-up: the first files, the docstore's pages, the page cache
@@ -133,25 +135,26 @@ sleep 5  # warm-up: the first files, the docstore's pages, the page cache
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "command: bench/http_load.sh --duration $duration --connections $connections${rate:+ --rate $rate} --records $records${http_workers:+ --http-workers $http_workers} --access-log $access_log; $(date -u +%FT%TZ)"
 echo
-echo "| endpoint | requests/s | p50 ms | p99 ms | non-2xx / errors | pipeline records/s quiet before | under load | after | change | host RSS MiB (end) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-quiet_before=$(pipeline_rate)
+echo "| endpoint | requests/s | p50 ms | p99 ms | non-2xx / errors | pipeline records/s quiet before | under load | after | change | host CPU % quiet / load | host RSS MiB (end) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+read -r quiet_before quiet_cpu <<<"$(pipeline_rate)"
 for path in $endpoints; do
   args=(-c "$connections" -d "$((duration + 2))" -H "X-API-Key=$key" --json)
   [[ -n $rate ]] && args+=(-R "$rate")
   "$autocannon" "${args[@]}" "$base$path" >"$work/autocannon${path//\//_}.json" 2>"$work/autocannon.log" &
   load_pid=$!
   sleep 1  # autocannon's start-up; it runs a second past the measured window
-  loaded=$(pipeline_rate)
+  read -r loaded load_cpu <<<"$(pipeline_rate)"
   wait "$load_pid"
   rss=$(rss_kib)
-  quiet_after=$(pipeline_rate)
+  read -r quiet_after after_cpu <<<"$(pipeline_rate)"
+  change=$(awk -v b="$quiet_before" -v l="$loaded" -v a="$quiet_after" \
+    'BEGIN { q = (b + a) / 2; if (q > 0) printf "%+.1f%%", (l / q - 1) * 100; else print "-" }')
   jq -r --arg path "$path" --arg before "$quiet_before" --arg loaded "$loaded" --arg after "$quiet_after" \
-     --arg rss "$(mib "$rss")" '
-    (($before | tonumber) + ($after | tonumber)) / 2 as $quiet |
-    "| GET \($path) | \(.requests.average | floor) | \(.latency.p50) | \(.latency.p99) | \(.non2xx) / \(.errors + .timeouts) | \($before) | \($loaded) | \($after) | \(if $quiet > 0 then (((($loaded | tonumber) / $quiet) - 1) * 100 | . * 10 | round / 10 | tostring) + "%" else "-" end) | \($rss) |"' \
+     --arg change "$change" --arg cpu "$quiet_cpu / $load_cpu" --arg rss "$(mib "$rss")" \
+     '"| GET \($path) | \(.requests.average | floor) | \(.latency.p50) | \(.latency.p99) | \(.non2xx) / \(.errors + .timeouts) | \($before) | \($loaded) | \($after) | \($change) | \($cpu) | \($rss) |"' \
      "$work/autocannon${path//\//_}.json"
-  quiet_before=$quiet_after
+  quiet_before=$quiet_after quiet_cpu=$after_cpu
 done
 echo
 echo "host peak RSS (VmHWM): $(mib "$(hwm_kib)") MiB; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
