@@ -42,16 +42,20 @@ struct Fixture {
         config.limits.max_body_bytes = 1024;
         keys.add("reader", "fuzz-read-key-0123456789", Scope::read);
         keys.add("ops", "fuzz-operate-key-0123456789", Scope::operate);
-        router.add(Method::get, "/health", Scope::read, "health", [](Request& r) { return echo(r, {}); }, "health");
+        router.add(
+            Method::get, "/health", Scope::read, "health", [](Request& r) { return echo(r, {}); }, "health");
         router.add(Method::get, "/api/v1/pipelines", Scope::read, "list", [](Request& r) { return echo(r, {}); });
         router.add(Method::get, "/api/v1/pipelines/{name}", Scope::read, "one",
                    [](Request& r) { return echo(r, {"name"}); });
         router.add(Method::post, "/api/v1/pipelines/{name}/runs", Scope::operate, "run",
                    [](Request& r) { return echo(r, {"name"}); });
         router.add(Method::post, "/api/v1/dead-letters/{pipeline}/{id}/replay", Scope::operate, "replay",
-                   [](Request& r) { return echo(r, {"pipeline", "id"}); });
-        router.add(Method::del, "/api/v1/dead-letters/{pipeline}/{id}", Scope::admin, "resolve",
-                   [](Request& r) { return echo(r, {"pipeline", "id"}); });
+                   [](Request& r) {
+                       return echo(r, {"pipeline", "id"});
+                   });
+        router.add(Method::del, "/api/v1/dead-letters/{pipeline}/{id}", Scope::admin, "resolve", [](Request& r) {
+            return echo(r, {"pipeline", "id"});
+        });
         router.add(Method::get, "/contacts/{id}", Scope::read, "contact", [](Request& r) {
             if (r.params["id"] == "boom") throw std::runtime_error("a handler failed");
             return echo(r, {"id"});

@@ -207,11 +207,14 @@ public:
         fs::create_directories(out_);
         const auto q = [](const fs::path& p) { return boost::json::serialize(boost::json::value(p.string())); };
         write_file(config_, R"({"state": )" + q(dir_ / "state.db") + R"(,
-  "http": {"listen": "127.0.0.1:0", "port_file": "port", "limits": )" + limits + http_extra + R"(,
+  "http": {"listen": "127.0.0.1:0", "port_file": "port", "limits": )" +
+                                limits + http_extra + R"(,
            "api_keys": [{"id": "ops", "key_env": "JUNCTION_LIMITS_KEY", "scopes": ["operate"]}]},
   "pipelines": [{"name": "p",
-    "reader": {"plugin": "files", "options": {"dir": )" + q(in_) + R"(, "after": "delete"}},
-    "writer": {"plugin": "files", "options": {"dir": )" + q(out_) + R"(, "file_name": "{n}.json", "fsync": false}},
+    "reader": {"plugin": "files", "options": {"dir": )" +
+                                q(in_) + R"(, "after": "delete"}},
+    "writer": {"plugin": "files", "options": {"dir": )" +
+                                q(out_) + R"(, "file_name": "{n}.json", "fsync": false}},
     "batch_size": 50, "schedule": {"poll_ms": 50}}]})");
         host_.emplace("env JUNCTION_LIMITS_KEY=" + std::string(api_key) + " " + sh_quote(JUNCTION_BIN) + " run " +
                           sh_quote(config_.string()),
@@ -330,8 +333,8 @@ private:
         while (feeding_) {
             const auto n = fed_ + 1;
             const auto name = std::to_string(n) + ".json";
-            write_file(in_ / (name + ".tmp"), R"({"n": )" + std::to_string(n) + R"(, "text": "record )" +
-                                                   std::to_string(n) + "\"}");
+            write_file(in_ / (name + ".tmp"),
+                       R"({"n": )" + std::to_string(n) + R"(, "text": "record )" + std::to_string(n) + "\"}");
             fs::rename(in_ / (name + ".tmp"), in_ / name);
             fed_ = n;
             std::this_thread::sleep_for(20ms);

@@ -66,7 +66,7 @@ TEST_CASE("10,000 idle keep-alive connections: the host serves new ones promptly
     MESSAGE("open-file limit of the test (hard limit): " << nofile);
     if (nofile < max_connections + 200) {
         MESSAGE("skipped: 10,000 connections need an open-file hard limit above " << max_connections + 200
-                                                                                   << " (ulimit -Hn)");
+                                                                                  << " (ulimit -Hn)");
         return;
     }
     HostUnderLoad host(R"({"max_connections": )" + std::to_string(max_connections) +
@@ -104,6 +104,10 @@ TEST_CASE("10,000 idle keep-alive connections: the host serves new ones promptly
 
     // All closed: the gauge comes back down to the one asking.
     idle.clear();
-    CHECK(eventually([&] { return metric(host.port(), "junction_http_open_connections") <= 1 + (max_connections - idle_connections); }, 10s));
+    CHECK(eventually(
+        [&] {
+            return metric(host.port(), "junction_http_open_connections") <= 1 + (max_connections - idle_connections);
+        },
+        10s));
     host.stop_and_check();
 }

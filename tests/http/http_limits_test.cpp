@@ -69,7 +69,8 @@ TEST_CASE("slow clients are closed at the header and body timeouts while others 
     std::vector<SlowClient> clients;
     // 20 slowloris clients: a header one byte a second (it would take 40 s).
     for (int i = 0; i < 20; ++i)
-        clients.emplace_back(Socket::connect(host.port()), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: yes\r\n\r\n");
+        clients.emplace_back(Socket::connect(host.port()),
+                             "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: yes\r\n\r\n");
     // 5 clients whose header is complete but whose body drips.
     for (int i = 0; i < 5; ++i) {
         SlowClient c(Socket::connect(host.port()), std::string(100, 'x'));
@@ -112,8 +113,8 @@ TEST_CASE("oversized and malformed requests get 431, 413 or 400 with the JSON er
         std::string request;
         int status;
     };
-    const std::string post = std::string("POST /api/v1/pipelines/p/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ") +
-                             api_key + "\r\n";
+    const std::string post =
+        std::string("POST /api/v1/pipelines/p/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ") + api_key + "\r\n";
     std::string chunks;
     for (int i = 0; i < 4; ++i)
         chunks += "200\r\n" + std::string(512, 'x') + "\r\n";  // 2 KiB in 512-byte chunks
@@ -134,7 +135,10 @@ TEST_CASE("oversized and malformed requests get 431, 413 or 400 with the JSON er
         {"a bad Content-Length", post + "Content-Length: 12abc\r\n\r\n", 400},
         {"two different Content-Lengths", post + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400},
         {"a bad chunk size", post + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
-        {"a control character in a header", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\x01" "b\r\n\r\n", 400},
+        {"a control character in a header",
+         "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\x01"
+         "b\r\n\r\n",
+         400},
         {"a bare LF line end", "GET /health HTTP/1.1\nHost: 127.0.0.1\n\n", 400},
     };
 
