@@ -242,13 +242,21 @@ protected:
         lowest().expires_never();
         if (!deadline_) deadline_.emplace(derived().stream().get_executor());
         deadline_->expires_after(limit);
-        deadline_->async_wait([weak = derived().weak_from_this()](beast::error_code ec) {
-            auto self = weak.lock();
-            if (ec || !self) return;
-            self->timed_out_ = true;
-            beast::error_code ignored;
-            self->lowest().socket().cancel(ignored);
-        });
+        // A deadline already due when the read completed may still run: the generation
+        // tells it that it is stale.
+        deadline_->async_wait(
+            [weak = derived().weak_from_this(), generation = ++deadline_generation_](beast::error_code ec) {
+                auto self = weak.lock();
+                if (ec || !self || generation != self->deadline_generation_) return;
+                self->timed_out_ = true;
+                beast::error_code ignored;
+                self->lowest().socket().cancel(ignored);
+            });
+    }
+
+    void end_deadline() {
+        ++deadline_generation_;
+        if (deadline_) deadline_->cancel();
     }
 
     // Beast 1.81's parser applies header_limit to the part of the header it has not yet
@@ -292,8 +300,9 @@ protected:
     }
 
     void on_read_error(beast::error_code ec) {
-        if (deadline_) deadline_->cancel();
+        end_deadline();
         if (timed_out_ && ec == net::error::operation_aborted) ec = beast::error::timeout;
+        timed_out_ = false;
         auto r = read_error_response(ec, true);
         if (!r) return derived().shutdown();
         r->close = true;
@@ -305,7 +314,7 @@ protected:
     }
 
     void on_request() {
-        if (deadline_) deadline_->cancel();
+        end_deadline();
         auto& in = parser_->get();
         const bool keep_alive = in.keep_alive();
         const unsigned version = in.version();
@@ -377,6 +386,7 @@ protected:
     steady::time_point started_ = steady::now();
     std::size_t header_bytes_ = 0;
     std::optional<net::steady_timer> deadline_;
+    std::uint64_t deadline_generation_ = 0;
     bool timed_out_ = false;
     bool first_ = true;
     std::string route_ = "unmatched", path_ = "-", key_id_;
