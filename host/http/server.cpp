@@ -19,6 +19,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
@@ -132,8 +133,12 @@ Response handle_raw_request(std::string_view bytes, const HttpConfig& config, co
         used += n;
     }
     if (!ec && !parser.is_done()) {
-        parser.put_eof(ec);
-        if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+        if (!parser.got_some()) {  // no byte at all: put_eof() asserts on that
+            ec = bhttp::error::partial_message;
+        } else {
+            parser.put_eof(ec);
+            if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+        }
     }
     if (ec) {
         auto r = read_error_response(ec, true);
@@ -225,11 +230,47 @@ protected:
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.config.limits.max_header_bytes));
         parser_->body_limit(server_.config.limits.max_body_bytes);
-        lowest().expires_after(server_.config.limits.header_timeout);
-        bhttp::async_read_header(derived().stream(), buffer_, *parser_,
-                                 [self = derived().shared_from_this()](beast::error_code ec, std::size_t) {
-                                     self->on_header(ec);
-                                 });
+        read_deadline(server_.config.limits.header_timeout);
+        header_bytes_ = 0;
+        read_header_some();
+    }
+
+    // The header and body timeouts. Not the stream's own expiry: that closes the socket,
+    // and a client that is too slow should still be told (408). This timer cancels the
+    // read instead; on_read_error answers.
+    void read_deadline(std::chrono::milliseconds limit) {
+        lowest().expires_never();
+        if (!deadline_) deadline_.emplace(derived().stream().get_executor());
+        deadline_->expires_after(limit);
+        // A deadline already due when the read completed may still run: the generation
+        // tells it that it is stale.
+        deadline_->async_wait(
+            [weak = derived().weak_from_this(), generation = ++deadline_generation_](beast::error_code ec) {
+                auto self = weak.lock();
+                if (ec || !self || generation != self->deadline_generation_) return;
+                self->timed_out_ = true;
+                beast::error_code ignored;
+                self->lowest().socket().cancel(ignored);
+            });
+    }
+
+    void end_deadline() {
+        ++deadline_generation_;
+        if (deadline_) deadline_->cancel();
+    }
+
+    // Beast 1.81's parser applies header_limit to the part of the header it has not yet
+    // consumed, not to the whole: fields that arrive in pieces pass any limit. So the
+    // header is read piece by piece and what the parser consumed is counted here.
+    void read_header_some() {
+        bhttp::async_read_some(derived().stream(), buffer_, *parser_,
+                               [self = derived().shared_from_this()](beast::error_code ec, std::size_t n) {
+                                   self->header_bytes_ += n;
+                                   if (!ec && self->header_bytes_ > self->server_.config.limits.max_header_bytes)
+                                       ec = bhttp::error::header_limit;
+                                   if (!ec && !self->parser_->is_header_done()) return self->read_header_some();
+                                   self->on_header(ec);
+                               });
     }
 
     void on_header(beast::error_code ec) {
@@ -250,7 +291,7 @@ protected:
     }
 
     void read_body() {
-        lowest().expires_after(server_.config.limits.body_timeout);
+        read_deadline(server_.config.limits.body_timeout);
         bhttp::async_read(derived().stream(), buffer_, *parser_,
                           [self = derived().shared_from_this()](beast::error_code ec, std::size_t) {
                               if (ec) return self->on_read_error(ec);
@@ -259,6 +300,9 @@ protected:
     }
 
     void on_read_error(beast::error_code ec) {
+        end_deadline();
+        if (timed_out_ && ec == net::error::operation_aborted) ec = beast::error::timeout;
+        timed_out_ = false;
         auto r = read_error_response(ec, true);
         if (!r) return derived().shutdown();
         r->close = true;
@@ -270,6 +314,7 @@ protected:
     }
 
     void on_request() {
+        end_deadline();
         auto& in = parser_->get();
         const bool keep_alive = in.keep_alive();
         const unsigned version = in.version();
@@ -339,6 +384,10 @@ protected:
     std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
     std::shared_ptr<std::string> continue_;
     steady::time_point started_ = steady::now();
+    std::size_t header_bytes_ = 0;
+    std::optional<net::steady_timer> deadline_;
+    std::uint64_t deadline_generation_ = 0;
+    bool timed_out_ = false;
     bool first_ = true;
     std::string route_ = "unmatched", path_ = "-", key_id_;
     Method method_ = Method::other;
