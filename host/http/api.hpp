@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -25,6 +27,15 @@ struct ReadinessCheck {
     std::function<std::string()> check;
 };
 
+// An answer kept for a short while: GET /api/v1/pipelines reads the state store for each
+// pipeline, through the connection the engine commits through; under a polling storm it
+// is answered from memory for up to a second.
+struct ShortCache {
+    std::mutex mutex;
+    std::chrono::steady_clock::time_point at{};
+    std::string body;
+};
+
 struct ApiContext {
     const core::Config& config;
     const HttpConfig& config_http;
@@ -37,6 +48,7 @@ struct ApiContext {
     std::string version;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::vector<ReadinessCheck> readiness;
+    std::shared_ptr<ShortCache> pipelines_cache = std::make_shared<ShortCache>();
 };
 
 // GET /health, /ready, /metrics, / (the status page).

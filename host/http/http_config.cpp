@@ -256,7 +256,7 @@ HttpConfig parse_http_config(const json::value& section, const std::filesystem::
     const auto* o = as_object(&section, "http", errors);
     if (o == nullptr) return cfg;
     check_keys(*o,
-               {"listen", "port_file", "tls", "limits", "api_keys", "open", "collections", "workers", "access_log"},
+               {"listen", "port_file", "tls", "limits", "api_keys", "open", "collections", "workers", "nice", "access_log"},
                "http", errors);
     std::string listen;
     read_string(*o, "listen", "http", listen, errors);
@@ -318,6 +318,7 @@ HttpConfig parse_http_config(const json::value& section, const std::filesystem::
     }
     if (const auto* c = o->if_contains("collections")) parse_collections(*c, cfg, errors);
     read_count(*o, "workers", "http", cfg.workers, 1, 64, errors);
+    read_count(*o, "nice", "http", cfg.nice, 0, 19, errors);
     read_bool(*o, "access_log", "http", cfg.access_log, errors);
     return cfg;
 }

@@ -77,6 +77,9 @@ struct HttpConfig {
     std::vector<std::string> open = {"health", "ready", "status_page"};
     std::vector<CollectionConfig> collections;
     std::size_t workers = 4;  // threads that run handlers (store reads, replays)
+    // How many nice steps below the pipelines the server's threads run (0: the same):
+    // under load on a busy CPU, the API yields to the pipelines.
+    int nice = 5;
     bool access_log = true;   // one line per request
 
     [[nodiscard]] bool is_open(std::string_view endpoint) const;

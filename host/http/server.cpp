@@ -1,6 +1,9 @@
 #include "server.hpp"
 
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <cctype>
@@ -21,7 +24,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -169,7 +172,10 @@ struct Server::Impl {
 
     net::io_context ioc{1};
     tcp::acceptor acceptor{ioc};
-    std::optional<net::thread_pool> workers;
+    // Handlers run here, on config.workers threads of their own.
+    std::optional<net::io_context> workers;
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> workers_guard;
+    std::vector<std::thread> worker_threads;
     std::thread io_thread;
 
     Impl(const HttpConfig& c, const Router& r, const ApiKeyring& k, core::MetricRegistry* m)
@@ -455,6 +461,16 @@ void raise_fd_limit(std::size_t wanted) {
                        std::to_string(rl.rlim_cur) + " files (ulimit -n): connections past that are refused");
 }
 
+// The server's threads run `nice` steps below the process (Linux keeps a nice value per
+// thread): when the API is busy and the CPU is short, the pipelines get it first.
+void lower_priority(int nice) {
+    if (nice <= 0) return;
+    errno = 0;
+    const int base = ::getpriority(PRIO_PROCESS, 0);
+    if (errno != 0) return;
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), std::min(19, base + nice));
+}
+
 void write_port_file(const std::filesystem::path& file, unsigned short port) {
     const auto tmp = file.string() + ".tmp";
     {
@@ -544,9 +560,23 @@ void Server::start() {
         s.refused_total = &s.metrics->counter(
             "http_connections_refused_total", "HTTP connections closed at once: http.limits.max_connections reached", {});
     }
-    s.workers.emplace(c.workers);
+    s.workers.emplace();
+    s.workers_guard.emplace(s.workers->get_executor());
+    for (std::size_t i = 0; i < c.workers; ++i)
+        s.worker_threads.emplace_back([&s, nice = c.nice] {
+            lower_priority(nice);
+            while (true) {
+                try {
+                    s.workers->run();
+                    return;
+                } catch (const std::exception& e) {
+                    core::log_error(std::string("http: ") + e.what());
+                }
+            }
+        });
     s.do_accept();
-    s.io_thread = std::thread([&s] {
+    s.io_thread = std::thread([&s, nice = c.nice] {
+        lower_priority(nice);
         while (true) {
             try {
                 s.ioc.run();
@@ -576,8 +606,10 @@ void Server::stop() {
         s.acceptor.close(ec);
     });
     if (s.workers) {
+        s.workers_guard.reset();
         s.workers->stop();
-        s.workers->join();
+        for (auto& t : s.worker_threads)
+            t.join();
     }
     s.ioc.stop();
     if (s.io_thread.joinable()) s.io_thread.join();
