@@ -2,7 +2,7 @@
 # Sets everything up (Debian packages, npm test servers), builds, and runs all tests
 # with ctest: the release build first, then (in CI, or with JUNCTION_ASAN=1) the same
 # suite under AddressSanitizer + UndefinedBehaviorSanitizer, then (in CI, or with
-# JUNCTION_FUZZ=1) every libFuzzer target of tests/fuzz for 15 s, two at a time.
+# JUNCTION_FUZZ=1) every libFuzzer target of tests/fuzz for 10 s, two at a time.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
