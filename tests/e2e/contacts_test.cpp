@@ -57,7 +57,8 @@ struct Contacts {
     }
     [[nodiscard]] json::object stats() const { return json::parse(api.control("stats", "GET")).as_object(); }
     [[nodiscard]] std::int64_t searches() const {
-        const auto* v = stats().at("paths").as_object().if_contains("/crm/v3/objects/contacts/search");
+        const auto s = stats();  // kept: if_contains points into it
+        const auto* v = s.at("paths").as_object().if_contains("/crm/v3/objects/contacts/search");
         return v == nullptr ? 0 : v->as_int64();
     }
 };
