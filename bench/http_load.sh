@@ -15,6 +15,9 @@
 #   --duration      seconds of each load and each quiet window (default 20)
 #   --connections   autocannon connections (default 50)
 #   --rate          cap autocannon at R requests/s in all (default: none, as fast as it can)
+#   --load-nice N   run autocannon N nice steps down (default 0): on a machine with as
+#                   few cores as this one, the load generator otherwise takes the CPU a
+#                   real client on another machine would not
 #   --records       work orders in the generated input file (default 50000)
 #   --endpoints     paths to load, one after the other (default "/metrics /api/v1/pipelines";
 #                   add /contacts when http.collections serves one; see --extra-http)
@@ -39,6 +42,7 @@ while (($#)); do
     --records) records="$2"; shift 2 ;;
     --endpoints) endpoints="$2"; shift 2 ;;
     --extra-http) extra_http="$2"; shift 2 ;;
+    --load-nice) load_nice="$2"; shift 2 ;;
     --http-workers) http_workers="$2"; shift 2 ;;
     --access-log) access_log="$2"; shift 2 ;;
     --build) build="$2"; shift 2 ;;
@@ -141,7 +145,7 @@ read -r quiet_before quiet_cpu <<<"$(pipeline_rate)"
 for path in $endpoints; do
   args=(-c "$connections" -d "$((duration + 2))" -H "X-API-Key=$key" --json)
   [[ -n $rate ]] && args+=(-R "$rate")
-  "$autocannon" "${args[@]}" "$base$path" >"$work/autocannon${path//\//_}.json" 2>"$work/autocannon.log" &
+  nice -n "${load_nice:-0}" "$autocannon" "${args[@]}" "$base$path" >"$work/autocannon${path//\//_}.json" 2>"$work/autocannon.log" &
   load_pid=$!
   sleep 1  # autocannon's start-up; it runs a second past the measured window
   read -r loaded load_cpu <<<"$(pipeline_rate)"
