@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "http_client.hpp"
+#include "junction_daemon.hpp"
 #include "subprocess.hpp"
 #include "temp_dir.hpp"
 
@@ -20,8 +21,7 @@ constexpr const char* admin_key = "admin-key-3d5f7b9a1c0e2";
 
 struct Host {
     TempDir dir;
-    std::unique_ptr<Background> process;
-    int port = 0;
+    std::unique_ptr<JunctionDaemon> daemon;
 
     explicit Host(const std::string& pipelines, const std::string& http_extra = "") {
         write_file(dir / "c.json", R"({
@@ -35,23 +35,11 @@ struct Host {
 })");
         write_file(dir / "admin.key", std::string(admin_key) + "\n");
         std::filesystem::permissions(dir / "admin.key", std::filesystem::perms::owner_read);
-        const std::string cmd = std::string("env T_READ_KEY=") + read_key + " T_OPERATE_KEY=" + operate_key + " " +
-                                JUNCTION_BIN + " --plugin-dir " + JUNCTION_PLUGIN_DIR + " run " +
-                                sh_quote((dir / "c.json").string());
-        process = std::make_unique<Background>(cmd, dir / "out.log", dir / "err.log");
-        REQUIRE_MESSAGE(eventually([&] { return std::filesystem::exists(dir / "port"); }), log());
-        port = std::stoi(read_file(dir / "port"));
+        daemon = std::make_unique<JunctionDaemon>(dir / "c.json", std::string("T_READ_KEY=") + read_key +
+                                                                      " T_OPERATE_KEY=" + operate_key);
     }
-    ~Host() {
-        if (process) {
-            process->signal(SIGTERM);
-            process->wait(std::chrono::seconds(20));
-        }
-    }
-    [[nodiscard]] std::string log() const { return read_file(dir / "err.log"); }
-    [[nodiscard]] std::string url(const std::string& path) const {
-        return "http://127.0.0.1:" + std::to_string(port) + path;
-    }
+    [[nodiscard]] std::string log() const { return daemon->log(); }
+    [[nodiscard]] std::string url(const std::string& path) const { return daemon->url(path); }
     HttpReply get(const std::string& path, const char* key = read_key) const {
         return http_call("GET", url(path), key ? std::vector<std::string>{std::string("X-API-Key: ") + key}
                                                : std::vector<std::string>{});
@@ -61,13 +49,6 @@ struct Host {
                          {std::string("Authorization: Bearer ") + key, "Content-Type: application/json"}, body);
     }
 };
-
-json::value body_of(const HttpReply& r) {
-    boost::system::error_code ec;
-    auto v = json::parse(r.body, ec);
-    if (ec) FAIL("not JSON: " << r.body);
-    return v;
-}
 
 std::string pipeline(const std::string& name, const std::string& reader, const std::string& translator,
                      const std::string& writer, const std::string& schedule = R"({"interval_ms": 3600000})") {
@@ -254,11 +235,8 @@ TEST_CASE("with http.tls the API is served over HTTPS only, with the configured 
                "api_keys": [{"id": "reader", "key_env": "T_READ_KEY", "scopes": ["read"]}]},
       "pipelines": [{"name": "n", "schedule": {"interval_ms": 3600000}, "reader": {"plugin": "testkit", "options": {"count": 3}},
                      "writer": {"plugin": "testkit", "options": {"file": "o.ndjson"}}}]})");
-    Background host(std::string("env T_READ_KEY=") + read_key + " " + JUNCTION_BIN + " --plugin-dir " +
-                        JUNCTION_PLUGIN_DIR + " run " + sh_quote((dir / "c.json").string()),
-                    dir / "out.log", dir / "err.log");
-    REQUIRE_MESSAGE(eventually([&] { return std::filesystem::exists(dir / "port"); }), read_file(dir / "err.log"));
-    const std::string port = read_file(dir / "port").substr(0, read_file(dir / "port").find('\n'));
+    JunctionDaemon host(dir / "c.json", std::string("T_READ_KEY=") + read_key);
+    const std::string port = std::to_string(host.port());
     const auto ok = http_call("GET", "https://127.0.0.1:" + port + "/api/v1/pipelines",
                               {std::string("X-API-Key: ") + read_key}, "", 10000, (dir / "cert.pem").string());
     CHECK_MESSAGE(ok.status == 200, ok.error);
@@ -266,7 +244,6 @@ TEST_CASE("with http.tls the API is served over HTTPS only, with the configured 
     // Plain HTTP to the TLS port gets no HTTP answer; an untrusted certificate is refused.
     CHECK(http_call("GET", "http://127.0.0.1:" + port + "/health", {}, "", 3000).status == 0);
     CHECK(http_call("GET", "https://127.0.0.1:" + port + "/health", {}, "", 3000).status == 0);
-    CHECK(read_file(dir / "err.log").find("http: serving on https://127.0.0.1:" + port) != std::string::npos);
-    host.signal(SIGTERM);
-    CHECK(host.wait(std::chrono::seconds(20)) == 0);
+    CHECK(host.log().find("http: serving on https://127.0.0.1:" + port) != std::string::npos);
+    CHECK(host.stop() == 0);
 }

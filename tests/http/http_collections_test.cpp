@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "http_client.hpp"
+#include "junction_daemon.hpp"
 #include "subprocess.hpp"
 #include "temp_dir.hpp"
 
@@ -24,7 +25,7 @@ std::string contact(int id, const std::string& email, const std::string& stage) 
 
 struct Host {
     TempDir dir;
-    std::unique_ptr<Background> process;
+    std::unique_ptr<JunctionDaemon> daemon;
     int port = 0;
 
     explicit Host(int ttl_ms) {
@@ -48,20 +49,11 @@ struct Host {
                    "properties.firstname": "first_name"}, "drop": ["properties"], "key": "id"}}],
     "writer": {"plugin": "docstore", "options": {"path": "contacts.db", "collection": "contacts", "upsert_key": "id"}}}]
 })");
-        const std::string cmd = std::string("env T_COLLECTIONS_KEY=") + key + " T_COLLECTIONS_OPERATE=" + operate_key +
-                                " " + JUNCTION_BIN + " --plugin-dir " + JUNCTION_PLUGIN_DIR + " run " +
-                                sh_quote((dir / "c.json").string());
-        process = std::make_unique<Background>(cmd, dir / "out.log", dir / "err.log");
-        REQUIRE_MESSAGE(eventually([&] { return std::filesystem::exists(dir / "port"); }), log());
-        port = std::stoi(read_file(dir / "port"));
+        daemon = std::make_unique<JunctionDaemon>(dir / "c.json", std::string("T_COLLECTIONS_KEY=") + key +
+                                                                      " T_COLLECTIONS_OPERATE=" + operate_key);
+        port = daemon->port();
     }
-    ~Host() {
-        if (process) {
-            process->signal(SIGTERM);
-            process->wait(std::chrono::seconds(20));
-        }
-    }
-    [[nodiscard]] std::string log() const { return read_file(dir / "err.log"); }
+    [[nodiscard]] std::string log() const { return daemon->log(); }
     HttpReply get(const std::string& path, std::vector<std::string> headers = {}) const {
         headers.push_back(std::string("X-API-Key: ") + key);
         return http_call("GET", "http://127.0.0.1:" + std::to_string(port) + path, headers);
@@ -74,13 +66,6 @@ struct Host {
         return runs.size() >= n && runs.at(0).at("outcome") == "ok";
     }
 };
-
-json::value body_of(const HttpReply& r) {
-    boost::system::error_code ec;
-    auto v = json::parse(r.body, ec);
-    if (ec) FAIL("not JSON: " << r.body);
-    return v;
-}
 
 }  // namespace
 
