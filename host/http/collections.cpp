@@ -55,8 +55,6 @@ Response store_error(const sdk::Status& st, const std::string& name) {
 
 }  // namespace
 
-struct ServedCollection::Instance {};
-
 ServedCollection::ServedCollection(const CollectionConfig& config, const core::ResolvedStage& stage,
                                    core::StateStore& store, core::HostServices& services,
                                    std::filesystem::path base_dir, std::stop_token stop, std::size_t max_instances)

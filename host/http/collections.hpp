@@ -33,7 +33,6 @@ public:
     [[nodiscard]] const CollectionConfig& config() const noexcept { return config_; }
 
 private:
-    struct Instance;
     struct Cached {
         Response response;
         std::chrono::steady_clock::time_point expires;

@@ -139,20 +139,15 @@ Response held_response(const host::TriggerResult& t, std::string_view name) {
         case K::unknown:
             return no_pipeline(name);
         case K::running: {
-            auto r = Response::error(409, "run_in_progress",
-                                     "pipeline " + std::string(name) + " is running (run " +
-                                         std::to_string(t.run_id) + "): not started again");
-            auto v = json::parse(r.body).as_object();
+            auto v = Response::error_body("run_in_progress", "pipeline " + std::string(name) + " is running (run " +
+                                                                 std::to_string(t.run_id) + "): not started again");
             v["run_id"] = t.run_id;
             auto out = Response::json(409, v);
             out.headers.emplace_back("Location", "/api/v1/runs/" + std::to_string(t.run_id));
             return out;
         }
         case K::held_elsewhere: {
-            auto v = json::parse(Response::error(409, "run_in_progress",
-                                                 "pipeline " + std::string(name) + " is running in " + t.detail)
-                                     .body)
-                         .as_object();
+            auto v = Response::error_body("run_in_progress", "pipeline " + std::string(name) + " is running in " + t.detail);
             v["run_id"] = t.run_id;
             return Response::json(409, v);
         }

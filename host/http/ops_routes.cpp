@@ -56,9 +56,9 @@ void add_operations_routes(Router& router, ApiContext& api) {
                     for (const auto& c : api.readiness)
                         add(c.name, c.check());
                     if (first_problem.empty()) return Response::json(200, json::object{{"ready", true}, {"checks", checks}});
-                    json::object body{{"error", json::object{{"code", "not_ready"}, {"message", first_problem}}},
-                                      {"ready", false},
-                                      {"checks", checks}};
+                    auto body = Response::error_body("not_ready", first_problem);
+                    body["ready"] = false;
+                    body["checks"] = checks;
                     return Response::json(503, body);
                 },
                 "ready");

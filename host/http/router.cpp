@@ -51,11 +51,12 @@ Response Response::json(unsigned status, const json::value& v) {
     return r;
 }
 
+json::object Response::error_body(std::string_view code, std::string_view message) {
+    return {{"error", json::object{{"code", code}, {"message", message}}}};
+}
+
 Response Response::error(unsigned status, std::string_view code, std::string_view message) {
-    json::object e;
-    e["code"] = code;
-    e["message"] = message;
-    return json(status, json::object{{"error", std::move(e)}});
+    return json(status, error_body(code, message));
 }
 
 namespace {

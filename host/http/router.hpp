@@ -46,6 +46,8 @@ struct Response {
     static Response json(unsigned status, const boost::json::value& v);
     // {"error": {"code": code, "message": message}}
     static Response error(unsigned status, std::string_view code, std::string_view message);
+    // That body as an object, for an error that carries more members.
+    static boost::json::object error_body(std::string_view code, std::string_view message);
 };
 
 struct Route {
