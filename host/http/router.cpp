@@ -84,9 +84,11 @@ bool match(std::string_view pattern, const Request& req, std::map<std::string, s
     if (ps.size() != ss.size() || req.path.empty() || req.path.back() == '/') return false;
     std::map<std::string, std::string> got;
     for (std::size_t i = 0; i < ps.size(); ++i) {
-        if (ps[i].size() > 2 && ps[i].front() == '{' && ps[i].back() == '}')
+        if (ps[i].size() > 2 && ps[i].front() == '{' && ps[i].back() == '}') {
+            // An empty segment ("/dead-letters//7") names nothing: no route, 404.
+            if (ss[i].empty()) return false;
             got[std::string(ps[i].substr(1, ps[i].size() - 2))] = std::string(ss[i]);
-        else if (ps[i] != ss[i])
+        } else if (ps[i] != ss[i])
             return false;
     }
     params = std::move(got);

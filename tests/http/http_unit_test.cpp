@@ -182,6 +182,9 @@ TEST_CASE("routing: 404, 405 with Allow, params decoded, one error shape") {
     CHECK(json::parse(r.body).at("id") == "a/b");
     CHECK(json::parse(r.body).at("q") == "x y");
     CHECK(f.get("/items/", "X-API-Key: read-key-0123456789\r\n").status == 404);
+    // An empty segment names no item (the fuzz target found "/dead-letters//p24/replay" routed).
+    r = f.raw("POST /items//runs HTTP/1.1\r\nHost: x\r\nX-API-Key: operate-key-0123456789\r\nContent-Length: 0\r\n\r\n");
+    CHECK(r.status == 404);
     r = f.get("/boom", "X-API-Key: read-key-0123456789\r\n");
     CHECK(r.status == 500);
     CHECK(error_of(r).at("message") == "the request failed: kaput");
