@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -34,6 +33,34 @@ EnvLookup process_environment() {
 }
 
 namespace {
+
+// Names and ${VAR} references are checked character by character, not with std::regex:
+// libstdc++ matches by recursion, a frame or more per character, and a 300,000-character
+// pipeline name overflowed the stack (a crash where one error line was due).
+bool is_word_char(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+// [A-Za-z0-9_.-]+: pipeline and connection names
+bool is_plain_name(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_word_char(c) || c == '.' || c == '-'; });
+}
+// [A-Za-z_][A-Za-z0-9_]*: an environment variable's name
+bool is_identifier(std::string_view s) {
+    return !s.empty() && !(s[0] >= '0' && s[0] <= '9') && std::all_of(s.begin(), s.end(), is_word_char);
+}
+// [A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+: a plugin's run-time template (${cursor.start})
+bool is_dotted_template(std::string_view s) {
+    const auto dot = s.find('.');
+    if (dot == std::string_view::npos || !is_identifier(s.substr(0, dot))) return false;
+    for (std::size_t i = dot; i < s.size();) {  // at s[i] == '.'
+        const auto next = s.find('.', i + 1);
+        const auto part = s.substr(i + 1, next == std::string_view::npos ? std::string_view::npos : next - i - 1);
+        if (part.empty() || !std::all_of(part.begin(), part.end(), is_word_char)) return false;
+        if (next == std::string_view::npos) break;
+        i = next;
+    }
+    return true;
+}
 
 std::string join_keys(const std::vector<std::string>& keys) {
     std::string out;
@@ -142,10 +169,9 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
                {"name", "description", "enabled", "reader", "translators", "writer", "batch_size", "workers",
                 "queue_depth", "retry", "max_deliveries", "schedule", "comment"},
                path, errors);
-    static const std::regex name_re("^[A-Za-z0-9_.-]+$");
     if (const auto* n = o.if_contains("name"); n == nullptr)
         errors.push_back({path + ".name", "required key missing"});
-    else if (!n->is_string() || !std::regex_match(std::string(n->get_string()), name_re))
+    else if (!n->is_string() || !is_plain_name(n->get_string()))
         errors.push_back({path + ".name", "expected a name of letters, digits, '_', '.', '-'"});
     else
         p.name = std::string(n->get_string());
@@ -245,14 +271,13 @@ void parse_connections(const json::value& v, Config& cfg, std::vector<ConfigErro
                                              std::string(sdk::json_type_name(v))});
         return;
     }
-    static const std::regex name_re("^[A-Za-z0-9_.-]+$");
     std::string types;
     for (const auto& t : services::connection_types())
         types += (types.empty() ? "" : ", ") + t;
     for (const auto& [key, entry] : v.get_object()) {
         const std::string name(key);
         const std::string path = "connections." + name;
-        if (!std::regex_match(name, name_re)) {
+        if (!is_plain_name(name)) {
             errors.push_back({path, "a connection name is letters, digits, '_', '.', '-'"});
             continue;
         }
@@ -333,14 +358,12 @@ void substitute_env(json::value& v, const std::string& path, const EnvLookup& en
             const std::string name = body.substr(0, dash);
             // A dotted name (${partition.repo}, ${cursor.start}) cannot be an environment
             // variable: it is a plugin's run-time template, passed through untouched.
-            static const std::regex template_re("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z0-9_]+)+$");
-            if (dash == std::string::npos && std::regex_match(name, template_re)) {
+            if (dash == std::string::npos && is_dotted_template(name)) {
                 out.append(in, i, close + 1 - i);
                 i = close + 1;
                 continue;
             }
-            static const std::regex var_re("^[A-Za-z_][A-Za-z0-9_]*$");
-            if (!std::regex_match(name, var_re)) {
+            if (!is_identifier(name)) {
                 errors.push_back({path, "bad variable name \"" + name + "\" in ${...}"});
                 return;
             }
@@ -392,10 +415,15 @@ Config parse_config(std::string_view text, const fs::path& file, std::vector<Con
     const auto before_env = errors.size();
     substitute_env(root, "", env, errors);
     if (use == ConfigUse::history) {
-        static const std::regex needed(R"(^(state|pipelines\[[0-9]+\]\.name)$)");
+        // Only the errors at state or pipelines[N].name matter here.
+        const auto needed = [](std::string_view p) {
+            if (p == "state") return true;
+            if (!p.starts_with("pipelines[") || !p.ends_with("].name")) return false;
+            const auto digits = p.substr(10, p.size() - 10 - 6);
+            return !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+        };
         const auto first = errors.begin() + static_cast<std::ptrdiff_t>(before_env);
-        errors.erase(std::remove_if(first, errors.end(),
-                                    [](const ConfigError& e) { return !std::regex_match(e.path, needed); }),
+        errors.erase(std::remove_if(first, errors.end(), [&](const ConfigError& e) { return !needed(e.path); }),
                      errors.end());
     }
     auto& o = root.get_object();

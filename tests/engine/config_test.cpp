@@ -72,6 +72,35 @@ TEST_CASE("a dotted ${a.b} is a plugin's run-time template: passed through, neve
     CHECK(errors[0].message == "bad variable name \"partition.\" in ${...}");
 }
 
+TEST_CASE("names and ${VAR} references of any length are checked without a crash") {
+    // std::regex overflowed the stack on a 300,000-character name (a segfault of `validate`).
+    const std::string long_name(300000, 'a');
+    const auto config_named = [](const std::string& name) {
+        return R"({"connections": {")" + name + R"(": {"type": "none"}}, "pipelines": [{"name": ")" + name +
+               R"(", "reader": {"plugin": "r", "options": {"v": "${)" + name + R"(}"}}, "writer": {"plugin": "w"}}]})";
+    };
+    std::vector<ConfigError> errors;
+    auto c = parse_config(config_named(long_name), "c.json", errors, env_of({{long_name, "value"}}));
+    CHECK_MESSAGE(errors.empty(), all(errors).substr(0, 300));
+    REQUIRE(c.pipelines.size() == 1);
+    CHECK(c.pipelines[0].name.size() == long_name.size());
+    CHECK(c.pipelines[0].reader.options.at("v") == "value");
+
+    errors.clear();
+    (void)parse_config(config_named(long_name + "!"), "c.json", errors, env_of({}));
+    REQUIRE(errors.size() == 3);
+    CHECK(errors[0].message.starts_with("bad variable name \""));
+    CHECK(errors[1].message == "a connection name is letters, digits, '_', '.', '-'");
+    CHECK(errors[2].path == "pipelines[0].name");
+
+    json::value v = {{"t", "${" + long_name + "." + long_name + "}"}, {"bad", "${" + long_name + "..x}"}};
+    errors.clear();
+    substitute_env(v, "", env_of({}), errors);
+    CHECK(v.at("t").as_string().size() == 2 * long_name.size() + 4);  // a template, passed through
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].path == "bad");
+}
+
 TEST_CASE("a syntax error gives the file, line and column") {
     std::vector<ConfigError> errors;
     parse_config("{\n  \"pipelines\": [\n    {\"name\": }\n]}", "bad.json", errors, env_of({}));
@@ -202,9 +231,11 @@ TEST_CASE("a connection's rate_limit is checked with its config path, and type n
         return std::pair(std::move(c), all(errors));
     };
     {
-        auto [c, errors] = parse(R"({"github": {"type": "bearer", "token": "t0ken-value",
+        const auto parsed = parse(R"({"github": {"type": "bearer", "token": "t0ken-value",
                                     "rate_limit": {"requests_per_second": 5, "burst": 5, "max_concurrent": 2}},
                                     "open": {"type": "none", "rate_limit": {"requests_per_second": 0.5}}})");
+        const auto& c = parsed.first;
+        const auto& errors = parsed.second;
         CHECK_MESSAGE(errors.empty(), errors);
         REQUIRE(c.connections.size() == 2);
         for (const auto& conn : c.connections) {
