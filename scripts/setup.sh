@@ -21,9 +21,9 @@ PACKAGES=(
   mold sqlite3
   openssl
 )
-# Node.js runs the MongoDB-wire test server (and, from version 20, the browser test's
-# playwright-core; Debian 12's own nodejs is 18); keep an existing node/npm (e.g. NodeSource's,
-# which conflicts with Debian's npm package) and install Debian's only when absent.
+# Node.js (18, Debian 12's, or newer) runs the test servers and the browser test's
+# playwright-core; keep an existing node/npm (e.g. NodeSource's, which conflicts with
+# Debian's npm package) and install Debian's only when absent.
 command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()

@@ -33,9 +33,9 @@ function fail(message) {
   process.exit(1);
 }
 
-if (Number(process.versions.node.split('.')[0]) < 20)
-  fail(`playwright-core needs Node.js 20 or later, this is ${process.versions.node} (Debian 12's nodejs is 18: ` +
-       'install a newer one, e.g. NodeSource\'s, which scripts/setup.sh keeps)');
+// playwright-core is pinned to 1.61, the last release for Node.js 18 (Debian 12's nodejs).
+if (Number(process.versions.node.split('.')[0]) < 18)
+  fail(`playwright-core 1.61 needs Node.js 18 or later, this is ${process.versions.node}`);
 let chromium;
 try {
   ({ chromium } = require('playwright-core'));
