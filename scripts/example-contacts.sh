@@ -17,40 +17,13 @@ stay=1
 [[ "${1:-}" == "--exit" ]] && stay=0
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+source scripts/lib/example.sh
 
-if [[ -z "${JUNCTION_BIN:-}" ]]; then
-  JUNCTION_SKIP_NPM=1 ./scripts/setup.sh   # the fake is plain node: no npm package needed
-  echo "== building the host and the rest, mapping and docstore plugins (build/release; the first time takes a few minutes)"
-  cmake --preset release >/dev/null
-  cmake --build --preset release --target junction junction_plugin_rest junction_plugin_mapping \
-    junction_plugin_docstore >/dev/null
-  JUNCTION_BIN="$root/build/release/bin/junction"
-fi
-junction="$JUNCTION_BIN"
+example_build "rest, mapping and docstore" junction_plugin_rest junction_plugin_mapping junction_plugin_docstore
 config=examples/contacts/contacts.json
+example_workdir "$root/demo-data/contacts"
 
-work="${EXAMPLE_DIR:-$root/demo-data/contacts}"
-rm -rf "$work"
-mkdir -p "$work"
-
-pids=()
-stop_servers() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap stop_servers EXIT
-
-node tests/servers/rest-apis.mjs --port 0 --port-file "$work/hubspot.port" --demo >"$work/hubspot.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 100); do
-  [[ -s "$work/hubspot.port" ]] && break
-  sleep 0.05
-done
-if [[ ! -s "$work/hubspot.port" ]]; then
-  echo "example: the fake HubSpot did not start; its log:" >&2
-  cat "$work/hubspot.log" >&2
-  exit 1
-fi
+start_server hubspot rest-apis.mjs --demo
 hubspot="http://127.0.0.1:$(cat "$work/hubspot.port")"
 
 # What the fake accepts (tests/servers/rest-apis.mjs): not real credentials.
@@ -62,8 +35,6 @@ export CONTACTS_PORT="${CONTACTS_PORT:-8090}" CONTACTS_PORT_FILE="$work/junction
 # Demo keys (at least 16 characters); the daemon keeps only their hashes.
 export CONTACTS_API_KEY="${CONTACTS_API_KEY:-app-$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 export JUNCTION_OPS_KEY="${JUNCTION_OPS_KEY:-ops-$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
-
-call() { node -e 'fetch(process.argv[2], {method: process.argv[1]}).then(r => r.text()).then(t => console.log(t))' "$1" "$2"; }
 
 count() { sqlite3 "$CONTACTS_DB" "SELECT count(*) FROM contacts"; }
 

@@ -10,44 +10,13 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+source scripts/lib/example.sh
 
-if [[ -z "${JUNCTION_BIN:-}" ]]; then
-  JUNCTION_SKIP_NPM=1 ./scripts/setup.sh   # the fakes are plain node: no npm package needed
-  echo "== building the host and the rest, databox and files plugins (build/release; the first time takes a few minutes)"
-  cmake --preset release >/dev/null
-  cmake --build --preset release --target junction junction_plugin_rest junction_plugin_databox \
-    junction_plugin_files >/dev/null
-  JUNCTION_BIN="$root/build/release/bin/junction"
-fi
-junction="$JUNCTION_BIN"
+example_build "rest, databox and files" junction_plugin_rest junction_plugin_databox junction_plugin_files
 config=examples/rest/github-issues.json
 schema=examples/databox/schemas/github_issues.v2.json
+example_workdir "$root/demo-data/rest-databox"
 
-work="${EXAMPLE_DIR:-$root/demo-data/rest-databox}"
-rm -rf "$work"
-mkdir -p "$work"
-
-pids=()
-stop_servers() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap stop_servers EXIT
-
-# start_server NAME SCRIPT ARGS...: on a port the OS picks, written to NAME.port
-start_server() {
-  local name="$1" script="$2"
-  shift 2
-  node "tests/servers/$script" --port 0 --port-file "$work/$name.port" "$@" >"$work/$name.log" 2>&1 &
-  pids+=("$!")
-  for _ in $(seq 100); do
-    [[ -s "$work/$name.port" ]] && return 0
-    sleep 0.05
-  done
-  echo "example: the fake $name did not start; its log:" >&2
-  cat "$work/$name.log" >&2
-  exit 1
-}
 start_server github rest-apis.mjs --demo
 start_server databox databox-server.mjs
 github="http://127.0.0.1:$(cat "$work/github.port")"
@@ -57,9 +26,6 @@ databox="http://127.0.0.1:$(cat "$work/databox.port")"
 export GITHUB_API="$github" GITHUB_TOKEN=ghp_FakeGitHubToken0123456789
 export DATABOX_URL="$databox" DATABOX_API_KEY=dbx-test-key-s3cret
 export JUNCTION_STATE="$work/github.state.db" REST_OUT="$work/out"
-
-# call METHOD URL: the body of a control call to a fake
-call() { node -e 'fetch(process.argv[2], {method: process.argv[1]}).then(r => r.text()).then(t => console.log(t))' "$1" "$2"; }
 
 # The rows the fake Databox holds, one line each.
 show_rows() {
