@@ -167,20 +167,13 @@ void add_control_routes(Router& router, ApiContext& api) {
     router.add(Method::get, "/api/v1/pipelines", Scope::read,
                 "Every pipeline of this process: state, schedule, current, last and next run, open dead letters",
                 [&api](Request&) {
-                    auto& cache = *api.pipelines_cache;
-                    std::lock_guard lock(cache.mutex);
-                    const auto now = std::chrono::steady_clock::now();
-                    if (now - cache.at < std::chrono::seconds(1)) {
-                        Response r;
-                        r.body = cache.body;
-                        return r;
-                    }
-                    json::array a;
-                    for (const auto* p : api.pipelines)
-                        a.push_back(pipeline_json(api, *p));
-                    auto r = Response::json(200, json::object{{"pipelines", a}});
-                    cache.body = r.body;
-                    cache.at = now;
+                    Response r;
+                    r.body = api.pipelines_cache->get([&api] {
+                        json::array a;
+                        for (const auto* p : api.pipelines)
+                            a.push_back(pipeline_json(api, *p));
+                        return json::serialize(json::object{{"pipelines", a}}) + "\n";
+                    });
                     return r;
                 });
     router.add(Method::get, "/api/v1/pipelines/{name}", Scope::read, "One pipeline", [&api](Request& req) {
@@ -192,10 +185,7 @@ void add_control_routes(Router& router, ApiContext& api) {
                 [&api](Request& req) {
                     const auto& name = req.params["name"];
                     const auto t = api.supervisor.trigger(name);
-                    {
-                        std::lock_guard lock(api.pipelines_cache->mutex);
-                        api.pipelines_cache->at = {};  // the next list shows the run
-                    }
+                    api.pipelines_cache->invalidate();  // the next list shows the run
                     if (t.kind != host::TriggerResult::Kind::started) return held_response(t, name);
                     auto r = Response::json(202, json::object{{"run_id", t.run_id},
                                                               {"pipeline", name},

@@ -66,7 +66,9 @@ void add_operations_routes(Router& router, ApiContext& api) {
     router.add(Method::get, "/metrics", Scope::read, "Prometheus text exposition (version 0.0.4)", [&api](Request&) {
                     Response r;
                     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-                    r.body = api.metrics ? core::metrics_exposition(*api.metrics) : std::string();
+                    // Rendered at most ten times a second (ShortCache, api.hpp).
+                    r.body = api.metrics_cache->get(
+                        [&api] { return api.metrics ? core::metrics_exposition(*api.metrics) : std::string(); });
                     return r;
                 },
                 "metrics");

@@ -1,10 +1,14 @@
 // The host's HTTP API through the real `junction` binary (daemon mode) over loopback:
 // health and readiness, keys and scopes, runs on demand (never doubled), the run history,
 // dead letters (list, replay, resolve), metrics, the OpenAPI document, the access log.
+#include <chrono>
+#include <thread>
+
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
 
+#include "free_port.hpp"
 #include "http_client.hpp"
 #include "junction_daemon.hpp"
 #include "subprocess.hpp"
@@ -90,12 +94,61 @@ TEST_CASE("operations: /health open, /ready names a stopped pipeline, /metrics a
     CHECK(r.body.find("# TYPE junction_http_requests_total counter") != std::string::npos);
     CHECK(r.body.find("junction_http_requests_total{code=\"401\",method=\"GET\",route=\"/metrics\"} 1") !=
           std::string::npos);
+    // Rendered at most ten times a second: two scrapes in a row (within 100 ms) get the
+    // same text, although each one counts in junction_http_requests_total; a scrape
+    // 200 ms later counts them.
+    std::string first_text;
+    CHECK(eventually(
+        [&] {
+            first_text = h.get("/metrics").body;
+            return h.get("/metrics").body == first_text;
+        },
+        std::chrono::seconds(10)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(h.get("/metrics").body != first_text);
 
     r = h.get("/", nullptr);
     CHECK(r.status == 200);
     CHECK(r.header("content-type") == "text/html; charset=utf-8");
     CHECK(r.body.find("<html") != std::string::npos);
     CHECK(r.header("content-security-policy").has_value());
+}
+
+TEST_CASE("a real Prometheus scrapes /metrics with a bearer key and reads the series") {
+    Host h(pipeline("numbers", R"({"count": 20})", R"({"reject_every": 5})", R"({"file": "numbers.ndjson"})"));
+    REQUIRE(run("command -v prometheus").exit_code == 0);  // Debian's prometheus (scripts/setup.sh)
+    write_file(h.dir / "scrape.key", std::string(read_key) + "\n");
+    const int prom_port = free_loopback_port();
+    write_file(h.dir / "prometheus.yml", R"(global: {scrape_interval: 1s, scrape_timeout: 1s}
+scrape_configs:
+  - job_name: junction
+    authorization: {type: Bearer, credentials_file: )" + (h.dir / "scrape.key").string() + R"(}
+    static_configs: [{targets: ["127.0.0.1:)" + std::to_string(h.daemon->port()) + R"("]}]
+)");
+    Background prometheus("prometheus --config.file=" + sh_quote((h.dir / "prometheus.yml").string()) +
+                              " --storage.tsdb.path=" + sh_quote((h.dir / "tsdb").string()) +
+                              " --web.listen-address=127.0.0.1:" + std::to_string(prom_port),
+                          h.dir / "prometheus.out", h.dir / "prometheus.err");
+    // Prometheus' query API: the value of the first series an expression gives, or "".
+    auto query = [&](const std::string& expr) -> std::string {
+        const auto r = http_call("GET", "http://127.0.0.1:" + std::to_string(prom_port) +
+                                            "/api/v1/query?query=" + url_encode(expr), {});
+        if (r.status != 200) return "";
+        const auto v = json::parse(r.body);
+        const auto& result = v.at("data").at("result").as_array();
+        return result.empty() ? "" : std::string(result[0].at("value").as_array()[1].as_string());
+    };
+    // The target is up: Prometheus fetched /metrics with the key and parsed every line.
+    CHECK_MESSAGE(eventually([&] { return query(R"(up{job="junction"})") == "1"; }, std::chrono::seconds(30)),
+                  read_file(h.dir / "prometheus.err"));
+    // The pipeline's figures as Prometheus stored them: 20 read, 4 rejected.
+    CHECK(eventually([&] {
+        return query(R"(junction_records_total{pipeline="numbers",stage="reader",outcome="read"})") == "20";
+    }));
+    CHECK(query(R"(sum(junction_records_total{pipeline="numbers",outcome="rejected"}))") == "4");
+    CHECK(query(R"(junction_build_info{job="junction"})") == "1");
+    prometheus.signal(SIGTERM);
+    CHECK(prometheus.wait(std::chrono::seconds(20)) == 0);
 }
 
 TEST_CASE("pipelines: state and history; a run on demand answers its id and is never doubled") {

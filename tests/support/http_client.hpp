@@ -26,6 +26,22 @@ struct HttpReply {
     }
 };
 
+// Percent-encodes all but RFC 3986's unreserved characters (a query parameter's value).
+inline std::string url_encode(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (const unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
 inline HttpReply http_call(const std::string& method, const std::string& url,
                            const std::vector<std::string>& headers = {}, const std::string& body = {},
                            long timeout_ms = 10000, const std::string& ca_file = {}) {

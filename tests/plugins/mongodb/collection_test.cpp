@@ -2,14 +2,11 @@
 // ObjectId and string ids, equality filters, get, cursors it did not make, a server down.
 #include <doctest/doctest.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <set>
 #include <thread>
 
 #include "collection.hpp"
+#include "free_port.hpp"
 #include "mongo_fixture.hpp"
 
 using namespace junction;
@@ -80,19 +77,6 @@ void open(Opened& o, const std::string& db, const std::string& collection = "con
     o.ctx = collection_context(collection_options(test::mongo_server().uri(), db, collection));
     const auto st = o.c.open(*o.ctx);
     REQUIRE_MESSAGE(st.is_ok(), st.message());
-}
-
-// A loopback port nobody listens on (bound, then released).
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
 }
 
 }  // namespace
@@ -217,7 +201,7 @@ TEST_CASE("mongodb collection: a cursor it did not make is rejected with one lin
 
 TEST_CASE("mongodb collection: a server that is down is a retry naming host:port, and served again once back") {
     // never up: open() is a retry
-    const int port = free_port();
+    const int port = test::free_loopback_port();
     auto opts = collection_options("mongodb://127.0.0.1:" + std::to_string(port), "down");
     opts["timeout_ms"] = 500;
     auto down_ctx = collection_context(opts);

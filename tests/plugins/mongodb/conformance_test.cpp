@@ -26,8 +26,8 @@ struct MongoBackend {
     }
     void insert(const boost::json::object& document) const {
         test::Direct direct(test::mongo_server().uri(), database, "docs");
-        const auto [code, message] = direct.insert(boost::json::serialize(document));
-        REQUIRE_MESSAGE(code == 0, message);
+        const auto inserted = direct.insert(boost::json::serialize(document));  // {code, message}
+        REQUIRE_MESSAGE(inserted.first == 0, inserted.second);
     }
     [[nodiscard]] std::unique_ptr<sdk::Reader> reader() const { return std::make_unique<mongodb::MongoReader>(); }
 

@@ -3,12 +3,10 @@
 // ever appears in a status or a log line.
 #include <doctest/doctest.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <thread>
 
 #include "client.hpp"
+#include "free_port.hpp"
 #include "mongo_fixture.hpp"
 #include "reader.hpp"
 #include "writer.hpp"
@@ -19,19 +17,6 @@ namespace json = boost::json;
 namespace {
 
 const std::string password = "s3cret-Pw";
-
-// A loopback port nobody listens on (bound, then released).
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
 
 json::object writer_options(const std::string& uri, const std::string& db) {
     auto o = test::common_options(uri, db);
@@ -49,7 +34,7 @@ void check_no_secret(const test::TestContext& ctx, const sdk::Status& s) {
 }  // namespace
 
 TEST_CASE("open with the server down is a retry naming host:port, without the password") {
-    const int port = free_port();
+    const int port = test::free_loopback_port();
     const std::string uri =
         "mongodb://junction:" + password + "@127.0.0.1:" + std::to_string(port) + "/?authSource=admin";
     auto ctx = test::writer_context(writer_options(uri, "down"));
