@@ -2,7 +2,10 @@
 # The HTTP API under load beside a running pipeline (issue 11, "Load and limits"):
 # `junction run` with a pipeline that never runs dry (NDJSON work orders -> mapping ->
 # docstore, upsert by number; the input folder is kept fed with hard links to one
-# generated file) and the HTTP server; npm autocannon against its endpoints. Prints one
+# generated file) and the HTTP server, which also serves GET /contacts: 1,000 Contact
+# entities (SPEC job 3's shape) that a second pipeline writes into a docstore once at the
+# start, with the contacts example's cache (cache_ttl_ms 30000); npm autocannon against
+# its endpoints. Prints one
 # markdown table: requests/s, p50/p99 latency and errors per endpoint, the pipeline's
 # records/s in the same window and without load just before and after it, and the
 # host's RSS (now and peak, from /proc). bench/README.md "HTTP API under load" has the
@@ -19,8 +22,8 @@
 #                   few cores as this one, the load generator otherwise takes the CPU a
 #                   real client on another machine would not
 #   --records       work orders in the generated input file (default 50000)
-#   --endpoints     paths to load, one after the other (default "/metrics /api/v1/pipelines";
-#                   add /contacts when http.collections serves one; see --extra-http)
+#   --endpoints     paths to load, one after the other (default "/contacts /metrics
+#                   /api/v1/pipelines")
 #   --extra-http    JSON members added to the config's http section, e.g. '"collections": [...]'
 #   --http-workers  http.workers (default: the host's default)
 #   --access-log    http.access_log (default true: the host's default)
@@ -32,7 +35,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-duration=20 connections=50 rate="" records=50000 endpoints="/metrics /api/v1/pipelines" extra_http=""
+duration=20 connections=50 rate="" records=50000 endpoints="/contacts /metrics /api/v1/pipelines" extra_http=""
 http_workers="" access_log="true" build="$root/build/release" work=""
 while (($#)); do
   case "$1" in
@@ -65,6 +68,17 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 python3 "$here/gen_workorders.py" --count "$records" --out "$work/orders.ndjson.src"
+mkdir -p "$work/contacts-in"
+python3 - "$work/contacts-in/contacts.ndjson" <<'PY'
+import json, sys
+stages = ["lead", "customer", "opportunity", "subscriber"]
+with open(sys.argv[1], "w") as f:
+    for i in range(1, 1001):
+        f.write(json.dumps({"id": str(100000 + i), "email": f"contact{i}@example.com", "first_name": f"First{i}",
+                            "last_name": f"Last{i}", "company": f"Company {i % 37}", "phone": f"+1-555-{i:04d}",
+                            "lifecycle_stage": stages[i % 4], "created_at": "2026-01-02T03:04:05.000Z",
+                            "updated_at": "2026-11-01T10:00:00.000Z"}) + "\n")
+PY
 key="bench-http-load-key-0123456789"
 workers_json="" 
 [[ -n $http_workers ]] && workers_json=", \"workers\": $http_workers"
@@ -73,8 +87,17 @@ cat >"$work/junction.json" <<JSON
 {
   "state": "state.db",
   "http": {"listen": "127.0.0.1:0", "port_file": "port", "access_log": $access_log$workers_json,
-           "api_keys": [{"id": "bench", "key_env": "BENCH_HTTP_KEY", "scopes": ["operate"]}]$extra_http},
+           "api_keys": [{"id": "bench", "key_env": "BENCH_HTTP_KEY", "scopes": ["operate"]}],
+           "collections": [{"path": "/contacts", "plugin": "docstore",
+                            "options": {"path": "contacts.db", "collection": "contacts"},
+                            "id_field": "id", "filters": ["email", "company", "lifecycle_stage"],
+                            "default_limit": 50, "max_limit": 500, "cache_ttl_ms": 30000}]$extra_http},
   "pipelines": [{
+    "name": "contacts-seed",
+    "reader": {"plugin": "files", "options": {"dir": "contacts-in", "pattern": "*.ndjson", "format": "ndjson", "after": "delete"}},
+    "writer": {"plugin": "docstore", "options": {"path": "contacts.db", "collection": "contacts", "upsert_key": ["id"]}},
+    "schedule": {"interval_ms": 3600000}
+  }, {
     "name": "load",
     "reader": {"plugin": "files", "options": {"dir": "in", "pattern": "*.ndjson", "format": "ndjson", "after": "delete"}},
     "translators": [{"plugin": "mapping", "options": {
@@ -135,9 +158,11 @@ pipeline_rate() {
 
 sleep 5  # warm-up: the first files, the docstore's pages, the page cache
 [[ $(written) == none ]] && { echo "http_load.sh: no records-written metric in /metrics" >&2; exit 1; }
+contacts=$(curl -sf -H "X-API-Key: $key" "$base/contacts?limit=500" | jq '.items | length' || echo 0)
+[[ $contacts == 500 ]] || { echo "http_load.sh: GET /contacts did not answer 500 contacts ($contacts); the log:" >&2; tail -5 "$work/junction.log" >&2; exit 1; }
 
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "command: bench/http_load.sh --duration $duration --connections $connections${rate:+ --rate $rate} --records $records${http_workers:+ --http-workers $http_workers} --access-log $access_log; $(date -u +%FT%TZ)"
+echo "command: bench/http_load.sh --duration $duration --connections $connections${rate:+ --rate $rate} --records $records${load_nice:+ --load-nice $load_nice}${http_workers:+ --http-workers $http_workers} --access-log $access_log --endpoints \"$endpoints\"; $(date -u +%FT%TZ)"
 echo
 echo "| endpoint | requests/s | p50 ms | p99 ms | non-2xx / errors | pipeline records/s quiet before | under load | after | change | host CPU % quiet / load | host RSS MiB (end) |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

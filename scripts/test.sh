@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up (Debian packages, npm test servers), builds, and runs all tests
 # with ctest: the release build first, then (in CI, or with JUNCTION_ASAN=1) the same
-# suite under AddressSanitizer + UndefinedBehaviorSanitizer, then (in CI, or with
-# JUNCTION_FUZZ=1) every libFuzzer target of tests/fuzz for 10 s, two at a time.
+# suite under AddressSanitizer + UndefinedBehaviorSanitizer (clang), then (in CI, or with
+# JUNCTION_FUZZ=1) every libFuzzer target of tests/fuzz, from the same build, for 10 s,
+# two at a time.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -25,9 +26,14 @@ run_preset() {
 }
 
 run_preset release
-if [[ "${CI:-}" == "true" || "${JUNCTION_ASAN:-}" == "1" ]]; then
-  run_preset asan
+sanitize=false fuzz=false
+if [[ "${CI:-}" == "true" || "${JUNCTION_ASAN:-}" == "1" ]]; then sanitize=true; fi
+if [[ "${CI:-}" == "true" || "${JUNCTION_FUZZ:-}" == "1" ]]; then fuzz=true; fi
+# One clang build serves both: the suite under the sanitizers, and the fuzz targets.
+if $sanitize || $fuzz; then
+  echo "== configure and build: preset asan (the suite and the fuzz targets)" >&2
+  cmake --preset asan >/dev/null
+  timed "build asan" cmake --build --preset asan
 fi
-if [[ "${CI:-}" == "true" || "${JUNCTION_FUZZ:-}" == "1" ]]; then
-  run_preset fuzz
-fi
+if $sanitize; then timed "test asan" ctest --preset asan; fi
+if $fuzz; then timed "test fuzz" ctest --preset fuzz; fi

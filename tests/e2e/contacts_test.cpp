@@ -103,7 +103,9 @@ TEST_CASE("contacts: every page synced as the Contact entity, a 429 waited out, 
     CHECK(waits[0].find("retrying in 1000 ms") != std::string::npos);
 
     // exactly the entity: no raw properties, archived, createdAt
-    for (const auto& [id, doc] : docs) {
+    for (const auto& entry : docs) {
+        const auto& id = entry.first;
+        const auto& doc = entry.second;
         CAPTURE(id);
         CHECK(keys_of(doc) == entity_fields);
         CHECK(doc.at("source") == "hubspot");
@@ -147,7 +149,9 @@ TEST_CASE("contacts: a second run after a contact changed upstream rewrites that
     CHECK(c.searches() == searches + 1);  // one page: what changed since the last run (minus the lookback)
     const auto after = c.documents();
     REQUIRE(after.size() == 30);
-    for (const auto& [id, doc] : after) {
+    for (const auto& entry : after) {
+        const auto& id = entry.first;
+        const auto& doc = entry.second;
         CAPTURE(id);
         if (id == "112") continue;
         CHECK(doc == before.at(id));  // the ones read again (the lookback) are rewritten unchanged

@@ -213,15 +213,21 @@ TEST_CASE("bad input of every kind among good files: one line each, every good r
 
     const auto letters = f.dead_letters();
     CHECK(lines_of(letters.out).size() == bad.size());
-    for (const auto& [source, reason] : bad) {
+    for (const auto& entry : bad) {
+        const auto& source = entry.first;
+        const auto& reason = entry.second;
         const auto lines = lines_with(letters.out, " " + source + ": ");
         CHECK_MESSAGE(lines.size() == 1, source << " in:\n" << letters.out);
         if (!lines.empty()) CHECK_MESSAGE(lines.front().find(reason) != std::string::npos, lines.front());
     }
     // One warning line per bad record (naming its source) or skipped entry; no error.
-    for (const auto& [source, reason] : bad)
+    for (const auto& entry : bad) {
+        const auto& source = entry.first;
         CHECK_MESSAGE(lines_with(r.err, "source=" + source).size() == 1, source << " in:\n" << r.err);
-    for (const auto& [name, why] : skipped) {
+    }
+    for (const auto& entry : skipped) {
+        const auto& name = entry.first;
+        const auto& why = entry.second;
         const auto lines = lines_with(r.err, "skipping " + name + ": ");
         CHECK_MESSAGE(lines.size() == 1, name << " in:\n" << r.err);
         if (!lines.empty()) CHECK(lines.front().find(why) != std::string::npos);

@@ -143,7 +143,9 @@ struct Job {
         CHECK(state.find(pipeline) != std::string::npos);  // the search reads something
         std::vector<std::pair<std::string, std::string>> places{{"the state store", state}};
         for (std::size_t i = 0; i < texts.size(); ++i) places.emplace_back("output " + std::to_string(i), texts[i]);
-        for (const auto& [where, text] : places) {
+        for (const auto& entry : places) {
+            const auto& where = entry.first;
+            const auto& text = entry.second;
             CAPTURE(where);
             CHECK(text.find(RestApis::client_secret) == std::string::npos);
             CHECK(text.find("hs-at-s3cret") == std::string::npos);  // every access token the fake issued

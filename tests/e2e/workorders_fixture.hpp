@@ -514,7 +514,9 @@ inline void outbound_writes_each_unsynced_order_once(const Sync& s) {
 
     const auto synced = s.documents();
     REQUIRE(synced.size() == 11);
-    for (const auto& [n, d] : synced) {
+    for (const auto& entry : synced) {
+        const auto& n = entry.first;
+        const auto& d = entry.second;
         CHECK(d.at("isSynced") == true);
         const auto at = utc_ms(str_of(d, "syncedAt"));
         REQUIRE_MESSAGE(at.has_value(), json::serialize(d));
@@ -538,8 +540,11 @@ inline void outbound_writes_each_unsynced_order_once(const Sync& s) {
     CHECK(run.at("written") == 0);
     CHECK(s.last_run("inbound").at("read") == 0);
     CHECK(entries(s.outbound).size() == 5);
-    for (const auto& [f, ino] : inodes)
+    for (const auto& entry : inodes) {
+        const auto& f = entry.first;
+        const auto& ino = entry.second;
         CHECK_MESSAGE(inode_of(s.outbound / f) == ino, f << " was written again");
+    }
     CHECK(s.documents() == synced);
 }
 
@@ -559,7 +564,9 @@ inline void outbound_crash_before_mark_resends(const Sync& s) {
         content[f] = read_file(s.outbound / f);
         inodes[f] = inode_of(s.outbound / f);
     }
-    for (const auto& [n, d] : s.documents()) {
+    for (const auto& entry : s.documents()) {
+        const auto& n = entry.first;
+        const auto& d = entry.second;
         CHECK_MESSAGE(d.at("isSynced") == false, n << " was marked although the process died before the mark");
         CHECK(!d.contains("syncedAt"));
     }
@@ -606,7 +613,9 @@ inline void bad_files_are_set_aside_and_the_rest_goes_on(const Sync& s) {
     };
     auto r = s.run_once("inbound");
     CHECK_MESSAGE(r.exit_code == 0, r.err);
-    for (const auto& [name, reason] : bad) {
+    for (const auto& entry : bad) {
+        const auto& name = entry.first;
+        const auto& reason = entry.second;
         CAPTURE(name);
         const auto lines = lines_with(r.err, "source=" + name);
         CHECK_MESSAGE(lines.size() == 1, r.err);
@@ -623,7 +632,9 @@ inline void bad_files_are_set_aside_and_the_rest_goes_on(const Sync& s) {
         CHECK(str_of(why, "file") == name);
         CHECK(contains(str_of(why, "reason"), reason));
     }
-    for (const auto& [name, why] : skipped) {
+    for (const auto& entry : skipped) {
+        const auto& name = entry.first;
+        const auto& why = entry.second;
         CAPTURE(name);
         const auto lines = lines_with(r.err, "skipping " + name + ": ");
         CHECK_MESSAGE(lines.size() == 1, r.err);
@@ -651,7 +662,9 @@ inline void bad_files_are_set_aside_and_the_rest_goes_on(const Sync& s) {
     auto letters = s.junction("dead-letters " + sh_quote(s.config.string()) + " inbound");
     CHECK(letters.exit_code == 0);
     CHECK(lines_of(letters.out).size() == bad.size());
-    for (const auto& [name, reason] : bad) {
+    for (const auto& entry : bad) {
+        const auto& name = entry.first;
+        const auto& reason = entry.second;
         const auto lines = lines_with(letters.out, " " + name + ": ");
         CHECK_MESSAGE(lines.size() == 1, name << " in: " << letters.out);
         if (!lines.empty()) CHECK(contains(lines.front(), reason));

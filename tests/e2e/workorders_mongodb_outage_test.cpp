@@ -134,7 +134,9 @@ TEST_SUITE("work-order sync on MongoDB, server outages") {
         const auto docs = s.documents();
         CHECK(docs.size() >= 1);
         CHECK(docs.size() <= static_cast<std::size_t>(total));
-        for (const auto& [n, d] : docs) {
+        for (const auto& entry : docs) {
+            const auto& n = entry.first;
+            const auto& d = entry.second;
             CAPTURE(n);
             CHECK(n >= 1);
             CHECK(n <= total);

@@ -66,7 +66,9 @@ TEST_CASE("killed at random points of a two-file run, no file's offset is lost a
         ++kills;
         if (!std::filesystem::exists(dir / "state.db")) continue;
         const auto now = committed_offsets(dir / "state.db");
-        for (const auto& [file, offset] : last) {
+        for (const auto& entry : last) {
+            const auto& file = entry.first;
+            const auto& offset = entry.second;
             CAPTURE(file);
             REQUIRE(now.contains(file));       // never lost
             CHECK(now.at(file) >= offset);     // never back

@@ -2,7 +2,7 @@
 // same options with the same meaning, and this one test body holds both to it. Each
 // plugin's conformance_test.cpp defines a Backend and instantiates every case with
 // JUNCTION_READER_CONFORMANCE(Backend). A Backend provides:
-//   static constexpr const char* name;
+//   static constexpr const char* name;  (named in every failure)
 //   sdk::OptionSchema reader_schema() const;  sdk::OptionSchema writer_schema() const;
 //   sdk::Status check_reader(const sdk::Options&) const;  (the factory's check_options)
 //   sdk::Status check_writer(const sdk::Options&) const;
@@ -125,6 +125,7 @@ TEST_CASE_TEMPLATE_DEFINE("reader conformance: the shared options have the same 
     using namespace junction;
     using junction::sdk::OptionType;
     const Backend backend;
+    INFO("backend: " << Backend::name);
     const auto reader = backend.reader_schema();
     for (const char* name : {"filter", "ack_set", "reject_set"}) {
         CAPTURE(name);
@@ -151,6 +152,7 @@ TEST_CASE_TEMPLATE_DEFINE("reader conformance: the same documents and options gi
                           conformance_records) {
     using namespace junction::test::conformance;
     Backend backend;
+    INFO("backend: " << Backend::name);
     seed(backend);
 
     OpenReader<Backend> by_id(backend, R"({"filter": {"kind": "order"}, "key_field": "ref.no"})");
@@ -181,6 +183,7 @@ TEST_CASE_TEMPLATE_DEFINE("reader conformance: acknowledgements mark documents a
     using namespace junction::test::conformance;
     using junction::sdk::testing::AckBatch;
     Backend backend;
+    INFO("backend: " << Backend::name);
     seed(backend);
     const char* queue = R"({"filter": {"kind": "order", "isSynced": {"$ne": true}},
         "ack_set": {"isSynced": true, "sync.at": "$now", "sync.log": ["$now", {"by": "$reason"}]},
@@ -213,6 +216,7 @@ TEST_CASE_TEMPLATE_DEFINE("reader conformance: without ack_set a run resumes aft
                           conformance_resume) {
     using namespace junction::test::conformance;
     Backend backend;
+    INFO("backend: " << Backend::name);
     seed(backend);
     std::string position;
     {
@@ -236,6 +240,7 @@ TEST_CASE_TEMPLATE_DEFINE("reader conformance: the same options are refused with
     using junction::sdk::testing::option_errors;
     using Lines = std::vector<std::string>;
     const Backend backend;
+    INFO("backend: " << Backend::name);
     // By the schema.
     CHECK(option_errors(backend.reader_schema(), options(backend, R"({"key_field": ""})")) ==
           Lines{"options.key_field: must have at least 1 character, got 0"});

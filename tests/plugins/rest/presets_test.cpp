@@ -53,11 +53,13 @@ TEST_CASE("every bundled preset parses, has a description, and validates with wh
     for (const auto& text : preset_texts())
         names.emplace(text.name);
     CHECK(names == std::set<std::string>{"github-issues", "hubspot-contacts"});
-    for (const auto& [name, preset] : presets) {
-        CAPTURE(std::string(name));
+    for (const auto& entry : presets) {
+        const std::string name(entry.key());
+        const auto& preset = entry.value();
+        CAPTURE(name);
         CHECK_FALSE(preset.at("description").as_string().empty());
-        REQUIRE(user_part.contains(std::string(name)));
-        auto options = json::parse(user_part.at(std::string(name))).as_object();
+        REQUIRE(user_part.contains(name));
+        auto options = json::parse(user_part.at(name)).as_object();
         options["preset"] = name;
         (void)config_of(json::serialize(options));
     }

@@ -61,7 +61,7 @@ public:
 }  // namespace
 
 TEST_CASE("a cursor decodes to its key under the scope it was made for, and to nothing otherwise") {
-    for (const std::string key : {std::string("o65f1a2b3c4d5e6f708192a3b"), std::string("s\x01\xff \"quoted\""),
+    for (const std::string& key : {std::string("o65f1a2b3c4d5e6f708192a3b"), std::string("s\x01\xff \"quoted\""),
                                   std::string(300, 'k'), std::string()}) {
         const auto cursor = encode_cursor("docstore:contacts", key);
         CHECK(decode_cursor("docstore:contacts", cursor) == key);
