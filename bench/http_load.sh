@@ -11,16 +11,19 @@
 # host's RSS (now and peak, from /proc). bench/README.md "HTTP API under load" has the
 # figures.
 #
-#   bench/http_load.sh [--duration S] [--connections N] [--rate R] [--records N]
+#   bench/http_load.sh [--duration S] [--cycles N] [--connections N] [--rate R] [--records N]
 #                      [--endpoints "/metrics /api/v1/pipelines ..."] [--http-workers N]
 #                      [--access-log true|false] [--build DIR] [--work DIR]
 #
-#   --duration      seconds of each load and each quiet window (default 20)
+#   --duration      seconds of each load and each quiet window (default 10)
+#   --cycles        quiet/loaded window pairs per endpoint (default 3), then a last quiet one
 #   --connections   autocannon connections (default 50)
 #   --rate          cap autocannon at R requests/s in all (default: none, as fast as it can)
 #   --load-nice N   run autocannon N nice steps down (default 0): on a machine with as
 #                   few cores as this one, the load generator otherwise takes the CPU a
 #                   real client on another machine would not
+#   --load-idle     run autocannon under SCHED_IDLE (chrt --idle 0): it gets only the CPU
+#                   nothing else wants, and a waking pipeline thread preempts it at once
 #   --records       work orders in the generated input file (default 50000)
 #   --endpoints     paths to load, one after the other (default "/contacts /metrics
 #                   /api/v1/pipelines")
@@ -35,22 +38,24 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-duration=20 connections=50 rate="" records=50000 endpoints="/contacts /metrics /api/v1/pipelines" extra_http=""
+duration=10 cycles=3 connections=50 rate="" records=50000 endpoints="/contacts /metrics /api/v1/pipelines" extra_http=""
 http_workers="" access_log="true" build="$root/build/release" work=""
 while (($#)); do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
+    --cycles) cycles="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --rate) rate="$2"; shift 2 ;;
     --records) records="$2"; shift 2 ;;
     --endpoints) endpoints="$2"; shift 2 ;;
     --extra-http) extra_http="$2"; shift 2 ;;
     --load-nice) load_nice="$2"; shift 2 ;;
+    --load-idle) load_idle=1; shift ;;
     --http-workers) http_workers="$2"; shift 2 ;;
     --access-log) access_log="$2"; shift 2 ;;
     --build) build="$2"; shift 2 ;;
     --work) work="$2"; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -/{/^#/p}' "$0"; exit 0 ;;
     *) echo "http_load.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -162,28 +167,38 @@ contacts=$(curl -sf -H "X-API-Key: $key" "$base/contacts?limit=500" | jq '.items
 [[ $contacts == 500 ]] || { echo "http_load.sh: GET /contacts did not answer 500 contacts ($contacts); the log:" >&2; tail -5 "$work/junction.log" >&2; exit 1; }
 
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "command: bench/http_load.sh --duration $duration --connections $connections${rate:+ --rate $rate} --records $records${load_nice:+ --load-nice $load_nice}${http_workers:+ --http-workers $http_workers} --access-log $access_log --endpoints \"$endpoints\"; $(date -u +%FT%TZ)"
+echo "command: bench/http_load.sh --duration $duration --cycles $cycles --connections $connections${rate:+ --rate $rate} --records $records${load_nice:+ --load-nice $load_nice}${load_idle:+ --load-idle}${http_workers:+ --http-workers $http_workers} --access-log $access_log --endpoints \"$endpoints\"; $(date -u +%FT%TZ)"
 echo
-echo "| endpoint | requests/s | p50 ms | p99 ms | non-2xx / errors | pipeline records/s quiet before | under load | after | change | host CPU % quiet / load | host RSS MiB (end) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-read -r quiet_before quiet_cpu <<<"$(pipeline_rate)"
+echo "| endpoint | requests/s | p50 ms | p99 ms | non-2xx / errors | pipeline records/s quiet | under load | change (per cycle) | host CPU % quiet / load | host RSS MiB (end) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+# Each endpoint: `cycles` times a quiet window then a loaded one, and a last quiet window;
+# the change is the loaded windows' mean against the quiet windows' mean (the machine's
+# drift over a minute moves a single window by as much as the effect measured).
 for path in $endpoints; do
-  args=(-c "$connections" -d "$((duration + 2))" -H "X-API-Key=$key" --json)
-  [[ -n $rate ]] && args+=(-R "$rate")
-  nice -n "${load_nice:-0}" "$autocannon" "${args[@]}" "$base$path" >"$work/autocannon${path//\//_}.json" 2>"$work/autocannon.log" &
-  load_pid=$!
-  sleep 1  # autocannon's start-up; it runs a second past the measured window
-  read -r loaded load_cpu <<<"$(pipeline_rate)"
-  wait "$load_pid"
-  rss=$(rss_kib)
-  read -r quiet_after after_cpu <<<"$(pipeline_rate)"
-  change=$(awk -v b="$quiet_before" -v l="$loaded" -v a="$quiet_after" \
-    'BEGIN { q = (b + a) / 2; if (q > 0) printf "%+.1f%%", (l / q - 1) * 100; else print "-" }')
-  jq -r --arg path "$path" --arg before "$quiet_before" --arg loaded "$loaded" --arg after "$quiet_after" \
-     --arg change "$change" --arg cpu "$quiet_cpu / $load_cpu" --arg rss "$(mib "$rss")" \
-     '"| GET \($path) | \(.requests.average | floor) | \(.latency.p50) | \(.latency.p99) | \(.non2xx) / \(.errors + .timeouts) | \($before) | \($loaded) | \($after) | \($change) | \($cpu) | \($rss) |"' \
-     "$work/autocannon${path//\//_}.json"
-  quiet_before=$quiet_after quiet_cpu=$after_cpu
+  name=${path//\//_}; name=${name//[?&=]/_}
+  quiet=() loaded=() qcpu=() lcpu=() changes=()
+  read -r q c <<<"$(pipeline_rate)"; quiet+=("$q"); qcpu+=("$c")
+  for ((cycle = 1; cycle <= cycles; cycle++)); do
+    args=(-c "$connections" -d "$((duration + 2))" -H "X-API-Key=$key" --json)
+    [[ -n $rate ]] && args+=(-R "$rate")
+    sched=(nice -n "${load_nice:-0}")
+    [[ -n ${load_idle:-} ]] && sched=(chrt --idle 0)
+    "${sched[@]}" "$autocannon" "${args[@]}" "$base$path" >"$work/autocannon$name.$cycle.json" 2>"$work/autocannon.log" &
+    load_pid=$!
+    sleep 1  # autocannon's start-up; it runs a second past the measured window
+    read -r l c <<<"$(pipeline_rate)"; loaded+=("$l"); lcpu+=("$c")
+    wait "$load_pid"
+    rss=$(rss_kib)
+    read -r q c <<<"$(pipeline_rate)"; quiet+=("$q"); qcpu+=("$c")
+    changes+=("$(awk -v b="${quiet[cycle - 1]}" -v l="$l" -v a="$q" 'BEGIN { printf "%+.0f%%", (l / ((b + a) / 2) - 1) * 100 }')")
+  done
+  mean() { awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.0f", s / NF }' <<<"$*"; }
+  q_mean=$(mean "${quiet[@]}") l_mean=$(mean "${loaded[@]}")
+  change=$(awk -v q="$q_mean" -v l="$l_mean" 'BEGIN { if (q > 0) printf "%+.1f%%", (l / q - 1) * 100; else print "-" }')
+  jq -s -r --arg path "$path" --arg quiet "$q_mean" --arg loaded "$l_mean" --arg change "$change (${changes[*]})" \
+     --arg cpu "$(mean "${qcpu[@]}") / $(mean "${lcpu[@]}")" --arg rss "$(mib "$rss")" \
+     '"| GET \($path) | \(map(.requests.average) | add / length | floor) | \(map(.latency.p50) | add / length | floor) | \(map(.latency.p99) | add / length | floor) | \(map(.non2xx) | add) / \(map(.errors + .timeouts) | add) | \($quiet) | \($loaded) | \($change) | \($cpu) | \($rss) |"' \
+     "$work"/autocannon"$name".*.json
 done
 echo
 echo "host peak RSS (VmHWM): $(mib "$(hwm_kib)") MiB; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
