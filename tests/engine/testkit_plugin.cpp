@@ -268,6 +268,8 @@ public:
                 return std::make_unique<CheckTranslator>();
             case sdk::Kind::writer:
                 return std::make_unique<NdjsonWriter>();
+            case sdk::Kind::collection:  // not declared in its manifest
+                break;
         }
         return nullptr;
     }

@@ -30,7 +30,7 @@ namespace junction::core {
 struct CollectionOptions {
     std::string name;                // the served collection ("contacts"): tags its log lines, scopes its state
     std::size_t max_limit = 1000;    // list() lowers a larger limit to this (and raises 0 to 1)
-    std::filesystem::path base_dir;  // for Context::base_dir() (path options arrive resolved already)
+    std::filesystem::path base_dir{};  // for Context::base_dir() (path options arrive resolved already)
 };
 
 // One opened instance of a plugin's Collection and the context it was opened with; it

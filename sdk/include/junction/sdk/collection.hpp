@@ -54,8 +54,8 @@ struct FieldEquals {
 };
 
 struct CollectionQuery {
-    std::vector<FieldEquals> equals;  // all must hold; none: every document
-    std::string after;                // next_after of the previous page; "": the first page
+    std::vector<FieldEquals> equals{};  // all must hold; none: every document
+    std::string after{};                // next_after of the previous page; "": the first page
     std::size_t limit = 50;           // at least 1; the host caps it
 };
 
