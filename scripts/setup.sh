@@ -16,6 +16,7 @@ PACKAGES=(
   libboost-program-options1.81-dev libboost-thread1.81-dev libboost-filesystem1.81-dev
   doctest-dev libmongoc-dev libbson-dev libsqlite3-dev libcurl4-openssl-dev
   libssl-dev libboost-url1.81-dev chromium
+  libboost-locale1.81-dev
   time libjemalloc-dev curl python3-requests
   clang libfuzzer-14-dev
   mold sqlite3

@@ -12,8 +12,8 @@ namespace {
 
 struct Frame {
     bool object = false;
-    std::set<std::string> keys;
-    std::string key;        // objects: the member being read
+    std::set<std::string> keys{};
+    std::string key{};      // objects: the member being read
     std::size_t index = 0;  // arrays: the element being read
 };
 

@@ -7,7 +7,6 @@
 #include <boost/json.hpp>
 #include <boost/regex.hpp>
 #include <junction/sdk/decimal.hpp>
-#include <junction/sdk/json_text.hpp>
 #include <junction/sdk/json_types.hpp>
 
 namespace junction::core {
@@ -33,38 +32,8 @@ const std::vector<std::pair<std::string, Type>>& type_names() {
     return names;
 }
 
-std::string pointer_token(std::string_view key) {
-    std::string out;
-    for (const char c : key) {
-        if (c == '~')
-            out += "~0";
-        else if (c == '/')
-            out += "~1";
-        else
-            out += c;
-    }
-    return out;
-}
-
 std::string json_quoted(std::string_view s) {
     return json::serialize(json::value(s));
-}
-
-// A number's exact value: from the document's own text when known, else from the double's
-// shortest text (the text a person wrote, for any decimal of up to 15 digits).
-std::optional<Decimal> decimal_of(const json::value& v, const std::string& path,
-                                  const std::map<std::string, std::string>* texts) {
-    if (texts) {
-        if (const auto it = texts->find(path); it != texts->end()) return Decimal::parse(it->second);
-    }
-    if (v.is_int64()) return Decimal::parse(std::to_string(v.get_int64()));
-    if (v.is_uint64()) return Decimal::parse(std::to_string(v.get_uint64()));
-    if (v.is_double()) {
-        std::string text;
-        sdk::append_json_number(text, v.get_double());
-        return Decimal::parse(text);
-    }
-    return std::nullopt;
 }
 
 bool is_integer(const Decimal& d) {
@@ -80,8 +49,8 @@ std::size_t code_points(std::string_view s) {
 // JSON equality, numbers by value (1, 1.0 and 1e0 are equal).
 bool same(const json::value& a, const json::value& b) {
     if (a.is_number() && b.is_number()) {
-        const auto x = decimal_of(a, "", nullptr);
-        const auto y = decimal_of(b, "", nullptr);
+        const auto x = sdk::decimal_of(a, "", nullptr);
+        const auto y = sdk::decimal_of(b, "", nullptr);
         return x && y && *x == *y;
     }
     if (a.kind() != b.kind()) return false;
@@ -155,7 +124,7 @@ std::shared_ptr<const Node> compile_node(const json::value& s, const std::string
         return std::nullopt;
     };
     const auto bound = [&](const json::value& v, const std::string& at, std::string& text) -> std::optional<Decimal> {
-        auto d = v.is_number() ? decimal_of(v, "", nullptr) : std::nullopt;
+        auto d = v.is_number() ? sdk::decimal_of(v, "", nullptr) : std::nullopt;
         if (!d) problems.push_back({at, "expected a number, got " + json::serialize(v)});
         if (d) text = d->canonical();
         return d;
@@ -165,7 +134,7 @@ std::shared_ptr<const Node> compile_node(const json::value& s, const std::string
     for (const auto& kv : s.get_object()) {
         const std::string key(kv.key());
         const auto& v = kv.value();
-        const std::string at = path + "/" + pointer_token(key);
+        const std::string at = path + "/" + sdk::json_pointer_token(key);
         if (annotations.contains(key)) continue;
         if (key == "type") {
             const auto add = [&](const json::value& t) {
@@ -198,7 +167,7 @@ std::shared_ptr<const Node> compile_node(const json::value& s, const std::string
             }
             for (const auto& p : v.get_object())
                 n->properties.emplace_back(std::string(p.key()),
-                                           compile_node(p.value(), at + "/" + pointer_token(p.key()), problems));
+                                           compile_node(p.value(), at + "/" + sdk::json_pointer_token(p.key()), problems));
         } else if (key == "required") {
             const auto* a = v.if_array();
             if (a == nullptr || !std::all_of(a->begin(), a->end(), [](const json::value& e) { return e.is_string(); })) {
@@ -294,7 +263,7 @@ private:
         if ((types & t_string) && v.is_string()) return true;
         if ((types & t_number) && v.is_number()) return true;
         if ((types & t_integer) && v.is_number()) {
-            const auto d = decimal_of(v, path, texts_);
+            const auto d = sdk::decimal_of(v, path, texts_);
             return d && is_integer(*d);
         }
         return false;
@@ -302,7 +271,7 @@ private:
 
     void check_object(const Node& n, const json::object& o, const std::string& path) {
         for (const auto& kv : o) {
-            const std::string at = path + "/" + pointer_token(kv.key());
+            const std::string at = path + "/" + sdk::json_pointer_token(kv.key());
             const auto it = std::find_if(n.properties.begin(), n.properties.end(),
                                          [&](const auto& p) { return p.first == kv.key(); });
             if (it != n.properties.end())
@@ -313,7 +282,7 @@ private:
                 check(*n.additional, kv.value(), at);
         }
         for (const auto& r : n.required)
-            if (!o.contains(r)) add(path + "/" + pointer_token(r), "is required");
+            if (!o.contains(r)) add(path + "/" + sdk::json_pointer_token(r), "is required");
     }
 
     void check_array(const Node& n, const json::array& a, const std::string& path) {
@@ -349,7 +318,7 @@ private:
 
     void check_number(const Node& n, const json::value& v, const std::string& path) {
         if (!n.minimum && !n.maximum && !n.exclusive_minimum && !n.exclusive_maximum) return;
-        const auto d = decimal_of(v, path, texts_);
+        const auto d = sdk::decimal_of(v, path, texts_);
         if (!d) return add(path, "is a number outside what this host compares exactly (10^-1000 to 10^1000)");
         const auto text = d->canonical();
         if (n.minimum && *d < *n.minimum) add(path, "must be >= " + n.minimum_text + ", is " + text);

@@ -6,17 +6,9 @@
 #include <sstream>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <junction/core/digest.hpp>
 
 namespace junction::http {
-
-std::array<unsigned char, 32> sha256(std::string_view data) {
-    std::array<unsigned char, 32> out{};
-    unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != out.size())
-        throw std::runtime_error("SHA-256 failed (OpenSSL)");
-    return out;
-}
 
 namespace {
 
@@ -79,12 +71,12 @@ ApiKeyring ApiKeyring::load(const std::vector<ApiKeyConfig>& keys, const core::E
 }
 
 void ApiKeyring::add(std::string id, std::string_view key, Scope scope) {
-    keys_.push_back({std::move(id), sha256(key), scope});
+    keys_.push_back({std::move(id), core::sha256(key), scope});
 }
 
 const ApiKey* ApiKeyring::find(std::string_view presented) const {
     if (presented.empty()) return nullptr;
-    const auto h = sha256(presented);
+    const auto h = core::sha256(presented);
     const ApiKey* found = nullptr;
     for (const auto& k : keys_)
         if (CRYPTO_memcmp(k.hash.data(), h.data(), h.size()) == 0 && found == nullptr) found = &k;

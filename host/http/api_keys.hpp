@@ -40,6 +40,4 @@ private:
     std::vector<ApiKey> keys_;
 };
 
-std::array<unsigned char, 32> sha256(std::string_view data);
-
 }  // namespace junction::http

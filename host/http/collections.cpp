@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 #include <boost/url/url.hpp>
+#include <junction/core/digest.hpp>
 #include <junction/core/logging.hpp>
 
 namespace junction::http {
@@ -14,15 +15,6 @@ namespace {
 
 constexpr std::size_t max_cached_pages = 1000;
 
-std::string hex(const std::array<unsigned char, 32>& h, std::size_t bytes) {
-    static constexpr char d[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < bytes; ++i) {
-        out += d[h[i] >> 4];
-        out += d[h[i] & 0xF];
-    }
-    return out;
-}
 
 bool etag_matches(std::string_view if_none_match, std::string_view etag) {
     if (if_none_match == "*") return true;
@@ -140,7 +132,7 @@ Response ServedCollection::answer(const Request& req, const std::string& cache_k
         r = fetch(*c);
         release(std::move(c));
         if (r.status != 200 && r.status != 404) return r;
-        r.headers.emplace_back("ETag", "\"" + hex(sha256(r.body), 16) + "\"");
+        r.headers.emplace_back("ETag", "\"" + core::hex(core::sha256(r.body), 16) + "\"");
         const auto secs = std::chrono::duration_cast<std::chrono::seconds>(config_.cache_ttl).count();
         // private: the answer depends on the API key's access; max-age: the server's own TTL.
         r.headers.emplace_back("Cache-Control", "private, max-age=" + std::to_string(secs));

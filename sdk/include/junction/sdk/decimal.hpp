@@ -21,7 +21,10 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
+#include <boost/json/value.hpp>
 #include <boost/multiprecision/cpp_int.hpp>
+
+#include "json_text.hpp"
 
 namespace junction::sdk {
 
@@ -167,6 +170,20 @@ private:
     std::int64_t exponent_ = 0;
 };
 
+// One reference token of a JSON Pointer (RFC 6901): ~ as ~0, / as ~1.
+inline std::string json_pointer_token(std::string_view key) {
+    std::string out;
+    for (const char c : key) {
+        if (c == '~')
+            out += "~0";
+        else if (c == '/')
+            out += "~1";
+        else
+            out += c;
+    }
+    return out;
+}
+
 namespace detail {
 
 // boost::json::basic_parser's handler for number_texts(): the path of every value as a
@@ -201,15 +218,7 @@ public:
     bool on_key(std::string_view s, std::size_t, boost::json::error_code&) {
         key_ += s;
         path_.resize(frames_.back().path_size);
-        path_ += '/';
-        for (const char c : key_) {  // RFC 6901: ~ as ~0, / as ~1
-            if (c == '~')
-                path_ += "~0";
-            else if (c == '/')
-                path_ += "~1";
-            else
-                path_ += c;
-        }
+        path_ += '/' + json_pointer_token(key_);
         key_.clear();
         return true;
     }
@@ -279,6 +288,24 @@ inline std::map<std::string, std::string> number_texts(std::string_view json, st
     }
     ec.clear();
     return std::move(p.handler().texts);
+}
+
+// The exact value of a number in a parsed document: from its own text when `texts`
+// (number_texts() of the document) has its JSON Pointer, else from the value (an
+// integer's digits; a double's shortest text, which is the text a person wrote for any
+// decimal of up to 15 significant digits). Empty when v is not a number, or is outside
+// Decimal's bounds.
+inline std::optional<Decimal> decimal_of(const boost::json::value& v, const std::string& pointer,
+                                         const std::map<std::string, std::string>* texts) {
+    if (!v.is_number()) return std::nullopt;
+    if (texts != nullptr) {
+        if (const auto it = texts->find(pointer); it != texts->end()) return Decimal::parse(it->second);
+    }
+    if (v.is_int64()) return Decimal::parse(std::to_string(v.get_int64()));
+    if (v.is_uint64()) return Decimal::parse(std::to_string(v.get_uint64()));
+    std::string text;
+    append_json_number(text, v.get_double());
+    return Decimal::parse(text);
 }
 
 }  // namespace junction::sdk
