@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -186,6 +187,17 @@ inline std::string get(const std::string& target, bool with_key = true, bool clo
     if (with_key) r += std::string("X-API-Key: ") + api_key + "\r\n";
     if (close) r += "Connection: close\r\n";
     return r + "\r\n";
+}
+
+// A metric's value in /metrics (asked on a fresh connection); -1 when absent.
+inline double metric(int port, const std::string& name) {
+    bool closed = false;
+    const auto r = one_shot(port, get("/metrics"), closed);
+    REQUIRE(r.status == 200);
+    const std::regex line("(^|\n)" + name + "(\\{[^}]*\\})? ([0-9.e+]+)");
+    std::smatch m;
+    if (!std::regex_search(r.body, m, line)) return -1;
+    return std::stod(m[3]);
 }
 
 // Raises this process's open-file limit to its hard limit; returns the new soft limit.

@@ -40,17 +40,6 @@ std::vector<Socket> open_idle(int port, std::size_t count, std::size_t batch = 5
     return out;
 }
 
-// A metric's value in /metrics (asked on a fresh connection); -1 when absent.
-double metric(int port, const std::string& name) {
-    bool closed = false;
-    const auto r = one_shot(port, get("/metrics"), closed);
-    REQUIRE(r.status == 200);
-    const std::regex line("(^|\n)" + name + "(\\{[^}]*\\})? ([0-9.e+]+)");
-    std::smatch m;
-    if (!std::regex_search(r.body, m, line)) return -1;
-    return std::stod(m[3]);
-}
-
 // True when the server closes a new connection without answering its request.
 bool refused(int port) {
     auto s = Socket::connect(port);
