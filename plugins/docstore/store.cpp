@@ -43,6 +43,18 @@ void set_field(boost::json::object& doc, std::string_view field, boost::json::va
     (*at)[field] = std::move(value);
 }
 
+// A row's document: columns 0 and 1 are _id and doc. A doc that is not a JSON object
+// (never written so by this plugin) reads as an empty one; _id is always set.
+Document document_of(Statement& s) {
+    Document d;
+    d.id = s.text(0);
+    boost::system::error_code ec;
+    auto v = boost::json::parse(s.text(1), ec);
+    if (!ec && v.is_object()) d.body = std::move(v.get_object());
+    d.body["_id"] = d.id;
+    return d;
+}
+
 }  // namespace
 
 DocStore::DocStore(const std::filesystem::path& file, std::string collection, std::chrono::milliseconds busy_timeout)
@@ -215,12 +227,7 @@ std::vector<Document> DocStore::page(const Filter& filter, std::string_view sort
 
     std::vector<Document> out;
     while (s.step()) {
-        Document d;
-        d.id = s.text(0);
-        boost::system::error_code ec;
-        auto v = boost::json::parse(s.text(1), ec);
-        if (!ec && v.is_object()) d.body = std::move(v.get_object());
-        d.body["_id"] = d.id;
+        Document d = document_of(s);
         cursor.started = true;
         cursor.id = d.id;
         cursor.sort = s.value(2);
@@ -233,13 +240,7 @@ std::optional<Document> DocStore::find(std::string_view id) {
     Statement s(db_, "SELECT _id, doc FROM " + table_ + " WHERE _id = ?1", where_);
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
-    Document d;
-    d.id = s.text(0);
-    boost::system::error_code ec;
-    auto v = boost::json::parse(s.text(1), ec);
-    if (!ec && v.is_object()) d.body = std::move(v.get_object());
-    d.body["_id"] = d.id;
-    return d;
+    return document_of(s);
 }
 
 void DocStore::set_fields(std::span<const std::pair<std::string, boost::json::object>> updates) {
