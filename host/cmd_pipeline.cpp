@@ -20,6 +20,7 @@
 #include "daemon.hpp"
 #include "http/api.hpp"
 #include "http/collections.hpp"
+#include "http/submissions.hpp"
 #include "http/server.hpp"
 #include "junction/core/config.hpp"
 #include "junction/core/engine.hpp"
@@ -45,6 +46,9 @@ struct Loaded {
     // Its served collections, resolved like pipeline stages (stages point into configs).
     std::vector<StageConfig> collection_configs;
     std::vector<ResolvedStage> collections;
+    // Its intake routes' stores, likewise.
+    std::vector<StageConfig> intake_configs;
+    std::vector<ResolvedStage> intakes;
 };
 
 // Returns an exit code when the config cannot be used (after printing every problem).
@@ -67,6 +71,14 @@ int load(const GlobalOptions& global, const std::string& file, Loaded& out) {
                 if (resolve_component(out.collection_configs.back(), sdk::Kind::collection, out.registry, out.config,
                                       stage, option_errors))
                     out.collections.push_back(std::move(stage));
+            }
+            out.intake_configs.reserve(out.http->submissions.size());
+            for (const auto& r : out.http->submissions) {
+                out.intake_configs.push_back({.plugin = r.plugin, .options = r.options, .path = r.config_path});
+                ResolvedStage stage;
+                if (resolve_component(out.intake_configs.back(), sdk::Kind::intake, out.registry, out.config, stage,
+                                      option_errors))
+                    out.intakes.push_back(std::move(stage));
             }
         }
         const auto structural = errors;
@@ -266,7 +278,8 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
         "with --once: how long to wait for a run of the pipeline in another process to end (default: until it ends)")(
         "test-fault", po::value<std::string>()->value_name("POINT"),
         "for tests: exit at exit_before_commit or exit_before_ack of the first group written, or SIGKILL at "
-        "kill_before_flush");
+        "kill_before_flush, or at an intake's kill_before_submit or kill_after_submit (the first submission it takes); slow_submit holds "
+        "each submission 1.5 s");
     po::positional_options_description pos;
     pos.add("config", 1);
     po::variables_map vm;
@@ -294,6 +307,7 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     auto services = open_services(l.config, *store);
     if (!services) return exit_failure;
     RunOptions opts{.base_dir = l.config.base_dir, .services = services.get()};
+    http::IntakeFault intake_fault = http::IntakeFault::none;
     if (vm.count("test-fault")) {
         const auto point = vm["test-fault"].as<std::string>();
         if (point == "exit_before_ack")
@@ -302,8 +316,15 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
             opts.fault = Fault::exit_before_commit;
         else if (point == "kill_before_flush")
             opts.fault = Fault::kill_before_flush;
+        else if (point == "kill_before_submit")
+            intake_fault = http::IntakeFault::kill_before_submit;
+        else if (point == "kill_after_submit")
+            intake_fault = http::IntakeFault::kill_after_submit;
+        else if (point == "slow_submit")
+            intake_fault = http::IntakeFault::slow_submit;
         else {
-            std::cerr << "junction run: --test-fault takes exit_before_commit, exit_before_ack or kill_before_flush\n";
+            std::cerr << "junction run: --test-fault takes exit_before_commit, exit_before_ack, kill_before_flush, "
+                         "kill_before_submit, kill_after_submit or slow_submit\n";
             return exit_usage;
         }
     }
@@ -315,6 +336,7 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     http::Router router;
     std::optional<http::ApiContext> api;
     std::vector<std::unique_ptr<http::ServedCollection>> served;
+    std::vector<std::unique_ptr<http::SubmissionRoute>> intakes;
     std::optional<http::Server> server;
     // `run --once` (a batch: a cron job, a shell) does not serve: the server would be gone
     // with the run. The daemon serves while it runs.
@@ -343,6 +365,11 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
                                                                       *services, l.config.base_dir, stop.get_token(),
                                                                       l.http->workers));
         http::add_collection_routes(router, *api, served);
+        for (std::size_t i = 0; i < l.intakes.size(); ++i)
+            intakes.push_back(std::make_unique<http::SubmissionRoute>(l.http->submissions[i], l.intakes[i], *store,
+                                                                      *services, l.config.base_dir, stop.get_token(),
+                                                                      l.http->workers, intake_fault));
+        http::add_submission_routes(router, *api, intakes);
         http::add_openapi_route(router, *api);
         server.emplace(*l.http, router, *keys, &services->metrics());
         try {

@@ -35,16 +35,6 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
     return false;
 }
 
-Response store_error(const sdk::Status& st, const std::string& name) {
-    if (st.code() == sdk::Code::reject) return Response::error(400, "bad_request", st.message());
-    if (st.code() == sdk::Code::retry) {
-        auto r = Response::error(503, "store_unavailable", "the store of " + name + " cannot be reached now");
-        r.headers.emplace_back("Retry-After", "5");
-        return r;
-    }
-    return Response::error(500, "store_failed", "the store of " + name + " failed");
-}
-
 }  // namespace
 
 ServedCollection::ServedCollection(const CollectionConfig& config, const core::ResolvedStage& stage,
@@ -56,7 +46,15 @@ ServedCollection::ServedCollection(const CollectionConfig& config, const core::R
       services_(services),
       base_dir_(std::move(base_dir)),
       stop_(stop),
-      max_instances_(max_instances) {
+      pool_(max_instances, [this](sdk::Status& status) {
+          auto c = core::OpenedCollection::open(
+              stage_, {.name = config_.path.substr(1), .max_limit = config_.max_limit, .base_dir = base_dir_}, store_,
+              services_, stop_, status);
+          if (!c)
+              core::log_warn("http: collection " + config_.path + " (" + config_.plugin + ") cannot be opened: " +
+                             status.message());
+          return c;
+      }) {
     hits_ = &services.metrics().counter("http_cache_requests_total", "Served-collection requests, by cache result",
                                         {{"collection", config.path}, {"result", "hit"}});
     misses_ = &services.metrics().counter("http_cache_requests_total", "Served-collection requests, by cache result",
@@ -64,30 +62,6 @@ ServedCollection::ServedCollection(const CollectionConfig& config, const core::R
 }
 
 ServedCollection::~ServedCollection() = default;
-
-std::unique_ptr<core::OpenedCollection> ServedCollection::acquire(sdk::Status& status) {
-    {
-        std::lock_guard lock(mutex_);
-        if (!idle_.empty()) {
-            auto c = std::move(idle_.back());
-            idle_.pop_back();
-            return c;
-        }
-    }
-    // One instance per worker at most: the server has max_instances workers.
-    auto c = core::OpenedCollection::open(
-        stage_, {.name = config_.path.substr(1), .max_limit = config_.max_limit, .base_dir = base_dir_}, store_,
-        services_, stop_, status);
-    if (!c)
-        core::log_warn("http: collection " + config_.path + " (" + config_.plugin + ") cannot be opened: " +
-                       status.message());
-    return c;
-}
-
-void ServedCollection::release(std::unique_ptr<core::OpenedCollection> c) {
-    std::lock_guard lock(mutex_);
-    if (idle_.size() < max_instances_) idle_.push_back(std::move(c));
-}
 
 json::object ServedCollection::project(json::object doc) const {
     if (config_.fields.empty()) {
@@ -127,10 +101,10 @@ Response ServedCollection::answer(const Request& req, const std::string& cache_k
     } else {
         misses_->add();
         sdk::Status st;
-        auto c = acquire(st);
+        auto c = pool_.acquire(st);
         if (!c) return store_error(st, config_.path);
         r = fetch(*c);
-        release(std::move(c));
+        pool_.release(std::move(c));
         if (r.status != 200 && r.status != 404) return r;
         r.headers.emplace_back("ETag", "\"" + core::hex(core::sha256(r.body), 16) + "\"");
         const auto secs = std::chrono::duration_cast<std::chrono::seconds>(config_.cache_ttl).count();
@@ -244,11 +218,11 @@ Response ServedCollection::get(const Request& req) {
 
 std::string ServedCollection::check() {
     sdk::Status st;
-    auto c = acquire(st);
+    auto c = pool_.acquire(st);
     if (!c) return "its store cannot be opened: " + st.message();
     sdk::CollectionPage page;
     st = c->list({.equals = {}, .after = "", .limit = 1}, page);
-    release(std::move(c));
+    pool_.release(std::move(c));
     return st.is_ok() ? "" : "its store cannot be read: " + st.message();
 }
 

@@ -14,6 +14,7 @@
 
 #include "api.hpp"
 #include "http_config.hpp"
+#include "instance_pool.hpp"
 
 namespace junction::http {
 
@@ -37,10 +38,6 @@ private:
         Response response;
         std::chrono::steady_clock::time_point expires;
     };
-    // An opened instance for the calling thread's use; nullptr and `status` when the store
-    // cannot be opened now.
-    std::unique_ptr<core::OpenedCollection> acquire(sdk::Status& status);
-    void release(std::unique_ptr<core::OpenedCollection> c);
     Response answer(const Request& req, const std::string& cache_key,
                     const std::function<Response(core::OpenedCollection&)>& fetch);
     boost::json::object project(boost::json::object doc) const;
@@ -51,9 +48,8 @@ private:
     core::HostServices& services_;
     std::filesystem::path base_dir_;
     std::stop_token stop_;
-    std::size_t max_instances_;
-    std::mutex mutex_;
-    std::vector<std::unique_ptr<core::OpenedCollection>> idle_;
+    std::mutex mutex_;  // guards cache_
+    InstancePool<core::OpenedCollection> pool_;
     std::unordered_map<std::string, Cached> cache_;
     sdk::Counter* hits_ = nullptr;
     sdk::Counter* misses_ = nullptr;

@@ -1,9 +1,12 @@
 #include "http_config.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/json/parse.hpp>
 
 namespace junction::http {
 namespace json = boost::json;
@@ -129,6 +132,19 @@ const json::object* as_object(const json::value* v, const std::string& path, std
     return &v->get_object();
 }
 
+void read_scope(const json::object& o, const char* key, const std::string& path, Scope& out,
+                std::vector<ConfigError>& errors) {
+    const auto* s = o.if_contains(key);
+    if (s == nullptr) return;
+    const auto parsed = s->is_string() ? parse_scope(s->get_string()) : std::nullopt;
+    if (parsed)
+        out = *parsed;
+    else if (s->is_string() && s->get_string() == "none")
+        out = Scope::none;
+    else
+        errors.push_back({path + "." + key, "expected \"read\", \"operate\", \"admin\" or \"none\" (open)"});
+}
+
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
     return p.empty() ? std::filesystem::path{} : base / p;
 }
@@ -235,16 +251,115 @@ void parse_collections(const json::value& v, HttpConfig& cfg, std::vector<Config
         c.default_limit = std::min(c.default_limit, c.max_limit);
         read_count(*o, "default_limit", path, c.default_limit, 1, c.max_limit, errors);
         read_ms(*o, "cache_ttl_ms", path, c.cache_ttl, 0, 3600000, errors);
-        if (const auto* s = o->if_contains("scope")) {
-            const auto parsed = s->is_string() ? parse_scope(s->get_string()) : std::nullopt;
-            if (parsed)
-                c.scope = *parsed;
-            else if (s->is_string() && s->get_string() == "none")
-                c.scope = Scope::none;
-            else
-                errors.push_back({path + ".scope", "expected \"read\", \"operate\", \"admin\" or \"none\" (open)"});
-        }
+        read_scope(*o, "scope", path, c.scope, errors);
         cfg.collections.push_back(std::move(c));
+    }
+}
+
+bool valid_route(std::string_view r) {
+    return !r.empty() && r.size() <= 64 && std::all_of(r.begin(), r.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    });
+}
+
+// A JSON value of the config, or of the file a "<key>_file" member names (JSON with comments).
+std::optional<json::value> inline_or_file(const json::object& o, const std::string& key, const std::string& path,
+                                          const std::filesystem::path& base_dir, std::vector<ConfigError>& errors) {
+    const auto* inline_value = o.if_contains(key);
+    std::string file;
+    read_string(o, (key + "_file").c_str(), path, file, errors);
+    if (inline_value != nullptr && !file.empty()) {
+        errors.push_back({path, "give " + key + " or " + key + "_file, not both"});
+        return std::nullopt;
+    }
+    if (inline_value != nullptr) return *inline_value;
+    if (file.empty()) return std::nullopt;
+    const auto resolved = resolve(base_dir, file);
+    std::ifstream in(resolved, std::ios::binary);
+    if (!in) {
+        errors.push_back({path + "." + key + "_file", "cannot read " + resolved.string()});
+        return std::nullopt;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    json::parse_options opts;
+    opts.allow_comments = true;
+    opts.allow_trailing_commas = true;
+    boost::system::error_code ec;
+    auto v = json::parse(text.str(), ec, {}, opts);
+    if (ec) {
+        errors.push_back({path + "." + key + "_file", resolved.string() + " is not JSON: " + ec.message()});
+        return std::nullopt;
+    }
+    return v;
+}
+
+// A schema's or spec's own problems, under the config path of where it came from.
+void report(const std::vector<core::SchemaProblem>& problems, const std::string& where,
+            std::vector<ConfigError>& errors) {
+    for (const auto& p : problems)
+        errors.push_back({where + (p.path.empty() ? "" : " at " + p.path), p.message});
+}
+
+void parse_submissions(const json::value& v, const std::filesystem::path& base_dir, HttpConfig& cfg,
+                       std::vector<ConfigError>& errors) {
+    if (!v.is_array()) {
+        errors.push_back({"http.submissions", "expected an array of intake routes"});
+        return;
+    }
+    std::set<std::string> routes;
+    std::size_t i = 0;
+    for (const auto& e : v.get_array()) {
+        const std::string path = "http.submissions[" + std::to_string(i++) + "]";
+        const auto* o = as_object(&e, path, errors);
+        if (o == nullptr) continue;
+        check_keys(*o,
+                   {"route", "plugin", "options", "schema", "schema_file", "identity", "checks",
+                    "idempotency_window_s", "scope", "read_scope"},
+                   path, errors);
+        SubmissionRouteConfig r;
+        r.config_path = path;
+        read_string(*o, "route", path, r.route, errors);
+        if (!o->contains("route"))
+            errors.push_back({path + ".route", "required: the route's name, e.g. \"formulas\""});
+        else if (!valid_route(r.route))
+            errors.push_back({path + ".route", "expected a name of letters, digits, - and _ (at most 64)"});
+        else if (!routes.insert(r.route).second)
+            errors.push_back({path + ".route", "duplicate route \"" + r.route + "\""});
+        read_string(*o, "plugin", path, r.plugin, errors);
+        if (!o->contains("plugin"))
+            errors.push_back({path + ".plugin", "required: the store's plugin, e.g. \"docstore\""});
+        if (const auto* opts = as_object(o->if_contains("options"), path + ".options", errors)) r.options = *opts;
+        if (const auto schema = inline_or_file(*o, "schema", path, base_dir, errors)) {
+            std::vector<core::SchemaProblem> problems;
+            r.schema = core::JsonSchema::compile(*schema, problems);
+            report(problems, path + ".schema", errors);
+        }
+        if (const auto* id = o->if_contains("identity")) {
+            std::vector<core::SchemaProblem> problems;
+            r.identity = core::IdentitySpec::compile(*id, problems);
+            report(problems, path + ".identity", errors);
+        }
+        if (const auto* checks = o->if_contains("checks")) {
+            if (!checks->is_array()) {
+                errors.push_back({path + ".checks", "expected an array of checks"});
+            } else {
+                std::size_t j = 0;
+                for (const auto& c : checks->get_array()) {
+                    std::vector<core::SchemaProblem> problems;
+                    const auto where = path + ".checks[" + std::to_string(j++) + "]";
+                    if (auto check = core::SumCheck::compile(c, "", problems)) r.checks.push_back(std::move(*check));
+                    for (const auto& p : problems)
+                        errors.push_back({where + p.path, p.message});
+                }
+            }
+        }
+        std::uint64_t window = 86400;
+        read_count(*o, "idempotency_window_s", path, window, 1, 31ULL * 86400, errors);
+        r.idempotency_window = std::chrono::seconds(window);
+        read_scope(*o, "scope", path, r.scope, errors);
+        read_scope(*o, "read_scope", path, r.read_scope, errors);
+        cfg.submissions.push_back(std::move(r));
     }
 }
 
@@ -256,7 +371,8 @@ HttpConfig parse_http_config(const json::value& section, const std::filesystem::
     const auto* o = as_object(&section, "http", errors);
     if (o == nullptr) return cfg;
     check_keys(*o,
-               {"listen", "port_file", "tls", "limits", "api_keys", "open", "collections", "workers", "nice", "access_log"},
+               {"listen", "port_file", "tls", "limits", "api_keys", "open", "collections", "submissions", "workers", "nice",
+                "access_log"},
                "http", errors);
     std::string listen;
     read_string(*o, "listen", "http", listen, errors);
@@ -317,6 +433,7 @@ HttpConfig parse_http_config(const json::value& section, const std::filesystem::
                                   "unknown endpoint \"" + cfg.open[i] + "\"; valid: " + join(known)});
     }
     if (const auto* c = o->if_contains("collections")) parse_collections(*c, cfg, errors);
+    if (const auto* sub = o->if_contains("submissions")) parse_submissions(*sub, base_dir, cfg, errors);
     read_count(*o, "workers", "http", cfg.workers, 1, 64, errors);
     read_count(*o, "nice", "http", cfg.nice, 0, 19, errors);
     read_bool(*o, "access_log", "http", cfg.access_log, errors);

@@ -13,6 +13,9 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <junction/core/config.hpp>
+#include <junction/core/identity.hpp>
+#include <junction/core/json_schema.hpp>
+#include <junction/core/sum_check.hpp>
 
 namespace junction::http {
 
@@ -66,6 +69,22 @@ struct CollectionConfig {
     std::string config_path;  // "http.collections[0]"
 };
 
+// An intake endpoint: POST /api/v1/submissions/<route> takes JSON payloads that pass
+// `schema` and `checks`, stored once per identity by the store plugin's intake component
+// (with an outbox row, in one transaction); GET /api/v1/submissions/<route>/{id} looks one up.
+struct SubmissionRouteConfig {
+    std::string route;  // "formulas"
+    std::string plugin;
+    boost::json::object options;           // the plugin's intake options
+    std::optional<core::JsonSchema> schema;   // from "schema" or "schema_file"; none: any JSON object
+    std::optional<core::IdentitySpec> identity;  // none: the whole payload ("exact")
+    std::vector<core::SumCheck> checks;
+    std::chrono::seconds idempotency_window{86400};  // how long an Idempotency-Key is remembered
+    Scope scope = Scope::operate;     // for POST
+    Scope read_scope = Scope::read;   // for GET
+    std::string config_path;  // "http.submissions[0]"
+};
+
 struct HttpConfig {
     std::string address = "127.0.0.1";
     unsigned short port = 8080;  // 0: any free port (see port_file)
@@ -76,6 +95,7 @@ struct HttpConfig {
     // Endpoints answered without a key: any of "health", "ready", "metrics", "status_page".
     std::vector<std::string> open = {"health", "ready", "status_page"};
     std::vector<CollectionConfig> collections;
+    std::vector<SubmissionRouteConfig> submissions;
     std::size_t workers = 4;  // threads that run handlers (store reads, replays)
     // How many nice steps below the pipelines the server's threads run (0: the same):
     // under load on a busy CPU, the API yields to the pipelines.

@@ -138,7 +138,18 @@ sdk::OptionSchema reader_schema() {
                       .default_value = "_id",
                       .min = 1,
                       .description = "The field (a dotted path) documents are read in order of (then _id)."});
+    schema.push_back({.name = "outbox",
+                      .type = OptionType::boolean,
+                      .default_value = false,
+                      .description = "Relay an intake's outbox: read the collection's submissions not yet "
+                                     "published, in the order they were stored, and take each out of the outbox "
+                                     "once written downstream (or dead-lettered), setting ack_set (or reject_set) "
+                                     "on it. filter and sort must be left out."});
     return schema;
+}
+
+sdk::OptionSchema intake_schema() {
+    return common_schema();
 }
 
 sdk::Status check_writer_config(const sdk::Options& options) {
@@ -162,6 +173,12 @@ sdk::Status check_reader_config(const sdk::Options& options) {
     if (problem.empty()) problem = field_problem("sort", options.get_string("sort"));
     if (problem.empty()) problem = marks_problem(options, "ack_set", key_field);
     if (problem.empty()) problem = marks_problem(options, "reject_set", key_field);
+    if (problem.empty() && options.get_bool("outbox")) {
+        if (!options.get_object("filter").empty())
+            problem = "filter: an outbox is read whole (its submissions not yet published); leave filter out";
+        else if (options.get_string("sort") != "_id")
+            problem = "sort: an outbox is read in the order its submissions were stored; leave sort out";
+    }
     if (problem.empty()) {
         try {
             (void)compile_filter(options.get_object("filter"));
@@ -173,6 +190,10 @@ sdk::Status check_reader_config(const sdk::Options& options) {
 }
 
 sdk::Status check_collection_config(const sdk::Options& options) {
+    return check_path(options);
+}
+
+sdk::Status check_intake_config(const sdk::Options& options) {
     return check_path(options);
 }
 
@@ -190,7 +211,8 @@ ReaderConfig reader_config(const sdk::Options& options) {
             .ack_set = options.get_object("ack_set"),
             .reject_set = options.get_object("reject_set"),
             .key_field = options.get_string("key_field"),
-            .sort = options.get_string("sort")};
+            .sort = options.get_string("sort"),
+            .outbox = options.get_bool("outbox")};
 }
 
 }  // namespace junction::docstore

@@ -17,6 +17,8 @@ sdk::OptionSchema reader_schema();
 sdk::OptionSchema writer_schema();
 // The collection's options (SDK 2.3): the reader's `path` and `collection`.
 sdk::OptionSchema collection_schema();
+// The intake's options (SDK 2.4): `path` and `collection`, where submissions are stored.
+sdk::OptionSchema intake_schema();
 
 struct StoreConfig {
     std::filesystem::path path;  // absolute: resolved by the host against the config file's folder
@@ -35,6 +37,7 @@ struct ReaderConfig {
     boost::json::object reject_set;
     std::string key_field;
     std::string sort;
+    bool outbox = false;  // relay the intake's outbox of the collection
 };
 
 // What the schemas cannot say, on validated options: ok, or fatal with one line that
@@ -43,6 +46,7 @@ struct ReaderConfig {
 sdk::Status check_writer_config(const sdk::Options& options);
 sdk::Status check_reader_config(const sdk::Options& options);
 sdk::Status check_collection_config(const sdk::Options& options);
+sdk::Status check_intake_config(const sdk::Options& options);
 
 // The typed configs of options validated and checked by the host.
 WriterConfig writer_config(const sdk::Options& options);

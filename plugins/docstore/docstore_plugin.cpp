@@ -3,6 +3,7 @@
 
 #include "collection.hpp"
 #include "docstore_config.hpp"
+#include "intake.hpp"
 #include "reader.hpp"
 #include "writer.hpp"
 
@@ -27,12 +28,18 @@ public:
                                    .description = "Serves a collection read-only: pages by _id (a cursor), filters "
                                                   "by field equality, one document by _id; alongside a writer",
                                    .options = collection_schema()});
+        info.components.push_back({.kind = sdk::Kind::intake,
+                                   .description = "Stores an intake endpoint's submissions as documents, once per "
+                                                  "identity, each with its outbox row and idempotency key in one "
+                                                  "transaction (a reader with outbox: true relays them)",
+                                   .options = intake_schema()});
         return info;
     }
     std::unique_ptr<sdk::Component> create(sdk::Kind kind) override {
         if (kind == sdk::Kind::reader) return std::make_unique<DocstoreReader>();
         if (kind == sdk::Kind::writer) return std::make_unique<DocstoreWriter>();
         if (kind == sdk::Kind::collection) return std::make_unique<DocstoreCollection>();
+        if (kind == sdk::Kind::intake) return std::make_unique<DocstoreIntake>();
         return nullptr;
     }
     // What the schemas cannot say (field names, a filter the store cannot run, marks
@@ -43,6 +50,8 @@ public:
                 return check_reader_config(options);
             case sdk::Kind::collection:
                 return check_collection_config(options);
+            case sdk::Kind::intake:
+                return check_intake_config(options);
             default:
                 return check_writer_config(options);
         }

@@ -58,12 +58,21 @@ sdk::Status DocstoreReader::open(sdk::Context& context) {
     } catch (const StoreError& e) {
         return status_of(e);
     }
+    if (config_.outbox) {
+        try {
+            store_->ensure_intake();
+        } catch (const StoreError& e) {
+            return status_of(e);
+        }
+    }
     cursor_ = {};
+    outbox_seq_ = 0;
+    // An outbox is read from its start each run (published submissions leave it).
     // With ack_set the filter is the queue (acknowledged documents leave it), so every
     // run starts at the beginning and a document marked unsynced again is read again.
     // Without it, a run resumes after the committed _id (as the mongodb reader does).
     if (const auto committed = context.committed_position();
-        committed && config_.ack_set.empty() && config_.sort == "_id") {
+        committed && config_.ack_set.empty() && !config_.outbox && config_.sort == "_id") {
         cursor_.started = true;
         cursor_.id = *committed;
     }
@@ -77,14 +86,17 @@ sdk::Status DocstoreReader::read(sdk::Batch& out, std::size_t max_records, bool&
     if (max_records == 0) max_records = 1;
     std::vector<Document> docs;
     Cursor next = cursor_;  // advanced only when the page arrived whole
+    auto next_seq = outbox_seq_;
     try {
-        docs = store_->page(filter_, config_.sort, next, max_records);
+        docs = config_.outbox ? store_->outbox_page(next_seq, max_records)
+                              : store_->page(filter_, config_.sort, next, max_records);
     } catch (const StoreError& e) {
         return status_of(e);
     }
     cursor_ = next;
+    outbox_seq_ = next_seq;
     const auto now = context_->clock().now();
-    const std::string source = "docstore:" + config_.store.collection;
+    const std::string source = (config_.outbox ? "docstore-outbox:" : "docstore:") + config_.store.collection;
     for (auto& d : docs) {
         sdk::Record r;
         r.meta.key = key_of(d.body, config_.key_field);
@@ -100,17 +112,20 @@ sdk::Status DocstoreReader::read(sdk::Batch& out, std::size_t max_records, bool&
 
 sdk::Status DocstoreReader::acknowledge(const sdk::Acknowledgements& acks) {
     if (!store_) return sdk::Status::fatal("docstore: acknowledge() before a successful open()");
-    if (config_.ack_set.empty() && config_.reject_set.empty()) return sdk::Status::ok();
+    if (config_.ack_set.empty() && config_.reject_set.empty() && !config_.outbox) return sdk::Status::ok();
     const auto now = sdk::format_iso8601_ms(
         std::chrono::duration_cast<std::chrono::milliseconds>(context_->clock().now().time_since_epoch()).count());
     std::vector<std::pair<std::string, boost::json::object>> updates;
     for (const auto& a : acks.records()) {
         if (a.outcome == sdk::Outcome::released) continue;  // not a redelivering reader: never happens
         const auto& set = a.outcome == sdk::Outcome::written ? config_.ack_set : config_.reject_set;
-        if (!set.empty()) updates.emplace_back(a.meta.position, substitute(set, now, a.reason));
+        if (!set.empty() || config_.outbox) updates.emplace_back(a.meta.position, substitute(set, now, a.reason));
     }
     try {
-        store_->set_fields(updates);
+        if (config_.outbox)
+            store_->outbox_done(updates);
+        else
+            store_->set_fields(updates);
     } catch (const StoreError& e) {
         return status_of(e);
     }

@@ -14,7 +14,7 @@ namespace junction::docstore {
 // Behaves as the mongodb reader (tests/plugins/reader_conformance.hpp holds both to it):
 // with ack_set, the filter is the queue and each run reads what it matches now; without
 // ack_set (and sorted by _id) a run resumes after the committed position, the last
-// acknowledged document's _id.
+// acknowledged document's _id. With outbox, it relays an intake's outbox (intake.hpp).
 class DocstoreReader final : public sdk::Reader {
 public:
     sdk::Status open(sdk::Context& context) override;
@@ -26,6 +26,7 @@ private:
     ReaderConfig config_{};
     Filter filter_;
     Cursor cursor_;
+    std::int64_t outbox_seq_ = 0;  // with outbox: the last seq read this run
     std::unique_ptr<DocStore> store_;
     sdk::Context* context_ = nullptr;
 };

@@ -245,9 +245,14 @@ std::optional<Document> DocStore::find(std::string_view id) {
 
 void DocStore::set_fields(std::span<const std::pair<std::string, boost::json::object>> updates) {
     if (updates.empty()) return;
+    Transaction tx(db_, where_);
+    apply_fields(updates);
+    tx.commit();
+}
+
+void DocStore::apply_fields(std::span<const std::pair<std::string, boost::json::object>> updates) {
     Statement get(db_, "SELECT doc FROM " + table_ + " WHERE _id = ?1", where_);
     Statement put(db_, "UPDATE " + table_ + " SET doc = ?2 WHERE _id = ?1", where_);
-    Transaction tx(db_, where_);
     for (const auto& [id, fields] : updates) {
         if (fields.empty()) continue;
         get.reset();
@@ -263,7 +268,6 @@ void DocStore::set_fields(std::span<const std::pair<std::string, boost::json::ob
         put.reset();
         put.bind(1, id).bind(2, sdk::to_json_text(doc)).run();
     }
-    tx.commit();
 }
 
 std::size_t DocStore::count(const Filter& filter) {
@@ -273,6 +277,107 @@ std::size_t DocStore::count(const Filter& filter) {
         s.bind(i++, p);
     s.step();
     return static_cast<std::size_t>(s.integer(0));
+}
+
+void DocStore::ensure_intake() {
+    ensure_unique_index({"identity"});
+    const std::string outbox = "\"" + collection_ + "__outbox\"";
+    const std::string keys = "\"" + collection_ + "__idempotency_keys\"";
+    const std::string sql =
+        "CREATE TABLE IF NOT EXISTS " + outbox + "(seq INTEGER PRIMARY KEY AUTOINCREMENT, _id TEXT NOT NULL UNIQUE);" +
+        "CREATE TABLE IF NOT EXISTS " + keys +
+        "(key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, _id TEXT NOT NULL, duplicate INTEGER NOT NULL, "
+        "created_ms INTEGER NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS \"" + collection_ + "__idempotency_keys__created\" ON " + keys + "(created_ms)";
+    exec(sql.c_str(), "cannot create the intake's tables in");
+}
+
+IntakeOutcome DocStore::submit(const IntakeRow& row) {
+    const std::string outbox = "\"" + collection_ + "__outbox\"";
+    const std::string keys = "\"" + collection_ + "__idempotency_keys\"";
+    IntakeOutcome out;
+    Transaction tx(db_, where_);
+    if (!row.key.empty()) {
+        Statement expire(db_, "DELETE FROM " + keys + " WHERE created_ms <= ?1", where_);
+        expire.bind(1, row.keys_expire_ms).run();
+        Statement known(db_, "SELECT fingerprint, _id, duplicate FROM " + keys + " WHERE key = ?1", where_);
+        known.bind(1, row.key);
+        if (known.step()) {
+            if (known.text(0) == row.fingerprint) {
+                out.result = IntakeResult::replayed;
+                out.id = known.text(1);
+                out.first_was_duplicate = known.integer(2) != 0;
+            } else {
+                out.result = IntakeResult::key_reused;
+            }
+            known.reset();
+            tx.commit();  // the expired keys' deletion
+            return out;
+        }
+    }
+    Statement same(db_, "SELECT _id FROM " + table_ + " WHERE " + extract("identity") + " = ?1", where_);
+    same.bind(1, row.identity);
+    if (same.step()) {
+        out.result = IntakeResult::duplicate;
+        out.id = same.text(0);
+        same.reset();
+    } else {
+        same.reset();
+        out.id = new_id();
+        boost::json::object doc;
+        doc["_id"] = out.id;
+        doc["identity"] = row.identity;
+        doc["received_at"] = row.received_at;
+        doc["payload"] = row.payload;
+        Statement insert(db_, "INSERT INTO " + table_ + "(_id, doc) VALUES(?1, ?2)", where_);
+        insert.bind(1, out.id).bind(2, sdk::to_json_text(doc)).run();
+        Statement queue(db_, "INSERT INTO " + outbox + "(_id) VALUES(?1)", where_);
+        queue.bind(1, out.id).run();
+    }
+    if (!row.key.empty()) {
+        Statement keep(db_, "INSERT INTO " + keys + "(key, fingerprint, _id, duplicate, created_ms) VALUES(?1, ?2, ?3, ?4, ?5)",
+                       where_);
+        keep.bind(1, row.key)
+            .bind(2, row.fingerprint)
+            .bind(3, out.id)
+            .bind(4, static_cast<std::int64_t>(out.result == IntakeResult::duplicate ? 1 : 0))
+            .bind(5, row.received_ms)
+            .run();
+    }
+    tx.commit();
+    return out;
+}
+
+bool DocStore::in_outbox(std::string_view id) {
+    Statement s(db_, "SELECT 1 FROM \"" + collection_ + "__outbox\" WHERE _id = ?1", where_);
+    s.bind(1, id);
+    return s.step();
+}
+
+std::vector<Document> DocStore::outbox_page(std::int64_t& after_seq, std::size_t limit) {
+    Statement s(db_,
+                "SELECT c._id, c.doc, o.seq FROM \"" + collection_ + "__outbox\" o JOIN " + table_ +
+                    " c ON c._id = o._id WHERE o.seq > ?1 ORDER BY o.seq LIMIT ?2",
+                where_);
+    s.bind(1, after_seq).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<Document> out;
+    while (s.step()) {
+        out.push_back(document_of(s));
+        after_seq = s.integer(2);
+    }
+    return out;
+}
+
+void DocStore::outbox_done(std::span<const std::pair<std::string, boost::json::object>> updates) {
+    if (updates.empty()) return;
+    Statement drop(db_, "DELETE FROM \"" + collection_ + "__outbox\" WHERE _id = ?1", where_);
+    Transaction tx(db_, where_);
+    for (const auto& entry : updates) {
+        drop.reset();
+        drop.bind(1, entry.first).run();
+    }
+    apply_fields(updates);
+    tx.commit();
 }
 
 }  // namespace junction::docstore

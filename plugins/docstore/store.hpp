@@ -87,6 +87,25 @@ struct UpsertOutcome {
     std::string reason;  // why it was rejected
 };
 
+// What an intake's submit() found and did (see sdk/intake.hpp): the same four outcomes.
+struct IntakeRow {
+    std::string identity;
+    std::string received_at;  // ISO 8601
+    std::int64_t received_ms = 0;
+    boost::json::object payload;
+    std::string key;          // "" none
+    std::string fingerprint;
+    std::int64_t keys_expire_ms = 0;  // keys created at or before this are expired
+};
+
+enum class IntakeResult : unsigned char { stored, duplicate, replayed, key_reused };
+
+struct IntakeOutcome {
+    IntakeResult result = IntakeResult::stored;
+    std::string id;
+    bool first_was_duplicate = false;
+};
+
 class DocStore {
 public:
     // Opens (creating if needed) the file and the collection's table. Throws StoreError
@@ -121,8 +140,26 @@ public:
 
     [[nodiscard]] std::size_t count(const Filter& filter);
 
+    // The intake's tables beside the collection's: "<collection>__outbox" (seq, _id: the
+    // submissions not yet published, in the order they were stored) and
+    // "<collection>__idempotency_keys", and a unique index on the documents' `identity`.
+    void ensure_intake();
+    // An intake's submit(), in one BEGIN IMMEDIATE transaction (sdk/intake.hpp, steps 1-4):
+    // the document {_id, identity, received_at, payload} and its outbox row.
+    IntakeOutcome submit(const IntakeRow& row);
+    // Whether the document still has an outbox row (not yet published).
+    [[nodiscard]] bool in_outbox(std::string_view id);
+    // Up to `limit` documents of the outbox with a seq above after_seq, in seq order
+    // (after_seq moves to the last one's).
+    std::vector<Document> outbox_page(std::int64_t& after_seq, std::size_t limit);
+    // Takes these documents out of the outbox and sets their fields (as set_fields), in
+    // one transaction.
+    void outbox_done(std::span<const std::pair<std::string, boost::json::object>> updates);
+
 private:
     void exec(const char* sql, std::string_view what);
+    // set_fields' updates inside the caller's transaction.
+    void apply_fields(std::span<const std::pair<std::string, boost::json::object>> updates);
     std::string new_id();
 
     std::filesystem::path file_;

@@ -269,6 +269,7 @@ public:
             case sdk::Kind::writer:
                 return std::make_unique<NdjsonWriter>();
             case sdk::Kind::collection:  // not declared in its manifest
+            case sdk::Kind::intake:
                 break;
         }
         return nullptr;

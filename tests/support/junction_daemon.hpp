@@ -21,9 +21,12 @@ namespace junction::test {
 class JunctionDaemon {
 public:
     // `env`: "NAME=value ..." put before the command; the config's folder holds "port".
-    JunctionDaemon(const std::filesystem::path& config, const std::string& env) : dir_(config.parent_path()) {
+    // `run_args`: more options of `junction run` (e.g. "--test-fault kill_after_submit").
+    JunctionDaemon(const std::filesystem::path& config, const std::string& env, const std::string& run_args = "")
+        : dir_(config.parent_path()) {
         process_ = std::make_unique<Background>("env " + env + " " + JUNCTION_BIN + " --plugin-dir " +
-                                                    JUNCTION_PLUGIN_DIR + " run " + sh_quote(config.string()),
+                                                    JUNCTION_PLUGIN_DIR + " run " + sh_quote(config.string()) +
+                                                    (run_args.empty() ? "" : " " + run_args),
                                                 dir_ / "out.log", dir_ / "err.log");
         REQUIRE_MESSAGE(eventually([&] { return std::filesystem::exists(dir_ / "port"); }), log());
         port_ = std::stoi(read_file(dir_ / "port"));

@@ -69,6 +69,7 @@ public:
     [[nodiscard]] std::shared_ptr<sdk::Collection> create_collection() const {
         return make<sdk::Collection>(sdk::Kind::collection);
     }
+    [[nodiscard]] std::shared_ptr<sdk::Intake> create_intake() const { return make<sdk::Intake>(sdk::Kind::intake); }
     // The plugin's own checks beyond its schema (see sdk::PluginFactory::check_options).
     [[nodiscard]] virtual sdk::Status check_options(sdk::Kind kind, const sdk::Options& options) const = 0;
 

@@ -13,7 +13,7 @@
 // version, read from the macros below: find_package(JunctionSDK 2.1) takes any 2.x from
 // 2.1 on, and a plugin is built for the minor of the SDK it was compiled against.
 //   - Major: any change to the virtual functions of a plugin-implemented interface
-//     (PluginFactory, Component, Reader, Translator, Writer, Collection) or to the layout of a type
+//     (PluginFactory, Component, Reader, Translator, Writer, Collection, Intake) or to the layout of a type
 //     that crosses the boundary. Plugins must be rebuilt.
 //   - Minor: additions a newer host can take from an older plugin: a virtual appended to
 //     a host-implemented class (Context, the services, Acknowledgements), a field
@@ -30,9 +30,10 @@
 //        layout_flags.
 //   2.2: Context::pushes(), the push log of writers to ingestion APIs.
 //   2.3: Kind::collection (collection.hpp), a store's documents served read-only.
+//   2.4: Kind::intake (intake.hpp), the store behind an intake endpoint.
 #define JUNCTION_SDK_ABI_MAJOR 2
-#define JUNCTION_SDK_ABI_MINOR 3
-#define JUNCTION_SDK_VERSION "2.3.0"
+#define JUNCTION_SDK_ABI_MINOR 4
+#define JUNCTION_SDK_VERSION "2.4.0"
 
 #define JUNCTION_MANIFEST_MAGIC 0x4A4E4354u  // "JNCT"
 

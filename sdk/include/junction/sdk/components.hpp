@@ -1,5 +1,6 @@
-// The components a plugin provides: a reader, a translator, a writer, and (since 2.3) a
-// collection, in collection.hpp (new kinds are appended to Kind; each derives from Component).
+// The components a plugin provides: a reader, a translator, a writer, (since 2.3) a
+// collection, in collection.hpp, and (since 2.4) an intake, in intake.hpp (new kinds are
+// appended to Kind; each derives from Component).
 //
 // Lifecycle of every instance (the engine creates one instance per pipeline run):
 //   1. open(context) once, with options already validated against the declared schema,
@@ -46,7 +47,7 @@ namespace junction::sdk {
 
 // New kinds are appended (a minor ABI bump): a host creates components by kind through
 // the one PluginFactory::create entry point.
-enum class Kind : unsigned char { reader, translator, writer, collection /* since 2.3 */ };
+enum class Kind : unsigned char { reader, translator, writer, collection /* since 2.3 */, intake /* since 2.4 */ };
 
 inline const char* to_string(Kind k) noexcept {
     switch (k) {
@@ -58,6 +59,8 @@ inline const char* to_string(Kind k) noexcept {
             return "writer";
         case Kind::collection:
             return "collection";
+        case Kind::intake:
+            return "intake";
     }
     return "unknown";
 }

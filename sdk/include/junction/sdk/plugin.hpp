@@ -22,6 +22,7 @@
 #include "abi.hpp"
 #include "collection.hpp"
 #include "components.hpp"
+#include "intake.hpp"
 #include "options.hpp"
 
 namespace junction::sdk {

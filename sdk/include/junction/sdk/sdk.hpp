@@ -5,6 +5,7 @@
 #include "abi.hpp"
 #include "collection.hpp"
 #include "components.hpp"
+#include "intake.hpp"
 #include "context.hpp"
 #include "iso8601.hpp"
 #include "json_path.hpp"

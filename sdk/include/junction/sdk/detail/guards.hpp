@@ -126,6 +126,27 @@ private:
     const char* plugin_;
 };
 
+class GuardedIntake final : public Intake {
+public:
+    GuardedIntake(std::unique_ptr<Intake> inner, const char* plugin) : inner_(std::move(inner)), plugin_(plugin) {}
+    Status open(Context& c) override {
+        return guarded(plugin_, "open", [&] { return inner_->open(c); });
+    }
+    Status submit(const Submission& s, Receipt& out) override {
+        return guarded(plugin_, "submit", [&] { return inner_->submit(s, out); });
+    }
+    Status find(std::string_view id, std::optional<StoredSubmission>& out) override {
+        return guarded(plugin_, "find", [&] { return inner_->find(id, out); });
+    }
+    Status close() override {
+        return guarded(plugin_, "close", [&] { return inner_->close(); });
+    }
+
+private:
+    std::unique_ptr<Intake> inner_;
+    const char* plugin_;
+};
+
 // Stands in for an instance whose creation failed: it fails on open() with the reason.
 class FailedReader final : public Reader {
 public:
@@ -171,6 +192,17 @@ private:
     std::string why_;
 };
 
+class FailedIntake final : public Intake {
+public:
+    explicit FailedIntake(std::string why) : why_(std::move(why)) {}
+    Status open(Context&) override { return Status::fatal(why_); }
+    Status submit(const Submission&, Receipt&) override { return Status::fatal(why_); }
+    Status find(std::string_view, std::optional<StoredSubmission>&) override { return Status::fatal(why_); }
+
+private:
+    std::string why_;
+};
+
 inline std::unique_ptr<Component> failed(Kind kind, std::string why) {
     switch (kind) {
         case Kind::reader:
@@ -181,6 +213,8 @@ inline std::unique_ptr<Component> failed(Kind kind, std::string why) {
             return std::make_unique<FailedWriter>(std::move(why));
         case Kind::collection:
             return std::make_unique<FailedCollection>(std::move(why));
+        case Kind::intake:
+            return std::make_unique<FailedIntake>(std::move(why));
     }
     return nullptr;
 }
@@ -205,6 +239,9 @@ inline std::unique_ptr<Component> guard(Kind kind, std::unique_ptr<Component> ma
         case Kind::collection:
             return std::make_unique<GuardedCollection>(
                 std::unique_ptr<Collection>(static_cast<Collection*>(made.release())), plugin);
+        case Kind::intake:
+            return std::make_unique<GuardedIntake>(std::unique_ptr<Intake>(static_cast<Intake*>(made.release())),
+                                                   plugin);
     }
     return nullptr;
 }
