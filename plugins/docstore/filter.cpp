@@ -7,10 +7,11 @@
 
 #include <junction/sdk/json_text.hpp>
 
-#include "sqlite_util.hpp"
+#include "common/sqlite_util.hpp"
 #include "store.hpp"
 
 namespace junction::docstore {
+using plugin_sqlite::sql_literal;
 namespace {
 
 constexpr const char* supported = "$eq, $ne, $exists, $in, $gt, $gte, $lt, $lte";

@@ -13,9 +13,14 @@
 #include <junction/sdk/json_path.hpp>
 #include <junction/sdk/json_text.hpp>
 
-#include "sqlite_util.hpp"
+#include "common/sqlite_util.hpp"
 
 namespace junction::docstore {
+using plugin_sqlite::sql_literal;
+using plugin_sqlite::Statement;
+using plugin_sqlite::Transaction;
+using plugin_sqlite::fail;
+
 namespace {
 
 bool valid_collection(std::string_view name) {
@@ -70,26 +75,8 @@ DocStore::DocStore(const std::filesystem::path& file, std::string collection, st
 
     // A missing parent folder is created, as the host does for the state store's file
     // (host/cmd_pipeline.cpp open_store: same rule, same words).
-    if (file_.has_parent_path()) {
-        std::error_code ec;
-        std::filesystem::create_directories(file_.parent_path(), ec);
-        if (ec)
-            throw StoreError("docstore: cannot create the folder " + file_.parent_path().string() + ": " + ec.message(),
-                             false);
-    }
-    const int rc = sqlite3_open_v2(file_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-    if (rc != SQLITE_OK) {
-        const std::string reason = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-        sqlite3_close(db_);
-        db_ = nullptr;
-        throw StoreError("docstore: cannot open " + file_.string() + ": " + reason, false);
-    }
+    db_ = plugin_sqlite::open_database(file_, busy_timeout, "docstore");
     try {
-        sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
-        // WAL lets the reader of one pipeline and the writer of another share a file;
-        // FULL makes each committed batch survive power loss, as flush() promises.
-        exec("PRAGMA journal_mode=WAL", "cannot open");
-        exec("PRAGMA synchronous=FULL", "cannot open");
         const std::string create = "CREATE TABLE IF NOT EXISTS " + table_ +
                                    "(_id TEXT PRIMARY KEY, doc TEXT NOT NULL CHECK (json_valid(doc)))";
         exec(create.c_str(), "cannot open");

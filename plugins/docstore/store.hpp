@@ -21,19 +21,15 @@
 #include <junction/sdk/record.hpp>
 #include <junction/sdk/status.hpp>
 
+#include "common/sqlite_util.hpp"
+
 struct sqlite3;
 
 namespace junction::docstore {
 
 // One line for people; transient() when SQLite said busy or locked (worth a retry).
-class StoreError : public std::runtime_error {
-public:
-    StoreError(const std::string& message, bool transient) : std::runtime_error(message), transient_(transient) {}
-    [[nodiscard]] bool transient() const noexcept { return transient_; }
-
-private:
-    bool transient_;
-};
+using StoreError = plugin_sqlite::SqliteError;
+using SqlValue = plugin_sqlite::SqlValue;
 
 // Busy or locked: retry (the engine backs off); anything else stops the pipeline.
 inline sdk::Status status_of(const StoreError& e) {
@@ -58,14 +54,6 @@ struct Filter {
     std::vector<boost::json::value> params;
 };
 Filter compile_filter(const boost::json::object& filter);
-
-// A value as SQLite sorts it, kept between pages for keyset pagination.
-struct SqlValue {
-    enum class Type : unsigned char { null, integer, real, text } type = Type::null;
-    std::int64_t integer = 0;
-    double real = 0;
-    std::string text;
-};
 
 // Where the last page ended: the next one starts strictly after (sort value, _id).
 struct Cursor {

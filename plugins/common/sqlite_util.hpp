@@ -1,19 +1,40 @@
-// Small RAII over the SQLite C API for the document store: statements that bind JSON
-// values, and an immediate transaction that rolls back unless committed.
+// Small RAII over the SQLite C API, shared by the plugins that keep their data in an
+// SQLite file (docstore, queue): statements that bind JSON values, an immediate
+// transaction that rolls back unless committed, and the way such a file is opened.
+// Header-only, so each plugin compiles what it uses; a plugin using it links SQLite itself.
 #pragma once
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include <boost/json/value.hpp>
 #include <junction/sdk/json_text.hpp>
 
-#include "store.hpp"
+namespace junction::plugin_sqlite {
 
-namespace junction::docstore {
+// One line for people; transient() when SQLite said busy or locked (worth a retry).
+class SqliteError : public std::runtime_error {
+public:
+    SqliteError(const std::string& message, bool transient) : std::runtime_error(message), transient_(transient) {}
+    [[nodiscard]] bool transient() const noexcept { return transient_; }
+
+private:
+    bool transient_;
+};
+
+// A value as SQLite sorts it (kept between pages for keyset pagination).
+struct SqlValue {
+    enum class Type : unsigned char { null, integer, real, text } type = Type::null;
+    std::int64_t integer = 0;
+    double real = 0;
+    std::string text;
+};
 
 // Busy and locked pass (another writer holds the file): the engine should retry.
 inline bool is_transient(int rc) noexcept {
@@ -34,7 +55,7 @@ inline std::string sql_literal(std::string_view text) {
 
 // `where` names the file and collection in every message.
 [[noreturn]] inline void fail(sqlite3* db, const std::string& where) {
-    throw StoreError(where + ": " + sqlite3_errmsg(db), is_transient(sqlite3_extended_errcode(db)));
+    throw SqliteError(where + ": " + sqlite3_errmsg(db), is_transient(sqlite3_extended_errcode(db)));
 }
 
 class Statement {
@@ -169,4 +190,35 @@ private:
     bool done_ = false;
 };
 
-}  // namespace junction::docstore
+
+// Opens (creating it and its folder if needed) an SQLite file in WAL mode with
+// synchronous=FULL: WAL lets one pipeline read while another writes the same file, FULL
+// makes each commit survive power loss. `who` starts each message ("docstore").
+// Throws SqliteError.
+inline sqlite3* open_database(const std::filesystem::path& file, std::chrono::milliseconds busy_timeout,
+                              const std::string& who) {
+    if (file.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(file.parent_path(), ec);
+        if (ec) throw SqliteError(who + ": cannot create the folder " + file.parent_path().string() + ": " + ec.message(), false);
+    }
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    if (rc != SQLITE_OK) {
+        const std::string reason = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close(db);
+        throw SqliteError(who + ": cannot open " + file.string() + ": " + reason, false);
+    }
+    sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
+        if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
+            const std::string reason = sqlite3_errmsg(db);
+            const bool transient = is_transient(sqlite3_extended_errcode(db));
+            sqlite3_close(db);
+            throw SqliteError(who + ": cannot open " + file.string() + ": " + reason, transient);
+        }
+    }
+    return db;
+}
+
+}  // namespace junction::plugin_sqlite
