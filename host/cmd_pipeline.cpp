@@ -643,6 +643,7 @@ int cmd_dead_letters(const GlobalOptions& global, const std::vector<std::string>
                            {"source", d.meta.source},
                            {"attempts", d.meta.attempts},
                            {"replayed", d.replayed},
+                           {"attributes", d.meta.attributes},
                            {"payload", d.payload}};
             std::cout << sdk::to_json_text(o) << "\n";
         } else {

@@ -139,7 +139,7 @@ std::string gone_reason(std::int64_t pid, const std::string& host) {
 }
 
 // Each entry moves the schema from version i to i+1; append, never edit.
-constexpr std::array<const char*, 4> migrations = {
+constexpr std::array<const char*, 5> migrations = {
     R"sql(
 CREATE TABLE positions(
   pipeline   TEXT PRIMARY KEY,
@@ -229,10 +229,16 @@ CREATE TABLE pushes(
 CREATE INDEX pushes_by_pipeline ON pushes(pipeline, id);
 CREATE INDEX pushes_by_run ON pushes(run_id);
 )sql",
+    // A dead letter keeps its record's attributes (RecordMeta::attributes), e.g. a queue
+    // message's delivery history.
+    R"sql(
+ALTER TABLE dead_letters ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+)sql",
 };
 
 constexpr const char* dead_letter_columns =
-    "id, pipeline, stage, plugin, reason, payload, key, source, position, attempts, at, replayed, received_at, error";
+    "id, pipeline, stage, plugin, reason, payload, key, source, position, attempts, at, replayed, received_at, error, "
+    "attributes";
 constexpr const char* push_columns =
     "id, run_id, pipeline, plugin, provider, target, sent_at, duration_ms, rows, columns, ok, error, request_id";
 constexpr const char* run_columns =
@@ -351,6 +357,7 @@ public:
                 .bind(11, static_cast<std::int64_t>(l.replayed ? 1 : 0))
                 .bind(12, format_utc_ms(l.meta.received_at))
                 .bind(13, l.meta.error)
+                .bind(14, sdk::to_json_text(l.meta.attributes))
                 .run();
             ids.push_back(sqlite3_last_insert_rowid(db()));
         }
@@ -384,6 +391,7 @@ public:
             d.replayed = s.integer(11) != 0;
             d.meta.received_at = parse_time(s.text(12));
             d.meta.error = s.text(13);
+            d.meta.attributes = object_from_json(s.text(14));
             out.push_back(std::move(d));
         }
         return out;
@@ -747,8 +755,8 @@ private:
         kv_erase_ = Statement(db(), "DELETE FROM kv WHERE scope = ?1 AND key = ?2", p);
         add_dead_letter_ = Statement(db(),
                                      "INSERT INTO dead_letters(pipeline, stage, plugin, reason, payload, key, source, "
-                                     "position, attempts, at, replayed, received_at, error) "
-                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                     "position, attempts, at, replayed, received_at, error, attributes) "
+                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                                      p);
         list_dead_letters_ = Statement(db(),
                                        std::string("SELECT ") + dead_letter_columns +

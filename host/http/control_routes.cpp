@@ -236,6 +236,7 @@ void add_control_routes(Router& router, ApiContext& api) {
                                                  {"source", d.meta.source},
                                                  {"attempts", d.meta.attempts},
                                                  {"replayed", d.replayed},
+                                                 {"attributes", d.meta.attributes},
                                                  {"payload", d.payload}});
                     return Response::json(200, json::object{{"pipeline", name},
                                                             {"open", api.store.count_dead_letters(name)},

@@ -94,6 +94,7 @@ TEST_CASE("a state store from before partitions keeps its position, as the defau
         sqlite3* db = nullptr;
         REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
         REQUIRE(sqlite3_exec(db,
+                             "ALTER TABLE dead_letters DROP COLUMN attributes; "
                              "DROP TABLE pushes; DROP TABLE partition_positions; "
                              "ALTER TABLE runs DROP COLUMN released; "
                              "DROP INDEX runs_running; ALTER TABLE runs DROP COLUMN pid; "
@@ -119,7 +120,7 @@ TEST_CASE("the schema version is recorded so later releases can migrate") {
     sqlite3_stmt* stmt = nullptr;
     REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-    CHECK(sqlite3_column_int(stmt, 0) == 4);
+    CHECK(sqlite3_column_int(stmt, 0) == 5);
     sqlite3_finalize(stmt);
     REQUIRE(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
@@ -151,6 +152,7 @@ TEST_CASE("dead letters round-trip payload and meta, newest first") {
     std::vector<DeadLetter> letters = {letter("inbound", "1", "bad date"), letter("inbound", "2", "no orderNo"),
                                        letter("other", "3", "x")};
     letters[1].meta.error = "unparsable JSON at line 3";
+    letters[1].meta.attributes = {{"queue", {{"seq", 7}, {"deliveries", boost::json::array{"a", "b"}}}}};
     {
         auto store = StateStore::open(file);
         store->add_dead_letters(letters);
@@ -174,6 +176,8 @@ TEST_CASE("dead letters round-trip payload and meta, newest first") {
     CHECK(d.meta.position == "pos-2");
     CHECK(d.meta.attempts == 3);
     CHECK(d.meta.error == "unparsable JSON at line 3");
+    CHECK(d.meta.attributes == letters[1].meta.attributes);
+    CHECK(got[1].meta.attributes.empty());
     CHECK(d.meta.received_at == letters[1].meta.received_at);
     CHECK(d.at == letters[1].at);
     CHECK_FALSE(d.replayed);
