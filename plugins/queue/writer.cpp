@@ -1,0 +1,73 @@
+#include "writer.hpp"
+
+#include <junction/sdk/json_path.hpp>
+#include <junction/sdk/json_text.hpp>
+
+namespace junction::queue {
+namespace {
+
+// A field's value as text (a string as it is, anything else as compact JSON); nullopt when
+// the field is missing or null.
+std::optional<std::string> text_of(const boost::json::object& payload, const std::string& field) {
+    const auto* v = sdk::find_path(payload, field);
+    if (v == nullptr || v->is_null()) return std::nullopt;
+    return v->is_string() ? std::string(v->get_string()) : sdk::to_json_text(*v);
+}
+
+}  // namespace
+
+sdk::Status QueueWriter::open(sdk::Context& context) {
+    context_ = &context;
+    config_ = writer_config(context.options());
+    try {
+        store_ = std::make_unique<QueueStore>(config_.path, config_.queue);
+    } catch (const QueueError& e) {
+        return e.transient() ? sdk::Status::retry(e.what()) : sdk::Status::fatal(e.what());
+    }
+    const sdk::MetricLabels labels{{"queue", config_.queue}};
+    published_ = &context.metrics().counter("published_total", "messages published to the queue", labels);
+    duplicates_ = &context.metrics().counter(
+        "duplicates_total", "messages dropped because their id was published within the window", labels);
+    return sdk::Status::ok();
+}
+
+sdk::Status QueueWriter::write(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {
+    if (!store_) return sdk::Status::fatal("queue: write() before a successful open()");
+    std::vector<OutgoingMessage> messages;
+    messages.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const auto& r = batch[i];
+        OutgoingMessage m;
+        if (config_.dedup_id.empty()) {
+            // no deduplication
+        } else if (config_.dedup_id == "$key") {
+            m.msg_id = r.meta.key;
+        } else if (auto id = text_of(r.payload, config_.dedup_id)) {
+            m.msg_id = std::move(*id);
+        } else {
+            rejected.push_back({.index = i, .reason = "no deduplication id: field '" + config_.dedup_id + "' is missing"});
+            continue;
+        }
+        m.key = config_.key_field.empty() ? r.meta.key : text_of(r.payload, config_.key_field).value_or("");
+        m.body = sdk::to_json_text(r.payload);
+        messages.push_back(std::move(m));
+    }
+    PublishResult done;
+    try {
+        const auto now =
+            std::chrono::duration_cast<std::chrono::milliseconds>(context_->clock().now().time_since_epoch()).count();
+        done = store_->publish(messages, now, config_.dedup_window, config_.max_age);
+    } catch (const QueueError& e) {
+        return e.transient() ? sdk::Status::retry(e.what()) : sdk::Status::fatal(e.what());
+    }
+    published_->add(static_cast<double>(done.published));
+    duplicates_->add(static_cast<double>(done.duplicates));
+    return sdk::Status::ok();
+}
+
+sdk::Status QueueWriter::close() {
+    store_.reset();
+    return sdk::Status::ok();
+}
+
+}  // namespace junction::queue
