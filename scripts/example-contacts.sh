@@ -44,18 +44,7 @@ echo "== junction validate $config"
 "$junction" validate "$config"
 echo
 echo "== junction run $config   (the daemon: a sync every 30 s, and the HTTP API)"
-"$junction" run "$config" >"$work/junction.log" 2>&1 &
-pids=("$!" "${pids[@]}")
-for _ in $(seq 200); do
-  [[ -s "$CONTACTS_PORT_FILE" ]] && break
-  sleep 0.05
-done
-if [[ ! -s "$CONTACTS_PORT_FILE" ]]; then
-  echo "example: junction did not start serving; its log:" >&2
-  cat "$work/junction.log" >&2
-  exit 1
-fi
-api="http://127.0.0.1:$(cat "$CONTACTS_PORT_FILE")"
+start_junction "$config" "$CONTACTS_PORT_FILE"
 # the first run's end is in the run history
 for _ in $(seq 300); do
   curl -s -H "X-API-Key: $CONTACTS_API_KEY" "$api/api/v1/runs?pipeline=contacts" | grep -q '"outcome":"ok"' && break

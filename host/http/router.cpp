@@ -1,5 +1,7 @@
 #include "router.hpp"
 
+#include <junction/sdk/json_text.hpp>
+
 #include <algorithm>
 
 #include <boost/json/serialize.hpp>
@@ -46,7 +48,7 @@ std::optional<std::string_view> Request::query_value(std::string_view name) cons
 Response Response::json(unsigned status, const json::value& v) {
     Response r;
     r.status = status;
-    r.body = json::serialize(v);
+    r.body = sdk::to_json_text(v);  // 15.5, not Boost.JSON 1.81's 1.55E1
     r.body += '\n';
     return r;
 }

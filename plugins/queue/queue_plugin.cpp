@@ -18,7 +18,8 @@ public:
         info.components.push_back({.kind = sdk::Kind::reader,
                                    .description = "Consumes a queue as a durable consumer: messages not acknowledged "
                                                   "within ack_wait_ms come back; released ones after a backoff",
-                                   .options = reader_schema()});
+                                   .options = reader_schema(),
+                                   .redelivers = true});
         info.components.push_back({.kind = sdk::Kind::writer,
                                    .description = "Publishes each record, dropping a deduplication id seen within "
                                                   "the window; one durable transaction a batch",

@@ -8,6 +8,9 @@
 #                                   (in $work/NAME.port; its log $work/NAME.log), stopped
 #                                   when the script exits
 #   call METHOD URL                 the body of a call (the fakes' control endpoints)
+#   start_junction CONFIG PORT_FILE the daemon (`junction run CONFIG`, its log
+#                                   $work/junction.log) until it serves; sets $api to its
+#                                   URL; stopped when the script exits
 
 example_build() {
   local what="$1"
@@ -50,3 +53,19 @@ start_server() {
 }
 
 call() { node -e 'fetch(process.argv[2], {method: process.argv[1]}).then(r => r.text()).then(t => console.log(t))' "$1" "$2"; }
+
+start_junction() {
+  local config="$1" port_file="$2"
+  "$junction" run "$config" >"$work/junction.log" 2>&1 &
+  pids=("$!" "${pids[@]}")
+  for _ in $(seq 200); do
+    [[ -s "$port_file" ]] && break
+    sleep 0.05
+  done
+  if [[ ! -s "$port_file" ]]; then
+    echo "example: junction did not start serving; its log:" >&2
+    cat "$work/junction.log" >&2
+    exit 1
+  fi
+  api="http://127.0.0.1:$(cat "$port_file")"
+}

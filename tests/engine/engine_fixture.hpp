@@ -29,7 +29,10 @@ struct EngineFixture {
     std::unique_ptr<core::StateStore> store;
     core::HostServices services;
 
-    explicit EngineFixture(const std::string& config_text) {
+    // `bundled`: bundled plugins to load too ("queue" loads libjunction_queue.so).
+    explicit EngineFixture(const std::string& config_text, const std::vector<std::string>& bundled = {}) {
+        for (const auto& name : bundled)
+            registry.load_file(std::filesystem::path(JUNCTION_PLUGIN_DIR) / ("libjunction_" + name + ".so"));
         registry.load_directories({std::filesystem::path(JUNCTION_TEST_PLUGIN_DIR) / "testkit"});
         REQUIRE_MESSAGE(registry.find("testkit") != nullptr, "the testkit plugin must load");
         write_file(dir / "config.json", config_text);

@@ -6,7 +6,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <random>
+#include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -105,7 +108,11 @@ private:
     std::vector<std::int64_t> resume_;
     std::chrono::milliseconds delay_{0};
 
-    static std::string partition_name(std::int64_t p) { return "p" + std::to_string(p); }
+    static std::string partition_name(std::int64_t p) {
+        std::string name = "p";  // not "p" + to_string(p): GCC 12 warns of a false -Wrestrict there
+        name += std::to_string(p);
+        return name;
+    }
 };
 
 class CheckTranslator final : public sdk::Translator {
@@ -138,8 +145,14 @@ public:
     sdk::Status open(sdk::Context& c) override {
         const auto& o = c.options();
         std::string file = o.get_string("file");
-        if (!file.empty() && file[0] != '/') file = std::string(c.base_dir()) + "/" + file;
+        if (!file.empty() && file[0] != '/') file = (std::filesystem::path(std::string(c.base_dir())) / file).string();
         fd_ = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        static std::map<std::string, std::set<std::int64_t>> released_by_file;
+        static std::mutex released_mutex;
+        {
+            std::lock_guard lock(released_mutex);
+            released_ = &released_by_file[file];
+        }
         if (fd_ < 0) return sdk::Status::fatal("cannot open " + file);
         fail_first_ = o.get_int("fail_first");
         retry_after_ = o.get_int("retry_after_ms");
@@ -193,7 +206,7 @@ private:
                 rejected.push_back({i, "writer refuses n=" + std::to_string(n)});
                 continue;
             }
-            if (release_every_ > 0 && n % release_every_ == 0 && released_.insert(n).second) {
+            if (release_every_ > 0 && n % release_every_ == 0 && released_->insert(n).second) {
                 rejected.push_back({i, "writer busy with n=" + std::to_string(n), std::chrono::milliseconds(1)});
                 continue;
             }
@@ -216,7 +229,9 @@ public:
 private:
     int fd_ = -1;
     std::int64_t calls_ = 0, fail_first_ = 0, retry_after_ = 0, fatal_at_ = -1, reject_every_ = 0, release_every_ = 0;
-    std::set<std::int64_t> released_;  // each record is released once, then written
+    // Each record is released once, then written: by every instance writing to the same
+    // file in this process (a queue redelivers it to the next run's writer).
+    std::set<std::int64_t>* released_ = nullptr;
     std::chrono::milliseconds delay_{0};
     std::string push_provider_, token_;
     sdk::Context* context_ = nullptr;

@@ -1,0 +1,84 @@
+// The embedded queue plugin under the engine: records published by one pipeline and
+// consumed by another; a record the writer cannot take now is released and comes back
+// with its delivery count; after max_deliveries it is a dead letter that keeps its delivery
+// history (the state store keeps a record's attributes).
+#include <set>
+
+#include "engine_fixture.hpp"
+
+using namespace junction;
+using namespace junction::test;
+
+namespace {
+
+std::string pipelines(const std::string& consumer_writer, const std::string& consumer_extra) {
+    return R"({ "pipelines": [
+      { "name": "publish",
+        "reader": {"plugin": "testkit", "options": {"count": 20}},
+        "writer": {"plugin": "queue", "options": {"path": "q.db", "queue": "jobs", "dedup_id": "n"}} },
+      { "name": "consume", )" +
+           consumer_extra + R"(
+        "reader": {"plugin": "queue", "options": {"path": "q.db", "queue": "jobs", "consumer": "c",
+                                                  "ack_wait_ms": 5000, "backoff_ms": [10]}},
+        "writer": {"plugin": "testkit", "options": )" +
+           consumer_writer + R"(} } ] })";
+}
+
+std::multiset<std::int64_t> numbers(const std::vector<boost::json::object>& rows) {
+    std::multiset<std::int64_t> out;
+    for (const auto& r : rows)
+        out.insert(r.at("n").as_int64());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("published once each, even when the publishing run is repeated; consumed and written once each") {
+    EngineFixture f(pipelines(R"({"file": "out.ndjson", "release_every": 5})", ""), {"queue"});
+    REQUIRE(f.run("publish").written == 20);
+    f.store->reset_positions("publish");
+    REQUIRE(f.run("publish").written == 20);  // the same records again: dropped as duplicates
+    std::uint64_t written = 0, released = 0;
+    for (int i = 0; i < 50 && written < 20; ++i) {
+        const auto s = f.run("consume");
+        REQUIRE(s.outcome == core::RunOutcome::ok);
+        written += s.written;
+        released += s.released;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the 10 ms backoff
+    }
+    CHECK(written == 20);
+    CHECK(released == 4);  // n = 0, 5, 10, 15 once each (the testkit writer releases each once)
+    const auto out = numbers(f.output("out.ndjson"));
+    CHECK(out.size() == 20);
+    CHECK(std::set<std::int64_t>(out.begin(), out.end()).size() == 20);
+    CHECK(f.store->dead_letters("consume", true, 0).empty());
+}
+
+TEST_CASE("a message never written is dead-lettered after max_deliveries, with its delivery history") {
+    // Every write fails (retry), and one attempt is all the group gets: each delivery is
+    // released, until the third.
+    EngineFixture f(pipelines(R"({"file": "out.ndjson", "fail_first": 1000000})",
+                              R"("max_deliveries": 3, "batch_size": 5,
+                                 "retry": {"max_attempts": 1, "initial_backoff_ms": 1, "max_backoff_ms": 1},)"),
+                    {"queue"});
+    REQUIRE(f.run("publish").written == 20);
+    for (int i = 0; i < 50 && f.store->count_dead_letters("consume") < 20; ++i) {
+        (void)f.run("consume");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const auto letters = f.store->dead_letters("consume", false, 0);
+    REQUIRE(letters.size() == 20);
+    const auto& d = letters.front();
+    CHECK(d.meta.attempts == 3);
+    CHECK(d.reason.find("not written after 3 deliveries") != std::string::npos);
+    const auto& q = d.meta.attributes.at("queue").as_object();
+    CHECK(q.at("name") == "jobs");
+    CHECK(q.at("consumer") == "c");
+    const auto& history = q.at("deliveries").as_array();
+    REQUIRE(history.size() == 3);
+    CHECK(history[0].at("outcome") == "released");
+    CHECK(history[1].at("outcome") == "released");
+    CHECK(history[0].at("reason").as_string().size() > 0);
+    CHECK(history[2].at("attempt") == 3);
+    CHECK(f.output("out.ndjson").empty());
+}
