@@ -33,11 +33,35 @@ const char* formula_a_again = R"({"name": "Chypre No. 2", "materials": [{"name":
 const char* formula_b = R"({"name": "Chypre", "materials": [{"name": "Bergamot oil", "concentration": 15.6},
                                                              {"name": "Oakmoss", "concentration": 2}]})";
 
+// The relay to the files writer (the default), or the example's chain: the relay to the
+// embedded queue and a consumer into a docstore collection, each run only when asked
+// (`junction run --once --pipeline`: their cron schedule, at midnight on January 1st,
+// keeps the daemon from running them).
+const char* relay_to_file = R"([{"name": "formulas-relay", "schedule": {"poll_ms": 100},
+    "reader": {"plugin": "docstore", "options": {"path": "formulas.db", "collection": "formulas", "outbox": true,
+                                                 "ack_set": {"published_at": "$now"}}},
+    "writer": {"plugin": "files", "options": {"dir": "out", "format": "ndjson", "file": "formulas.ndjson"}}}])";
+const char* relay_to_queue = R"([
+  {"name": "formulas-relay", "schedule": {"cron": "0 0 1 1 *"},
+   "reader": {"plugin": "docstore", "options": {"path": "formulas.db", "collection": "formulas", "outbox": true,
+                                                "ack_set": {"published_at": "$now"}}},
+   "writer": {"plugin": "queue", "options": {"path": "queue.db", "queue": "formulas", "dedup_id": "_id"}}},
+  {"name": "formulas-to-store", "schedule": {"cron": "0 0 1 1 *"},
+   "reader": {"plugin": "queue", "options": {"path": "queue.db", "queue": "formulas", "consumer": "store",
+                                             "ack_wait_ms": 1000}},
+   "translators": [{"plugin": "mapping", "options": {"rename": {"_id": "submission_id"}}}],
+   "writer": {"plugin": "docstore", "options": {"path": "received.db", "collection": "formulas",
+                                                "upsert_key": ["submission_id"]}}}])";
+
 struct Host {
     TempDir dir;
     std::unique_ptr<JunctionDaemon> daemon;
+    std::string pipelines;
 
-    explicit Host(const std::string& extra_args = "") { start(extra_args); }
+    explicit Host(const std::string& extra_args = "", std::string pipelines_json = relay_to_file)
+        : pipelines(std::move(pipelines_json)) {
+        start(extra_args);
+    }
 
     void write_config() {
         write_file(dir / "c.json", R"({
@@ -60,11 +84,7 @@ struct Host {
              "identity": {"fields": {"materials": {"set_of": {"fields": {"name": "folded_text",
                                                                          "concentration": "decimal"}}}}},
              "idempotency_window_s": 3600}]},
-  "pipelines": [{"name": "formulas-relay", "schedule": {"poll_ms": 100},
-    "reader": {"plugin": "docstore", "options": {"path": "formulas.db", "collection": "formulas", "outbox": true,
-                                                 "ack_set": {"published_at": "$now"}}},
-    "writer": {"plugin": "files", "options": {"dir": "out", "format": "ndjson", "file": "formulas.ndjson"}}}]
-})");
+  "pipelines": )" + pipelines + "}");
     }
     void start(const std::string& extra_args = "") {
         write_config();
@@ -98,6 +118,19 @@ struct Host {
         return out;
     }
     [[nodiscard]] std::string log() const { return daemon->log(); }
+    // `junction run --once --pipeline NAME` with more options; its exit code and stderr.
+    Result run_once(const std::string& pipeline, const std::string& more = "") const {
+        return run("cd " + sh_quote(dir.path().string()) + " && " + JUNCTION_BIN + " --plugin-dir " +
+                   JUNCTION_PLUGIN_DIR + " run c.json --once --pipeline " + pipeline + " " + more);
+    }
+    [[nodiscard]] std::int64_t count(const std::string& db, const std::string& sql) const {
+        const auto r = run("sqlite3 " + sh_quote((dir / db).string()) + " " + sh_quote(sql));
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        return std::stoll(r.out);
+    }
+    [[nodiscard]] std::string state(const std::string& id) const {
+        return std::string(body_of(get("/api/v1/submissions/formulas/" + id)).at("state").as_string());
+    }
 };
 
 std::string id_of(const HttpReply& r) {
@@ -306,4 +339,49 @@ TEST_CASE("SIGKILL after the commit, before the answer: the retry with its key g
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     CHECK(h.relayed().size() == 1);
     CHECK(h.relayed().front().at("_id").as_string() == id_of(retry));
+}
+
+TEST_CASE("SIGKILL in the relay after publishing, before marking, and in the consumer before its ack: each once") {
+    Host h("", relay_to_queue);
+    std::vector<std::string> ids;
+    for (const auto* body : {formula_a, formula_b}) {
+        const auto r = h.post(body);
+        REQUIRE_MESSAGE(r.status == 202, r.body);
+        ids.push_back(id_of(r));
+    }
+    CHECK(h.state(ids[0]) == "pending");
+    h.daemon->stop();
+
+    // The relay publishes both, commits, and dies before marking them (exit_before_ack).
+    auto r = h.run_once("formulas-relay", "--test-fault exit_before_ack");
+    CHECK_MESSAGE(r.exit_code == 86, r.err);
+    CHECK(h.count("queue.db", "SELECT count(*) FROM messages") == 2);
+    CHECK(h.count("formulas.db", "SELECT count(*) FROM formulas__outbox") == 2);  // not marked
+    // Run again: it publishes both again, the queue drops them (the same deduplication id),
+    // and it marks them.
+    r = h.run_once("formulas-relay");
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(h.count("queue.db", "SELECT count(*) FROM messages") == 2);
+    CHECK(h.count("formulas.db", "SELECT count(*) FROM formulas__outbox") == 0);
+
+    // The consumer writes both, commits, and dies before acknowledging them.
+    r = h.run_once("formulas-to-store", "--test-fault exit_before_ack");
+    CHECK_MESSAGE(r.exit_code == 86, r.err);
+    CHECK(h.count("received.db", "SELECT count(*) FROM formulas") == 2);
+    CHECK(h.count("queue.db", "SELECT count(*) FROM deliveries WHERE consumer = 'store'") == 2);
+    // Still leased for ack_wait_ms (1 s): nothing now; then both again, upserted in place.
+    r = h.run_once("formulas-to-store");
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(h.count("queue.db", "SELECT count(*) FROM deliveries WHERE consumer = 'store'") == 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    r = h.run_once("formulas-to-store");
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(h.count("queue.db", "SELECT count(*) FROM deliveries WHERE consumer = 'store'") == 0);
+    CHECK(h.count("received.db", "SELECT count(*) FROM formulas") == 2);
+    CHECK(h.count("received.db", "SELECT count(DISTINCT json_extract(doc, '$.submission_id')) FROM formulas") == 2);
+
+    // The state endpoint tells the truth: both published.
+    h.start();
+    CHECK(h.state(ids[0]) == "published");
+    CHECK(h.state(ids[1]) == "published");
 }
