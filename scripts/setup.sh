@@ -2,7 +2,8 @@
 # Installs everything Junction needs to build and test on Debian 12, idempotently:
 # Debian packages (compiler, CMake, Ninja, Boost 1.81, doctest, libmongoc, SQLite,
 # libcurl, OpenSSL; clang and libFuzzer for the fuzz preset; python3-requests for the peer
-# of bench/rest_databox.sh; promtool, from the prometheus package, for the metrics tests;
+# of bench/rest_databox.sh; python3-flask, python3-jsonschema and gunicorn for the peer of
+# bench/submissions.sh; promtool, from the prometheus package, for the metrics tests;
 # the mold linker, which CMake uses when found; chromium for the status page's browser
 # test; the sqlite3 shell, with which scripts/example-contacts.sh shows the docstore)
 # and the npm test servers (with playwright-core, which drives that chromium). Safe to
@@ -18,6 +19,7 @@ PACKAGES=(
   libssl-dev libboost-url1.81-dev chromium
   libboost-locale1.81-dev
   time libjemalloc-dev curl python3-requests
+  python3-flask python3-jsonschema gunicorn
   clang libfuzzer-14-dev
   mold sqlite3
   openssl

@@ -256,4 +256,45 @@ Client::Lease::~Lease() {
     mongoc_client_pool_push(owner_.pool_, client_);
 }
 
+std::string index_name(const std::vector<std::string>& keys) {
+    std::string name;
+    for (const auto& k : keys)
+        name += (name.empty() ? "" : "_") + k + "_1";
+    return name;
+}
+
+sdk::Status Client::ensure_unique_index(mongoc_collection_t* collection, const std::string& collection_name,
+                                        const std::vector<std::string>& key_fields) {
+    bson_t keys = BSON_INITIALIZER;
+    for (const auto& k : key_fields)
+        BSON_APPEND_INT32(&keys, k.c_str(), 1);
+    const std::string name = index_name(key_fields);
+    bson_t command = BSON_INITIALIZER;
+    bson_t indexes;
+    bson_t index;
+    BSON_APPEND_UTF8(&command, "createIndexes", collection_name.c_str());
+    BSON_APPEND_ARRAY_BEGIN(&command, "indexes", &indexes);
+    BSON_APPEND_DOCUMENT_BEGIN(&indexes, "0", &index);
+    BSON_APPEND_DOCUMENT(&index, "key", &keys);
+    BSON_APPEND_UTF8(&index, "name", name.c_str());
+    BSON_APPEND_BOOL(&index, "unique", true);
+    bson_append_document_end(&indexes, &index);
+    bson_append_array_end(&command, &indexes);
+    bson_error_t error;
+    const bool ok = mongoc_collection_write_command_with_opts(collection, &command, nullptr, nullptr, &error);
+    bson_destroy(&command);
+    bson_destroy(&keys);
+    if (ok) return sdk::Status::ok();
+    if (error.domain == MONGOC_ERROR_SERVER && error.code == 85) {  // same keys, another name: already unique or not
+        log().warn(prefix() + ": an index on " + name + " exists under another name (" + redact(error.message) +
+                   "); make sure it is unique");
+        return sdk::Status::ok();
+    }
+    if (error.domain == MONGOC_ERROR_SERVER && (error.code == 11000 || error.code == 86)) {
+        return sdk::Status::fatal(prefix() + ": cannot create the unique index " + name + " on " +
+                                  config_.database + "." + collection_name + ": " + redact(error.message));
+    }
+    return status_of(error, "create index " + name);
+}
+
 }  // namespace junction::mongodb

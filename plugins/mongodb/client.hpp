@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <mongoc/mongoc.h>
 #include <junction/sdk/sdk.hpp>
@@ -34,6 +35,9 @@ std::string endpoint_of(const mongoc_uri_t* uri);
 
 // How a driver error should be met. `prefix` is "mongodb <host:port>".
 sdk::Status classify_error(const bson_error_t& error, const std::string& prefix);
+
+// "a_1_b_1": the index name MongoDB gives an ascending index on these fields.
+std::string index_name(const std::vector<std::string>& keys);
 
 // True for server error codes that a retry can cure (primary stepped down, shutdown,
 // network timeout, lock busy...).
@@ -68,6 +72,10 @@ public:
     };
 
     [[nodiscard]] sdk::Status status_of(const bson_error_t& error, std::string_view what = {}) const;
+    // A unique index on these fields of `collection` (named `name` in messages), created
+    // if missing: fatal when the stored documents already break it.
+    sdk::Status ensure_unique_index(mongoc_collection_t* collection, const std::string& name,
+                                    const std::vector<std::string>& keys);
     [[nodiscard]] std::string redact(std::string message) const {
         return redact_uri_secrets(std::move(message), uri_text_);
     }

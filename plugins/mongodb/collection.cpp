@@ -175,7 +175,8 @@ sdk::Status MongoCollection::list(const sdk::CollectionQuery& q, sdk::Collection
             } else if (BSON_ITER_HOLDS_UTF8(&id)) {
                 std::uint32_t len = 0;
                 const char* s = bson_iter_utf8(&id, &len);
-                last_key = "s" + std::string(s, len);
+                last_key = "s";  // not "s" + string: GCC 12 warns of a false -Wrestrict there
+                last_key.append(s, len);
             }
         }
         out.items.push_back(bson_to_json(doc));

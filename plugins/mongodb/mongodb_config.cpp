@@ -146,6 +146,19 @@ sdk::OptionSchema collection_options() {
     return common_options();
 }
 
+sdk::OptionSchema intake_options() {
+    auto schema = common_options();
+    schema.push_back({.name = "transactions",
+                      .type = OptionType::string,
+                      .default_value = "auto",
+                      .allowed = {"auto", "always", "never"},
+                      .description = "Whether a submission and its idempotency key are written in one "
+                                     "multi-document transaction: auto (when the server is a replica set or a "
+                                     "sharded cluster), always, never. Without, the submission is still one atomic "
+                                     "document with its outbox state; the key is written after it."});
+    return schema;
+}
+
 sdk::Status check_collection_config(const sdk::Options& options) {
     return refused(common_problem(options));
 }

@@ -37,6 +37,8 @@ sdk::OptionSchema reader_options();
 sdk::OptionSchema writer_options();
 // The collection's (SDK 2.3): the common options, uri, database, collection, timeout_ms, date_fields.
 sdk::OptionSchema collection_options();
+// The intake's (SDK 2.4): the common options and `transactions` (auto, always, never).
+sdk::OptionSchema intake_options();
 
 // What the schemas cannot say, on validated options: ok, or fatal with one line that
 // starts with the option ("upsert_key[0]: ...") and never holds the uri's password. The

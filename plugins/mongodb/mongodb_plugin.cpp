@@ -1,8 +1,9 @@
-// The mongodb plugin's manifest and factory: a reader, a writer and a collection on the
-// MongoDB C driver.
+// The mongodb plugin's manifest and factory: a reader, a writer, a collection and an
+// intake on the MongoDB C driver.
 #include <junction/sdk/sdk.hpp>
 
 #include "collection.hpp"
+#include "intake.hpp"
 #include "mongodb_config.hpp"
 #include "reader.hpp"
 #include "writer.hpp"
@@ -28,13 +29,19 @@ public:
                            {.kind = sdk::Kind::collection,
                             .description = "serves the collection read-only: pages by _id (a cursor), filters by "
                                            "field equality, one document by _id (ObjectId hex or string)",
-                            .options = collection_options()}},
+                            .options = collection_options()},
+                           {.kind = sdk::Kind::intake,
+                            .description = "stores an intake endpoint's submissions, one document per identity "
+                                           "(its _id) carrying its outbox state; idempotency keys beside, in one "
+                                           "transaction where the server has them",
+                            .options = intake_options()}},
         };
     }
     std::unique_ptr<sdk::Component> create(sdk::Kind kind) override {
         if (kind == sdk::Kind::reader) return std::make_unique<MongoReader>();
         if (kind == sdk::Kind::writer) return std::make_unique<MongoWriter>();
         if (kind == sdk::Kind::collection) return std::make_unique<MongoCollection>();
+        if (kind == sdk::Kind::intake) return std::make_unique<MongoIntake>();
         return nullptr;
     }
     // What the schemas cannot say (the URI's syntax, field names, a filter that does not
@@ -44,6 +51,7 @@ public:
             case sdk::Kind::reader:
                 return check_reader_config(options);
             case sdk::Kind::collection:
+            case sdk::Kind::intake:
                 return check_collection_config(options);
             default:
                 return check_writer_config(options);

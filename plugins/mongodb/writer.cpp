@@ -5,13 +5,6 @@
 namespace junction::mongodb {
 namespace {
 
-std::string index_name(const std::vector<std::string>& keys) {
-    std::string name;
-    for (const auto& k : keys)
-        name += (name.empty() ? "" : "_") + k + "_1";
-    return name;
-}
-
 struct BulkGuard {
     mongoc_bulk_operation_t* bulk;
     ~BulkGuard() { mongoc_bulk_operation_destroy(bulk); }
@@ -23,44 +16,14 @@ sdk::Status MongoWriter::open(sdk::Context& context) {
     config_ = writer_config(context.options());
     if (auto s = Client::create(config_, context.log(), client_); !s.is_ok()) return s;
     if (auto s = client_->ping(); !s.is_ok()) return s;
-    if (auto s = ensure_unique_index(); !s.is_ok()) return s;
+    {
+        Client::Lease lease(*client_);
+        if (auto s = client_->ensure_unique_index(lease.collection(), config_.collection, config_.upsert_key); !s.is_ok())
+            return s;
+    }
     context.log().debug("mongodb writer: " + client_->endpoint() + " " + config_.database + "." + config_.collection +
                         ", upsert by " + index_name(config_.upsert_key));
     return sdk::Status::ok();
-}
-
-sdk::Status MongoWriter::ensure_unique_index() {
-    bson_t keys = BSON_INITIALIZER;
-    for (const auto& k : config_.upsert_key)
-        BSON_APPEND_INT32(&keys, k.c_str(), 1);
-    const std::string name = index_name(config_.upsert_key);
-    bson_t command = BSON_INITIALIZER;
-    bson_t indexes;
-    bson_t index;
-    BSON_APPEND_UTF8(&command, "createIndexes", config_.collection.c_str());
-    BSON_APPEND_ARRAY_BEGIN(&command, "indexes", &indexes);
-    BSON_APPEND_DOCUMENT_BEGIN(&indexes, "0", &index);
-    BSON_APPEND_DOCUMENT(&index, "key", &keys);
-    BSON_APPEND_UTF8(&index, "name", name.c_str());
-    BSON_APPEND_BOOL(&index, "unique", true);
-    bson_append_document_end(&indexes, &index);
-    bson_append_array_end(&command, &indexes);
-    bson_error_t error;
-    Client::Lease lease(*client_);
-    const bool ok = mongoc_collection_write_command_with_opts(lease.collection(), &command, nullptr, nullptr, &error);
-    bson_destroy(&command);
-    bson_destroy(&keys);
-    if (ok) return sdk::Status::ok();
-    if (error.domain == MONGOC_ERROR_SERVER && error.code == 85) {  // same keys, another name: already unique or not
-        client_->log().warn(client_->prefix() + ": an index on " + name + " exists under another name (" +
-                            client_->redact(error.message) + "); make sure it is unique");
-        return sdk::Status::ok();
-    }
-    if (error.domain == MONGOC_ERROR_SERVER && (error.code == 11000 || error.code == 86)) {
-        return sdk::Status::fatal(client_->prefix() + ": cannot create the unique index " + name + " on " +
-                                  config_.database + "." + config_.collection + ": " + client_->redact(error.message));
-    }
-    return client_->status_of(error, "create index " + name);
 }
 
 sdk::Status MongoWriter::write(std::span<const sdk::Record> batch, std::vector<sdk::Rejection>& rejected) {

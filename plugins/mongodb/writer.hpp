@@ -19,8 +19,6 @@ public:
     sdk::Status close() override;
 
 private:
-    sdk::Status ensure_unique_index();
-
     WriterConfig config_{};
     std::unique_ptr<Client> client_;
 };

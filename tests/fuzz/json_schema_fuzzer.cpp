@@ -1,5 +1,5 @@
-// Fuzzes what issue 12's intake does with a payload: core::JsonSchema and
-// core::IdentitySpec. Input: a schema, a newline, a document (when there is no newline,
+// Fuzzes what issue 12's intake does with a payload: core::JsonSchema,
+// core::IdentitySpec and core::SumCheck. Input: a schema, a newline, a document (when there is no newline,
 // the formula example's schema checks the whole input). What it checks:
 // - a schema either compiles or is refused with problems, each at a JSON Pointer ("" or
 //   starting with "/") with a one-line message;
@@ -7,7 +7,10 @@
 //   most 101 (100, and one line for the rest);
 // - the formula identity and the "exact" identity of a document either name a problem
 //   at a path, or give canonical JSON text that parses, and the exact identity of that
-//   text is the text itself (canonical forms are fixed points).
+//   text is the text itself (canonical forms are fixed points);
+// - the formula's sum check ("/materials/*/concentration" at most 100) names its problems
+//   at "/materials" with a one-line message, and the exact sum of the "exact" canonical
+//   text is the document's own (the canonical form keeps every number exactly).
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -19,6 +22,7 @@
 #include <boost/json.hpp>
 #include <junction/core/identity.hpp>
 #include <junction/core/json_schema.hpp>
+#include <junction/core/sum_check.hpp>
 #include <junction/sdk/decimal.hpp>
 
 namespace {
@@ -26,6 +30,7 @@ namespace {
 using junction::core::IdentitySpec;
 using junction::core::JsonSchema;
 using junction::core::SchemaProblem;
+using junction::core::SumCheck;
 namespace json = boost::json;
 
 void check(bool ok) {
@@ -47,8 +52,11 @@ struct Fixture {
     JsonSchema formula;
     IdentitySpec formula_identity;
     IdentitySpec exact;
+    SumCheck sum;
     Fixture() {
         std::vector<SchemaProblem> problems;
+        sum = *SumCheck::compile(json::parse(R"({"sum": "/materials/*/concentration", "at_most": "100"})"), "",
+                                 problems);
         formula = *JsonSchema::compile(json::parse(formula_schema), problems);
         formula_identity = *IdentitySpec::compile(
             json::parse(R"({"fields": {"materials": {"set_of": {"fields": {"name": "folded_text",
@@ -95,6 +103,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(problems.size() <= 101);
     for (const auto& p : problems)
         check_problem(p);
+    std::vector<SchemaProblem> sum_problems;
+    f.sum.check(*document, &texts, sum_problems);
+    check(sum_problems.size() <= 1);
+    for (const auto& p : sum_problems) {
+        check_problem(p);
+        check(p.path == "/materials");
+    }
 
     for (const auto* spec : {&f.formula_identity, &f.exact}) {
         SchemaProblem problem;
@@ -109,6 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         SchemaProblem second;
         const auto fixed = f.exact.canonical(*again, &canonical_texts, second);
         check(fixed.has_value() && *fixed == *canonical);
+        if (spec == &f.exact) check(f.sum.sum(*again, &canonical_texts) == f.sum.sum(*document, &texts));
     }
     return 0;
 }
