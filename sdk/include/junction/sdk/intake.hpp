@@ -26,9 +26,8 @@
 //      fingerprint, `key_reused`, and nothing else happens. Keys stored at or before
 //      s.keys_expire_before count as absent (and may be deleted).
 //   2. A submission with this identity already stored: `duplicate`, with its id.
-//   3. Otherwise store the submission with a new id (unique in the store; ids sort in the
-//      order submissions were stored), its identity, s.received_at and its outbox entry
-//      (pending): `stored`.
+//   3. Otherwise store the submission with a new id (unique in the store), its identity,
+//      s.received_at and its outbox entry (pending, relayed in the order stored): `stored`.
 //   4. With a key, store it with s.fingerprint, the id and whether the answer was a
 //      duplicate, at s.received_at.
 // Then commit, durably (the submission must survive a crash once submit() returned ok).
