@@ -315,7 +315,7 @@ void parse_submissions(const json::value& v, const std::filesystem::path& base_d
         if (o == nullptr) continue;
         check_keys(*o,
                    {"route", "plugin", "options", "schema", "schema_file", "identity", "checks",
-                    "idempotency_window_s", "scope", "read_scope"},
+                    "idempotency_window_s", "require_idempotency_key", "scope", "read_scope"},
                    path, errors);
         SubmissionRouteConfig r;
         r.config_path = path;
@@ -357,6 +357,7 @@ void parse_submissions(const json::value& v, const std::filesystem::path& base_d
         std::uint64_t window = 86400;
         read_count(*o, "idempotency_window_s", path, window, 1, 31ULL * 86400, errors);
         r.idempotency_window = std::chrono::seconds(window);
+        read_bool(*o, "require_idempotency_key", path, r.require_idempotency_key, errors);
         read_scope(*o, "scope", path, r.scope, errors);
         read_scope(*o, "read_scope", path, r.read_scope, errors);
         cfg.submissions.push_back(std::move(r));

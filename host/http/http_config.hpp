@@ -80,6 +80,7 @@ struct SubmissionRouteConfig {
     std::optional<core::IdentitySpec> identity;  // none: the whole payload ("exact")
     std::vector<core::SumCheck> checks;
     std::chrono::seconds idempotency_window{86400};  // how long an Idempotency-Key is remembered
+    bool require_idempotency_key = false;             // 400 for a POST without one
     Scope scope = Scope::operate;     // for POST
     Scope read_scope = Scope::read;   // for GET
     std::string config_path;  // "http.submissions[0]"

@@ -171,7 +171,7 @@ bool parse_target(std::string_view target, Request& out) {
     if (!u) return false;
     try {
         out.path = std::string(u->encoded_path());
-        if (out.path.empty()) out.path = "/";
+        if (out.path.empty()) out.path.assign(1, '/');
         out.segments.clear();
         for (auto s : u->segments())
             out.segments.push_back(s);

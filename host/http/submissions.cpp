@@ -147,6 +147,11 @@ Response SubmissionRoute::submit(const Request& req) {
                                          "or backslashes inside), e.g. a UUID"),
                          "invalid");
         key = *parsed;
+    } else if (config_.require_idempotency_key) {
+        return count(Response::error(400, "idempotency_key_required",
+                                     "this route needs an Idempotency-Key header: a unique value per submission, "
+                                     "e.g. a UUID, sent again with each retry"),
+                     "invalid");
     }
 
     // The numbers' own texts first: the schema's bounds, the checks and the identity

@@ -83,7 +83,9 @@ struct Host {
              "checks": [{"sum": "/materials/*/concentration", "at_most": "100"}],
              "identity": {"fields": {"materials": {"set_of": {"fields": {"name": "folded_text",
                                                                          "concentration": "decimal"}}}}},
-             "idempotency_window_s": 3600}]},
+             "idempotency_window_s": 3600},
+            {"route": "strict", "plugin": "docstore", "options": {"path": "strict.db", "collection": "strict"},
+             "require_idempotency_key": true}]},
   "pipelines": )" + pipelines + "}");
     }
     void start(const std::string& extra_args = "") {
@@ -260,6 +262,15 @@ TEST_CASE("Idempotency-Key: the first answer replayed, 422 for another body, 400
 
     CHECK(h.post(formula_b, {"Idempotency-Key: " + std::string(256, 'k')}).status == 400);
     CHECK(h.post(formula_b, {"Idempotency-Key: \"\""}).status == 400);
+    // A route that requires the key refuses a request without one.
+    const auto strict_url = h.url("/api/v1/submissions/strict");
+    const std::vector<std::string> strict_headers{std::string("X-API-Key: ") + key, "Content-Type: application/json"};
+    const auto no_key = http_call("POST", strict_url, strict_headers, formula_a);
+    CHECK(no_key.status == 400);
+    CHECK(body_of(no_key).at("error").at("code") == "idempotency_key_required");
+    auto with_key = strict_headers;
+    with_key.push_back("Idempotency-Key: s-1");
+    CHECK(http_call("POST", strict_url, with_key, formula_a).status == 202);
     REQUIRE(eventually([&] { return h.relayed().size() == 1; }));
 
     // Keys survive a restart (they are in the store, not in memory).

@@ -138,7 +138,7 @@ TEST_CASE("a store from before the push log (schema 3) is migrated in place and 
     const auto file = dir / "state.db";
     StateStore::open(file);  // then taken back to version 3, with a finished run in it
     exec(file,
-         "DROP TABLE pushes; "
+         "ALTER TABLE dead_letters DROP COLUMN attributes; DROP TABLE pushes; "
          "INSERT INTO runs(pipeline, started, finished, plugins, columns, outcome, read) "
          "VALUES('old', '2026-01-02T00:00:00.000Z', '2026-01-02T00:00:01.000Z', '[]', '[]', 'ok', 3); "
          "PRAGMA user_version=3;");

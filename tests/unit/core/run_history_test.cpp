@@ -136,7 +136,7 @@ TEST_CASE("a store from before run owners were recorded: its running rows become
     const auto file = dir / "state.db";
     StateStore::open(file);  // then taken back to version 2, with a row left running and one finished
     exec(file,
-         "DROP TABLE pushes; DROP INDEX runs_running; ALTER TABLE runs DROP COLUMN pid; ALTER TABLE runs DROP COLUMN "
+         "ALTER TABLE dead_letters DROP COLUMN attributes; DROP TABLE pushes; DROP INDEX runs_running; ALTER TABLE runs DROP COLUMN pid; ALTER TABLE runs DROP COLUMN "
          "host; "
          "ALTER TABLE runs DROP COLUMN boot_id; ALTER TABLE runs DROP COLUMN process_start; "
          "ALTER TABLE runs DROP COLUMN last_seen; "

@@ -385,7 +385,10 @@ inline void normalize_row(const DatasetSchema& schema, boost::json::object& row)
     std::vector<std::string> out;
     const std::string advice = "publish it as a new dataset (\"dataset\": \"" + before.dataset + "_v" +
                                std::to_string(after.version) + "\", version 1) and point the writer at it";
-    const std::string from = "v" + std::to_string(before.version) + " -> v" + std::to_string(after.version);
+    std::string from = "v";  // appended: GCC 12 warns of a false -Wrestrict on "v" + std::string
+    from += std::to_string(before.version);
+    from += " -> v";
+    from += std::to_string(after.version);
     if (after.dataset != before.dataset)
         out.push_back("dataset: renamed from " + json_quoted(before.dataset) + " to " + json_quoted(after.dataset) +
                       " (" + from +
