@@ -97,7 +97,12 @@ void write_big(const fs::path& file, const std::string& prefix, std::size_t byte
 }
 
 constexpr long limit_bytes = 1 << 20;  // max_record_bytes in these tests
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)  // clang's way of saying it (the asan preset is clang)
+#define JUNCTION_TEST_UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(JUNCTION_TEST_UNDER_ASAN)
 // AddressSanitizer's shadow memory and quarantine add tens of MiB to any process: the
 // bound is a property of the release build, checked there.
 constexpr bool rss_measurable = false;

@@ -19,13 +19,6 @@ std::string queue_pipeline(const std::string& reader, const std::string& writer,
            writer + R"(} } ] })";
 }
 
-std::multiset<std::int64_t> numbers(const std::vector<boost::json::object>& rows) {
-    std::multiset<std::int64_t> out;
-    for (const auto& r : rows)
-        out.insert(r.at("n").as_int64());
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("each partition's last position is committed, and what was committed is what acknowledge() was told") {

@@ -2,6 +2,8 @@
 // fresh state store in a temporary folder.
 #pragma once
 
+#include <set>
+
 #include <doctest/doctest.h>
 
 #include <boost/json/parse.hpp>
@@ -18,6 +20,15 @@ inline std::vector<boost::json::object> read_ndjson(const std::filesystem::path&
     std::vector<boost::json::object> out;
     for (const auto& line : lines_of(read_file(p)))
         out.push_back(boost::json::parse(line).as_object());
+    return out;
+}
+
+// The `n` of each row (the testkit reader's record number), as a multiset: what was
+// written, with its repeats.
+inline std::multiset<std::int64_t> numbers(const std::vector<boost::json::object>& rows) {
+    std::multiset<std::int64_t> out;
+    for (const auto& r : rows)
+        out.insert(r.at("n").as_int64());
     return out;
 }
 

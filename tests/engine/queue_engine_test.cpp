@@ -24,13 +24,6 @@ std::string pipelines(const std::string& consumer_writer, const std::string& con
            consumer_writer + R"(} } ] })";
 }
 
-std::multiset<std::int64_t> numbers(const std::vector<boost::json::object>& rows) {
-    std::multiset<std::int64_t> out;
-    for (const auto& r : rows)
-        out.insert(r.at("n").as_int64());
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("published once each, even when the publishing run is repeated; consumed and written once each") {
