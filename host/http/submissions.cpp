@@ -44,10 +44,12 @@ json::object problem_json(const core::SchemaProblem& p) {
 }
 
 Response invalid(const std::vector<core::SchemaProblem>& problems) {
-    auto body = Response::error_body(
-        "invalid", problems.size() == 1 ? "the submission has 1 problem: " + problems.front().path + " " +
-                                              problems.front().message
-                                        : "the submission has " + std::to_string(problems.size()) + " problems");
+    std::string message = "the submission has " + std::to_string(problems.size()) + " problems";
+    if (problems.size() == 1) {
+        const auto& p = problems.front();
+        message = "the submission has 1 problem: " + (p.path.empty() ? "" : p.path + ": ") + p.message;
+    }
+    auto body = Response::error_body("invalid", message);
     json::array list;
     for (const auto& p : problems)
         list.push_back(problem_json(p));
