@@ -149,8 +149,11 @@ sdk::Status MongoIntake::steps(mongoc_collection_t* submissions, mongoc_collecti
         if (problem) return sdk::Status::fatal("mongodb intake: " + *problem);
         if (mongoc_collection_insert_one(submissions, &doc.doc, opts, nullptr, &error)) {
             out.admission = sdk::Admission::stored;
-        } else if (error.domain == MONGOC_ERROR_SERVER && error.code == 11000 && opts == nullptr) {
-            out.admission = sdk::Admission::duplicate;  // stored by another process meanwhile
+        } else if (error.domain == MONGOC_ERROR_SERVER && error.code == 11000) {
+            // Stored by another instance meanwhile. Outside a transaction that is the answer;
+            // inside one the error aborted it, so it is tried again and finds the document.
+            if (opts != nullptr) return sdk::Status::retry("mongodb intake: the identity was stored meanwhile");
+            out.admission = sdk::Admission::duplicate;
         } else {
             return client_->status_of(error, "insert submission");
         }
