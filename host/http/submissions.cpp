@@ -1,8 +1,8 @@
 #include "submissions.hpp"
 
+#include <unistd.h>
 #include <csignal>
 #include <thread>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <junction/core/digest.hpp>
@@ -172,15 +172,13 @@ Response SubmissionRoute::submit(const Request& req) {
     if (problems.empty())
         for (const auto& c : config_.checks)
             c.check(payload, &texts, problems);
-    std::optional<std::string> identity;
-    if (problems.empty()) {
-        core::SchemaProblem p;
-        identity = config_.identity ? config_.identity->key(payload, &texts, p) : exact_.key(payload, &texts, p);
-        if (!identity) problems.push_back(std::move(p));
-    }
     if (!problems.empty()) return count(invalid(problems), "invalid");
-    core::SchemaProblem ignored;
-    const auto fingerprint = exact_.key(payload, &texts, ignored).value_or("");
+    // The request's fingerprint is the payload in substance ("exact", which takes any
+    // value); without a declared identity it is the identity too.
+    core::SchemaProblem problem;
+    const auto fingerprint = exact_.key(payload, &texts, problem).value_or("");
+    const auto identity = config_.identity ? config_.identity->key(payload, &texts, problem) : fingerprint;
+    if (!identity) return count(invalid({problem}), "invalid");
 
     KeyClaim claim(*this, key);
     if (!claim.held()) {
@@ -240,14 +238,14 @@ Response SubmissionRoute::get(const Request& req) {
     pool_.release(std::move(intake));
     if (!st.is_ok()) return store_error(st, "submissions " + config_.route);
     if (!found) return Response::error(404, "not_found", "no submission " + id + " in " + config_.route);
-    json::object body{{"id", found->id},
-                      {"route", config_.route},
-                      {"state", found->published ? "published" : "pending"},
-                      {"received_at", time_text(found->received_at)},
-                      {"published_at", found->published_at ? json::value(time_text(*found->published_at))
-                                                           : json::value(nullptr)},
-                      {"identity", found->identity},
-                      {"payload", std::move(found->payload)}};
+    json::object body{
+        {"id", found->id},
+        {"route", config_.route},
+        {"state", found->published ? "published" : "pending"},
+        {"received_at", time_text(found->received_at)},
+        {"published_at", found->published_at ? json::value(time_text(*found->published_at)) : json::value(nullptr)},
+        {"identity", found->identity},
+        {"payload", std::move(found->payload)}};
     return Response::json(200, body);
 }
 

@@ -15,6 +15,7 @@
 
 #include <boost/json/value.hpp>
 #include <junction/sdk/json_text.hpp>
+#include <junction/sdk/status.hpp>
 
 namespace junction::plugin_sqlite {
 
@@ -27,6 +28,11 @@ public:
 private:
     bool transient_;
 };
+
+// Busy or locked: retry (the engine backs off); anything else stops the pipeline.
+inline sdk::Status status_of(const SqliteError& e) {
+    return e.transient() ? sdk::Status::retry(e.what()) : sdk::Status::fatal(e.what());
+}
 
 // A value as SQLite sorts it (kept between pages for keyset pagination).
 struct SqlValue {

@@ -16,10 +16,10 @@
 #include "common/sqlite_util.hpp"
 
 namespace junction::docstore {
+using plugin_sqlite::fail;
 using plugin_sqlite::sql_literal;
 using plugin_sqlite::Statement;
 using plugin_sqlite::Transaction;
-using plugin_sqlite::fail;
 
 namespace {
 
@@ -69,6 +69,8 @@ DocStore::DocStore(const std::filesystem::path& file, std::string collection, st
                              "' is not valid: use letters, digits and _, not starting with a digit",
                          false);
     table_ = "\"" + collection_ + "\"";
+    outbox_table_ = "\"" + collection_ + "__outbox\"";
+    keys_table_ = "\"" + collection_ + "__idempotency_keys\"";
     where_ = "docstore " + file_.string() + " (collection " + collection_ + ")";
     process_bits_ = random_() & 0xFFFFFFFFFFULL;
     counter_ = static_cast<std::uint32_t>(random_() & 0xFFFFFFU);
@@ -268,26 +270,24 @@ std::size_t DocStore::count(const Filter& filter) {
 
 void DocStore::ensure_intake() {
     ensure_unique_index({"identity"});
-    const std::string outbox = "\"" + collection_ + "__outbox\"";
-    const std::string keys = "\"" + collection_ + "__idempotency_keys\"";
-    const std::string sql =
-        "CREATE TABLE IF NOT EXISTS " + outbox + "(seq INTEGER PRIMARY KEY AUTOINCREMENT, _id TEXT NOT NULL UNIQUE);" +
-        "CREATE TABLE IF NOT EXISTS " + keys +
+    std::string sql = "CREATE TABLE IF NOT EXISTS " + outbox_table_;
+    sql += "(seq INTEGER PRIMARY KEY AUTOINCREMENT, _id TEXT NOT NULL UNIQUE);";
+    sql += "CREATE TABLE IF NOT EXISTS " + keys_table_;
+    sql +=
         "(key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, _id TEXT NOT NULL, duplicate INTEGER NOT NULL, "
-        "created_ms INTEGER NOT NULL);"
-        "CREATE INDEX IF NOT EXISTS \"" + collection_ + "__idempotency_keys__created\" ON " + keys + "(created_ms)";
+        "created_ms INTEGER NOT NULL);";
+    sql += "CREATE INDEX IF NOT EXISTS \"" + collection_ + "__idempotency_keys__created\" ON " + keys_table_;
+    sql += "(created_ms)";
     exec(sql.c_str(), "cannot create the intake's tables in");
 }
 
 IntakeOutcome DocStore::submit(const IntakeRow& row) {
-    const std::string outbox = "\"" + collection_ + "__outbox\"";
-    const std::string keys = "\"" + collection_ + "__idempotency_keys\"";
     IntakeOutcome out;
     Transaction tx(db_, where_);
     if (!row.key.empty()) {
-        Statement expire(db_, "DELETE FROM " + keys + " WHERE created_ms <= ?1", where_);
+        Statement expire(db_, "DELETE FROM " + keys_table_ + " WHERE created_ms <= ?1", where_);
         expire.bind(1, row.keys_expire_ms).run();
-        Statement known(db_, "SELECT fingerprint, _id, duplicate FROM " + keys + " WHERE key = ?1", where_);
+        Statement known(db_, "SELECT fingerprint, _id, duplicate FROM " + keys_table_ + " WHERE key = ?1", where_);
         known.bind(1, row.key);
         if (known.step()) {
             if (known.text(0) == row.fingerprint) {
@@ -318,12 +318,14 @@ IntakeOutcome DocStore::submit(const IntakeRow& row) {
         doc["payload"] = row.payload;
         Statement insert(db_, "INSERT INTO " + table_ + "(_id, doc) VALUES(?1, ?2)", where_);
         insert.bind(1, out.id).bind(2, sdk::to_json_text(doc)).run();
-        Statement queue(db_, "INSERT INTO " + outbox + "(_id) VALUES(?1)", where_);
+        Statement queue(db_, "INSERT INTO " + outbox_table_ + "(_id) VALUES(?1)", where_);
         queue.bind(1, out.id).run();
     }
     if (!row.key.empty()) {
-        Statement keep(db_, "INSERT INTO " + keys + "(key, fingerprint, _id, duplicate, created_ms) VALUES(?1, ?2, ?3, ?4, ?5)",
-                       where_);
+        Statement keep(
+            db_,
+            "INSERT INTO " + keys_table_ + "(key, fingerprint, _id, duplicate, created_ms) VALUES(?1, ?2, ?3, ?4, ?5)",
+            where_);
         keep.bind(1, row.key)
             .bind(2, row.fingerprint)
             .bind(3, out.id)
@@ -336,14 +338,14 @@ IntakeOutcome DocStore::submit(const IntakeRow& row) {
 }
 
 bool DocStore::in_outbox(std::string_view id) {
-    Statement s(db_, "SELECT 1 FROM \"" + collection_ + "__outbox\" WHERE _id = ?1", where_);
+    Statement s(db_, "SELECT 1 FROM " + outbox_table_ + " WHERE _id = ?1", where_);
     s.bind(1, id);
     return s.step();
 }
 
 std::vector<Document> DocStore::outbox_page(std::int64_t& after_seq, std::size_t limit) {
     Statement s(db_,
-                "SELECT c._id, c.doc, o.seq FROM \"" + collection_ + "__outbox\" o JOIN " + table_ +
+                "SELECT c._id, c.doc, o.seq FROM " + outbox_table_ + " o JOIN " + table_ +
                     " c ON c._id = o._id WHERE o.seq > ?1 ORDER BY o.seq LIMIT ?2",
                 where_);
     s.bind(1, after_seq).bind(2, static_cast<std::int64_t>(limit));
@@ -357,7 +359,7 @@ std::vector<Document> DocStore::outbox_page(std::int64_t& after_seq, std::size_t
 
 void DocStore::outbox_done(std::span<const std::pair<std::string, boost::json::object>> updates) {
     if (updates.empty()) return;
-    Statement drop(db_, "DELETE FROM \"" + collection_ + "__outbox\" WHERE _id = ?1", where_);
+    Statement drop(db_, "DELETE FROM " + outbox_table_ + " WHERE _id = ?1", where_);
     Transaction tx(db_, where_);
     for (const auto& entry : updates) {
         drop.reset();

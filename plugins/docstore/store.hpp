@@ -31,10 +31,7 @@ namespace junction::docstore {
 using StoreError = plugin_sqlite::SqliteError;
 using SqlValue = plugin_sqlite::SqlValue;
 
-// Busy or locked: retry (the engine backs off); anything else stops the pipeline.
-inline sdk::Status status_of(const StoreError& e) {
-    return e.transient() ? sdk::Status::retry(e.what()) : sdk::Status::fatal(e.what());
-}
+using plugin_sqlite::status_of;  // busy or locked: retry; anything else: fatal
 
 // A filter the store cannot express (unsupported operator, bad operand).
 class FilterError : public std::invalid_argument {
@@ -153,6 +150,8 @@ private:
     std::filesystem::path file_;
     std::string collection_;
     std::string table_;  // the collection's name, quoted for SQL
+    std::string outbox_table_;  // the intake's "<collection>__outbox", quoted
+    std::string keys_table_;    // the intake's "<collection>__idempotency_keys", quoted
     std::string where_;  // names file and collection in error messages
     sqlite3* db_ = nullptr;
     std::mt19937_64 random_;

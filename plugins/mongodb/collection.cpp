@@ -3,22 +3,10 @@
 #include <cstring>
 
 #include "convert.hpp"
+#include "guards.hpp"
 
 namespace junction::mongodb {
 namespace {
-
-struct CursorGuard {
-    mongoc_cursor_t* cursor;
-    ~CursorGuard() { mongoc_cursor_destroy(cursor); }
-};
-
-struct BsonGuard {
-    bson_t doc = BSON_INITIALIZER;
-    BsonGuard() = default;
-    BsonGuard(const BsonGuard&) = delete;
-    BsonGuard& operator=(const BsonGuard&) = delete;
-    ~BsonGuard() { bson_destroy(&doc); }
-};
 
 bool is_oid_hex(std::string_view s) {
     return s.size() == 24 && bson_oid_is_valid(s.data(), s.size());

@@ -3,29 +3,10 @@
 #include <chrono>
 
 #include "convert.hpp"
+#include "guards.hpp"
 
 namespace junction::mongodb {
 namespace {
-
-struct Bson {
-    bson_t doc = BSON_INITIALIZER;
-    Bson() = default;
-    Bson(const Bson&) = delete;
-    Bson& operator=(const Bson&) = delete;
-    ~Bson() { bson_destroy(&doc); }
-};
-
-struct CollectionGuard {
-    mongoc_collection_t* c;
-    ~CollectionGuard() { mongoc_collection_destroy(c); }
-};
-
-struct SessionGuard {
-    mongoc_client_session_t* s = nullptr;
-    ~SessionGuard() {
-        if (s != nullptr) mongoc_client_session_destroy(s);
-    }
-};
 
 std::int64_t ms_of(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -39,18 +20,16 @@ bool identity_oid(const std::string& identity, bson_oid_t& oid) {
 }
 
 // One document matching `filter`, or nothing; false with `error` on failure.
-bool find_one(mongoc_collection_t* c, const bson_t* filter, const bson_t* session_opts, Bson& found, bool& has,
+bool find_one(mongoc_collection_t* c, const bson_t* filter, const bson_t* session_opts, BsonGuard& found, bool& has,
               bson_error_t& error) {
-    Bson opts;
+    BsonGuard opts;
     if (session_opts != nullptr) bson_concat(&opts.doc, session_opts);
     BSON_APPEND_INT64(&opts.doc, "limit", 1);
-    mongoc_cursor_t* cursor = mongoc_collection_find_with_opts(c, filter, &opts.doc, nullptr);
+    CursorGuard cursor{mongoc_collection_find_with_opts(c, filter, &opts.doc, nullptr)};
     const bson_t* doc = nullptr;
-    has = mongoc_cursor_next(cursor, &doc);
+    has = mongoc_cursor_next(cursor.cursor, &doc);
     if (has) bson_copy_to(doc, &found.doc);
-    const bool failed = mongoc_cursor_error(cursor, &error);
-    mongoc_cursor_destroy(cursor);
-    return !failed;
+    return !mongoc_cursor_error(cursor.cursor, &error);
 }
 
 std::int64_t date_of(const bson_t* doc, const char* key) {
@@ -79,16 +58,16 @@ sdk::Status MongoIntake::open(sdk::Context& context) {
     if (auto s = Client::create(config_, context.log(), client_); !s.is_ok()) return s;
     if (auto s = client_->ping(); !s.is_ok()) return s;
     Client::Lease lease(*client_);
-    CollectionGuard keys{mongoc_client_get_collection(lease.client(), config_.database.c_str(),
-                                                      keys_collection_.c_str())};
-    if (auto s = client_->ensure_unique_index(keys.c, keys_collection_, {"key"}); !s.is_ok()) return s;
+    CollectionGuard keys{
+        mongoc_client_get_collection(lease.client(), config_.database.c_str(), keys_collection_.c_str())};
+    if (auto s = client_->ensure_unique_index(keys.collection, keys_collection_, {"key"}); !s.is_ok()) return s;
     const auto mode = context.options().get_string("transactions");
     if (mode == "auto") {
         // A replica set names itself in hello; a mongos says isdbgrid. A standalone server
         // has no transactions.
-        Bson command;
+        BsonGuard command;
         BSON_APPEND_INT32(&command.doc, "hello", 1);
-        Bson reply;
+        BsonGuard reply;
         bson_error_t error;
         if (!mongoc_client_command_simple(lease.client(), "admin", &command.doc, nullptr, &reply.doc, &error))
             return client_->status_of(error, "hello");
@@ -106,9 +85,9 @@ sdk::Status MongoIntake::steps(mongoc_collection_t* submissions, mongoc_collecti
     bson_error_t error;
     // 1. The key, unless it expired.
     if (!s.idempotency_key.empty()) {
-        Bson filter;
+        BsonGuard filter;
         BSON_APPEND_UTF8(&filter.doc, "key", s.idempotency_key.c_str());
-        Bson found;
+        BsonGuard found;
         bool has = false;
         if (!find_one(keys, &filter.doc, opts, found, has, error)) return client_->status_of(error, "find key");
         if (has && date_of(&found.doc, "created") > ms_of(s.keys_expire_before)) {
@@ -128,16 +107,16 @@ sdk::Status MongoIntake::steps(mongoc_collection_t* submissions, mongoc_collecti
     bson_oid_t oid;
     if (!identity_oid(s.identity, oid)) return sdk::Status::fatal("mongodb intake: the identity is not hex");
     out.id = s.identity.substr(0, 24);
-    Bson by_id;
+    BsonGuard by_id;
     BSON_APPEND_OID(&by_id.doc, "_id", &oid);
-    Bson existing;
+    BsonGuard existing;
     bool exists = false;
     if (!find_one(submissions, &by_id.doc, opts, existing, exists, error))
         return client_->status_of(error, "find submission");
     if (exists) {
         out.admission = sdk::Admission::duplicate;
     } else {
-        Bson doc;
+        BsonGuard doc;
         BSON_APPEND_OID(&doc.doc, "_id", &oid);
         BSON_APPEND_UTF8(&doc.doc, "identity", s.identity.c_str());
         BSON_APPEND_DATE_TIME(&doc.doc, "received_at", ms_of(s.received_at));
@@ -160,7 +139,7 @@ sdk::Status MongoIntake::steps(mongoc_collection_t* submissions, mongoc_collecti
     }
     // 4. The key, with what this request got.
     if (!s.idempotency_key.empty()) {
-        Bson key;
+        BsonGuard key;
         BSON_APPEND_UTF8(&key.doc, "key", s.idempotency_key.c_str());
         BSON_APPEND_UTF8(&key.doc, "fingerprint", s.fingerprint.c_str());
         BSON_APPEND_UTF8(&key.doc, "id", out.id.c_str());
@@ -175,29 +154,30 @@ sdk::Status MongoIntake::steps(mongoc_collection_t* submissions, mongoc_collecti
 sdk::Status MongoIntake::submit(const sdk::Submission& s, sdk::Receipt& out) {
     if (!client_) return sdk::Status::fatal("mongodb intake: submit() before a successful open()");
     Client::Lease lease(*client_);
-    CollectionGuard keys{mongoc_client_get_collection(lease.client(), config_.database.c_str(),
-                                                      keys_collection_.c_str())};
-    if (!transactions_) return steps(lease.collection(), keys.c, nullptr, s, out);
+    CollectionGuard keys{
+        mongoc_client_get_collection(lease.client(), config_.database.c_str(), keys_collection_.c_str())};
+    if (!transactions_) return steps(lease.collection(), keys.collection, nullptr, s, out);
 
     // In one transaction, tried again (up to three times) when the server says it may be.
     sdk::Status last;
     for (int attempt = 0; attempt < 3; ++attempt) {
         bson_error_t error;
         SessionGuard session{mongoc_client_start_session(lease.client(), nullptr, &error)};
-        if (session.s == nullptr) return client_->status_of(error, "start session");
-        Bson opts;
-        if (!mongoc_client_session_append(session.s, &opts.doc, &error)) return client_->status_of(error, "session");
-        if (!mongoc_client_session_start_transaction(session.s, nullptr, &error))
+        if (session.session == nullptr) return client_->status_of(error, "start session");
+        BsonGuard opts;
+        if (!mongoc_client_session_append(session.session, &opts.doc, &error))
+            return client_->status_of(error, "session");
+        if (!mongoc_client_session_start_transaction(session.session, nullptr, &error))
             return client_->status_of(error, "start transaction");
         out = {};
-        last = steps(lease.collection(), keys.c, &opts.doc, s, out);
+        last = steps(lease.collection(), keys.collection, &opts.doc, s, out);
         if (!last.is_ok()) {
-            (void)mongoc_client_session_abort_transaction(session.s, &error);
+            (void)mongoc_client_session_abort_transaction(session.session, &error);
             if (last.code() != sdk::Code::retry) return last;
             continue;
         }
-        Bson reply;
-        if (mongoc_client_session_commit_transaction(session.s, &reply.doc, &error)) return sdk::Status::ok();
+        BsonGuard reply;
+        if (mongoc_client_session_commit_transaction(session.session, &reply.doc, &error)) return sdk::Status::ok();
         last = client_->status_of(error, "commit");
         if (!mongoc_error_has_label(&reply.doc, "TransientTransactionError") &&
             !mongoc_error_has_label(&reply.doc, "UnknownTransactionCommitResult"))
@@ -212,10 +192,10 @@ sdk::Status MongoIntake::find(std::string_view id, std::optional<sdk::StoredSubm
     if (id.size() != 24 || !bson_oid_is_valid(id.data(), id.size())) return sdk::Status::ok();
     bson_oid_t oid;
     bson_oid_init_from_string(&oid, std::string(id).c_str());
-    Bson by_id;
+    BsonGuard by_id;
     BSON_APPEND_OID(&by_id.doc, "_id", &oid);
     Client::Lease lease(*client_);
-    Bson found;
+    BsonGuard found;
     bool has = false;
     bson_error_t error;
     if (!find_one(lease.collection(), &by_id.doc, nullptr, found, has, error)) return client_->status_of(error, "find");
@@ -223,7 +203,8 @@ sdk::Status MongoIntake::find(std::string_view id, std::optional<sdk::StoredSubm
     sdk::StoredSubmission s;
     s.id = std::string(id);
     s.identity = utf8_of(&found.doc, "identity");
-    s.received_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(date_of(&found.doc, "received_at")));
+    s.received_at =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(date_of(&found.doc, "received_at")));
     s.published = utf8_of(&found.doc, "outbox") == "published";
     if (const auto at = date_of(&found.doc, "published_at"); at != 0)
         s.published_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(at));

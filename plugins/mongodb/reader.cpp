@@ -3,19 +3,10 @@
 #include <chrono>
 
 #include "convert.hpp"
+#include "guards.hpp"
 
 namespace junction::mongodb {
 namespace {
-
-struct CursorGuard {
-    mongoc_cursor_t* cursor;
-    ~CursorGuard() { mongoc_cursor_destroy(cursor); }
-};
-
-struct BulkGuard {
-    mongoc_bulk_operation_t* bulk;
-    ~BulkGuard() { mongoc_bulk_operation_destroy(bulk); }
-};
 
 // The key field's value as text: a string as it is, anything else as compact JSON
 // (as the docstore reader does).

@@ -1,17 +1,9 @@
 #include "writer.hpp"
 
 #include "convert.hpp"
+#include "guards.hpp"
 
 namespace junction::mongodb {
-namespace {
-
-struct BulkGuard {
-    mongoc_bulk_operation_t* bulk;
-    ~BulkGuard() { mongoc_bulk_operation_destroy(bulk); }
-};
-
-}  // namespace
-
 sdk::Status MongoWriter::open(sdk::Context& context) {
     config_ = writer_config(context.options());
     if (auto s = Client::create(config_, context.log(), client_); !s.is_ok()) return s;

@@ -42,7 +42,7 @@ sdk::Status QueueReader::open(sdk::Context& context) {
         store_ = std::make_unique<QueueStore>(config_.path, config_.queue);
         store_->ensure_consumer(config_.consumer, config_.from_start);
     } catch (const QueueError& e) {
-        return e.transient() ? sdk::Status::retry(e.what()) : sdk::Status::fatal(e.what());
+        return plugin_sqlite::status_of(e);
     }
     context.log().debug("queue reader: " + config_.path.string() + " queue " + config_.queue + ", consumer " +
                         config_.consumer);
@@ -60,7 +60,7 @@ sdk::Status QueueReader::read(sdk::Batch& out, std::size_t max_records, bool& en
                              .lease = lease_},
                             now_ms());
     } catch (const QueueError& e) {
-        return e.transient() ? sdk::Status::retry(e.what()) : sdk::Status::fatal(e.what());
+        return plugin_sqlite::status_of(e);
     }
     const auto now = context_->clock().now();
     const std::string source = "queue:" + config_.queue;
@@ -79,11 +79,11 @@ sdk::Status QueueReader::read(sdk::Batch& out, std::size_t max_records, bool& en
         r.meta.attempts = d.attempts;
         r.meta.received_at = now;
         r.meta.attributes["queue"] = boost::json::object{{"name", config_.queue},
-                                                        {"consumer", config_.consumer},
-                                                        {"seq", d.seq},
-                                                        {"msg_id", d.msg_id},
-                                                        {"published_at", sdk::format_iso8601_ms(d.published_ms)},
-                                                        {"deliveries", std::move(d.history)}};
+                                                         {"consumer", config_.consumer},
+                                                         {"seq", d.seq},
+                                                         {"msg_id", d.msg_id},
+                                                         {"published_at", sdk::format_iso8601_ms(d.published_ms)},
+                                                         {"deliveries", std::move(d.history)}};
         in_flight_.insert(d.seq);
         out.push_back(std::move(r));
     }
@@ -110,7 +110,7 @@ sdk::Status QueueReader::acknowledge(const sdk::Acknowledgements& acks) {
     try {
         store_->settle(config_.consumer, settlements, now_ms());
     } catch (const QueueError& e) {
-        return e.transient() ? sdk::Status::retry(e.what()) : sdk::Status::fatal(e.what());
+        return plugin_sqlite::status_of(e);
     }
     for (const auto& s : settlements)
         in_flight_.erase(s.seq);

@@ -22,7 +22,7 @@ sdk::Status QueueWriter::open(sdk::Context& context) {
     try {
         store_ = std::make_unique<QueueStore>(config_.path, config_.queue);
     } catch (const QueueError& e) {
-        return e.transient() ? sdk::Status::retry(e.what()) : sdk::Status::fatal(e.what());
+        return plugin_sqlite::status_of(e);
     }
     const sdk::MetricLabels labels{{"queue", config_.queue}};
     published_ = &context.metrics().counter("published_total", "messages published to the queue", labels);
@@ -45,7 +45,8 @@ sdk::Status QueueWriter::write(std::span<const sdk::Record> batch, std::vector<s
         } else if (auto id = text_of(r.payload, config_.dedup_id)) {
             m.msg_id = std::move(*id);
         } else {
-            rejected.push_back({.index = i, .reason = "no deduplication id: field '" + config_.dedup_id + "' is missing"});
+            rejected.push_back(
+                {.index = i, .reason = "no deduplication id: field '" + config_.dedup_id + "' is missing"});
             continue;
         }
         m.key = config_.key_field.empty() ? r.meta.key : text_of(r.payload, config_.key_field).value_or("");
@@ -58,7 +59,7 @@ sdk::Status QueueWriter::write(std::span<const sdk::Record> batch, std::vector<s
             std::chrono::duration_cast<std::chrono::milliseconds>(context_->clock().now().time_since_epoch()).count();
         done = store_->publish(messages, now, config_.dedup_window, config_.max_age);
     } catch (const QueueError& e) {
-        return e.transient() ? sdk::Status::retry(e.what()) : sdk::Status::fatal(e.what());
+        return plugin_sqlite::status_of(e);
     }
     published_->add(static_cast<double>(done.published));
     duplicates_->add(static_cast<double>(done.duplicates));
