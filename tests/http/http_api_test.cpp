@@ -155,9 +155,11 @@ TEST_CASE("pipelines: state and history; a run on demand answers its id and is n
     Host h(pipeline("numbers", R"({"count": 20})", R"({"reject_every": 5})", R"({"file": "numbers.ndjson"})") + "," +
            pipeline("slow", R"({"count": 100000, "delay_ms": 100})", R"({})", R"({"file": "slow.ndjson"})",
                     R"({"interval_ms": 3600000})"));
+    // The run's history row is written as it ends, a moment before the supervisor sets the
+    // pipeline back to `scheduled`: wait for both (a CI run under ASan saw the moment between).
     REQUIRE_MESSAGE(eventually([&] {
                         auto p = find_pipeline(body_of(h.get("/api/v1/pipelines")), "numbers");
-                        return p.at("last_run").is_object();
+                        return p.at("last_run").is_object() && p.at("state") == "scheduled";
                     }),
                     h.log());
     auto numbers = find_pipeline(body_of(h.get("/api/v1/pipelines")), "numbers");
