@@ -4,7 +4,8 @@
 # libcurl, OpenSSL; clang and libFuzzer for the fuzz preset; python3-requests for the peer
 # of bench/rest_databox.sh; python3-flask, python3-jsonschema and gunicorn for the peer of
 # bench/submissions.sh; promtool, from the prometheus package, for the metrics tests;
-# the mold linker, which CMake uses when found; chromium for the status page's browser
+# libnats-dev, the NATS C client (JetStream and KV) of the nats plugin; nats-server for
+# its tests; the mold linker, which CMake uses when found; chromium for the status page's browser
 # test; the sqlite3 shell, with which scripts/example-contacts.sh shows the docstore)
 # and the npm test servers (with playwright-core, which drives that chromium). Safe to
 # run again: it skips what is present.
@@ -22,6 +23,7 @@ PACKAGES=(
   python3-flask python3-jsonschema gunicorn
   clang libfuzzer-14-dev
   mold sqlite3
+  libnats-dev
   openssl
 )
 # Node.js (18, Debian 12's, or newer) runs the test servers and the browser test's
@@ -40,14 +42,19 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# promtool (Debian's prometheus package) validates the /metrics exposition in the tests.
-# We want its binaries only, not a Prometheus server running as a service on every
-# developer machine and CI: a policy-rc.d that answers 101 ("action forbidden") stops
-# the package's maintainer scripts from starting the service. It is put there only for
-# this install (and only when the package is missing), then removed, so that setup.sh
-# stays idempotent and leaves other services' starts alone.
-if ! dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -q "install ok installed"; then
-  echo "setup: installing prometheus (for promtool; its service is not started)" >&2
+# Two packages whose binaries we want, not their services: promtool (Debian's prometheus
+# package) validates the /metrics exposition in the tests, and nats-server runs the
+# JetStream clusters of the nats plugin's tests, bench and example on loopback ports of
+# their own. Neither should run as a service on every developer machine and CI: a
+# policy-rc.d that answers 101 ("action forbidden") stops the packages' maintainer scripts
+# from starting them. It is put there only for this install (and only when a package is
+# missing), then removed, so that setup.sh stays idempotent and leaves other services alone.
+no_service=()
+for p in prometheus nats-server; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || no_service+=("$p")
+done
+if ((${#no_service[@]})); then
+  echo "setup: installing ${no_service[*]} (binaries only; their services are not started)" >&2
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   policy=/usr/sbin/policy-rc.d
   own_policy=0
@@ -58,7 +65,7 @@ if ! dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -q "install ok i
   fi
   $SUDO apt-get update -qq
   status=0
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null || status=$?
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${no_service[@]}" >/dev/null || status=$?
   ((own_policy)) && $SUDO rm -f "$policy"
   ((status == 0)) || exit "$status"
 fi

@@ -3,7 +3,8 @@
 // drive the plugin's writer and reader through the SDK's test harness, as the engine would:
 // publish with a deduplication id; consume with acknowledgements; redelivery after the
 // visibility timeout; lease extension; release with a delay and backoff; delivery counts and
-// history; FIFO per key; independent durable consumers; giving back on close.
+// history; FIFO per key (a capability: JetStream has no per-key ordering, and its reader
+// refuses the option); independent durable consumers; giving back on close.
 //
 // A backend is a type with:
 //   static constexpr const char* name;
@@ -15,6 +16,7 @@
 //   std::filesystem::path dir();                   // a temporary folder for base_dir
 //   std::chrono::system_clock::time_point now();   // the time every context starts at
 //   void elapse(std::chrono::milliseconds d);      // a manual clock moves; a server's is slept
+//   static constexpr bool fifo_by_key;             // the reader takes fifo_by_key (else it must refuse it)
 // Include it in one test file per backend, then:
 //   TEST_CASE_TEMPLATE_INVOKE(queue_contract, MyBackend);
 #pragma once
@@ -254,6 +256,10 @@ TEST_CASE_TEMPLATE_DEFINE("queue contract", Backend, queue_contract) {
     }
 
     SUBCASE("FIFO per key: a key's next message waits until the one before it is finished") {
+        if constexpr (!Backend::fifo_by_key) {
+            CHECK_THROWS(context_for(b, b.reader_schema(), b.reader_options("work", 1000, {{"fifo_by_key", true}})));
+            return;
+        }
         Publisher<Backend> p(b, {{"dedup_id", "id"}});
         p.publish({{"a1", "a"}, {"a2", "a"}, {"b1", "b"}, {"a3", "a"}, {"b2", "b"}});
         Consumer<Backend> c(b, "work", 1000, {{"fifo_by_key", true}});

@@ -21,6 +21,7 @@ namespace {
 
 struct SqliteQueue {
     static constexpr const char* name = "queue (SQLite)";
+    static constexpr bool fifo_by_key = true;
     TempDir tmp;
     std::chrono::system_clock::time_point t = std::chrono::system_clock::time_point(std::chrono::seconds(1798000000));
 
