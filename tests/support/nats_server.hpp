@@ -37,7 +37,9 @@ inline std::string nats_server_binary() {
 
 class NatsServer {
 public:
-    explicit NatsServer(int nodes = 1) : nodes_(static_cast<std::size_t>(nodes)) {
+    // `extra`: more nats-server arguments for every node (e.g. {"--auth", "token"}).
+    explicit NatsServer(int nodes = 1, std::vector<std::string> extra = {})
+        : nodes_(static_cast<std::size_t>(nodes)), extra_(std::move(extra)) {
         for (std::size_t i = 0; i < nodes_.size(); ++i) {
             auto& n = nodes_[i];
             n.dir = tmp_.path() / ("n" + std::to_string(i + 1));
@@ -108,6 +110,7 @@ private:
             args.insert(args.end(), {"--cluster_name", "junction-test", "--cluster",
                                      "nats://127.0.0.1:" + std::to_string(n.cluster_port), "--routes", routes});
         }
+        args.insert(args.end(), extra_.begin(), extra_.end());
         for (const auto& e : std::filesystem::directory_iterator(n.dir))
             if (e.path().extension() == ".ports") std::filesystem::remove(e.path());
         const auto log = (n.dir / "server.log").string();
@@ -189,6 +192,7 @@ private:
 
     TempDir tmp_;
     std::vector<Node> nodes_;
+    std::vector<std::string> extra_;
 };
 
 }  // namespace junction::test

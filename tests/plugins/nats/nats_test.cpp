@@ -9,6 +9,7 @@
 #include "nats_server.hpp"
 #include "queue_contract.hpp"
 #include "reader.hpp"
+#include "subprocess.hpp"
 #include "temp_dir.hpp"
 #include "writer.hpp"
 
@@ -64,3 +65,207 @@ struct JetStream {
 
 TEST_CASE_TEMPLATE_INVOKE(queue_contract, JetStream);
 
+
+namespace {
+
+// A raw JetStream client, for what the plugin is not asked to do (publish a foreign
+// message, read a stream's count, inspect a consumer).
+struct Raw {
+    natsConnection* nc = nullptr;
+    jsCtx* js = nullptr;
+    explicit Raw(const std::string& url) {
+        REQUIRE(natsConnection_ConnectTo(&nc, url.c_str()) == NATS_OK);
+        REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
+    }
+    ~Raw() {
+        jsCtx_Destroy(js);
+        natsConnection_Destroy(nc);
+    }
+    void publish(const std::string& subject, const std::string& body) {
+        jsPubAck* ack = nullptr;
+        REQUIRE(js_Publish(&ack, js, subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr, nullptr) ==
+                NATS_OK);
+        jsPubAck_Destroy(ack);
+    }
+    std::uint64_t messages(const std::string& stream) {
+        jsStreamInfo* si = nullptr;
+        REQUIRE(js_GetStreamInfo(&si, js, stream.c_str(), nullptr, nullptr) == NATS_OK);
+        const auto n = si->State.Msgs;
+        jsStreamInfo_Destroy(si);
+        return n;
+    }
+    bool has_stream(const std::string& stream) {
+        jsStreamInfo* si = nullptr;
+        const auto s = js_GetStreamInfo(&si, js, stream.c_str(), nullptr, nullptr);
+        jsStreamInfo_Destroy(si);
+        return s == NATS_OK;
+    }
+    jsStreamConfig stream_config(const std::string& stream, jsStreamInfo*& keep) {
+        REQUIRE(js_GetStreamInfo(&keep, js, stream.c_str(), nullptr, nullptr) == NATS_OK);
+        return *keep->Config;
+    }
+};
+
+sdk::Status open_status(sdk::Component& c, sdk::testing::TestContext& ctx) {
+    const auto st = c.open(ctx);
+    (void)c.close();
+    return st;
+}
+
+}  // namespace
+
+TEST_CASE("create: false names the stream or consumer that is missing; create: true makes them") {
+    JetStream b;
+    Raw raw(server().url());
+    auto options = b.reader_options("work", 1000, {{"create", false}});
+    sdk::testing::TestContext ctx(b.reader_schema(), options, b.dir().string());
+    junction::nats::NatsReader reader;
+    auto st = open_status(reader, ctx);
+    CHECK(st.code() == sdk::Code::fatal);
+    CHECK(st.message() == "nats: stream '" + b.stream + "' does not exist (create: false): create it, or set create: true");
+    CHECK_FALSE(raw.has_stream(b.stream));
+
+    Publisher<JetStream> p(b);  // create: true (the default) makes the stream
+    CHECK(raw.has_stream(b.stream));
+    st = open_status(reader, ctx);
+    CHECK(st.code() == sdk::Code::fatal);
+    CHECK(st.message() == "nats: consumer 'work' of stream '" + b.stream +
+                              "' does not exist (create: false): create it, or set create: true");
+    { Consumer<JetStream> made(b, "work"); }
+    CHECK(open_status(reader, ctx).is_ok());
+    CHECK(p.context->log().contains(sdk::LogLevel::info, "nats: created stream '" + b.stream + "'"));
+}
+
+TEST_CASE("a dead server is one retry line naming it; a wrong password is fatal") {
+    TempDir tmp;
+    const int dead = junction::test::free_loopback_port();
+    const std::string url = "nats://127.0.0.1:" + std::to_string(dead);
+    sdk::testing::TestContext ctx(junction::nats::writer_schema(),
+                                  {{"servers", json::array{url}}, {"stream", "s"}, {"connect_timeout_ms", 200}},
+                                  tmp.path().string());
+    junction::nats::NatsWriter writer;
+    const auto st = open_status(writer, ctx);
+    CHECK(st.code() == sdk::Code::retry);
+    CHECK(st.message().rfind("nats: cannot connect to " + url + ": ", 0) == 0);
+    CHECK(st.message().find('\n') == std::string::npos);
+
+    NatsServer secured(1, {"--auth", "right-token"});
+    sdk::testing::TestContext wrong(
+        junction::nats::writer_schema(),
+        {{"servers", json::array{secured.url()}}, {"stream", "s"}, {"token", "wrong-token"}}, tmp.path().string());
+    const auto refused = open_status(writer, wrong);
+    CHECK(refused.code() == sdk::Code::fatal);
+    CHECK(refused.message().find("cannot connect to " + secured.url()) != std::string::npos);
+    CHECK(refused.message().find("wrong-token") == std::string::npos);
+    sdk::testing::TestContext right(
+        junction::nats::writer_schema(),
+        {{"servers", json::array{secured.url()}}, {"stream", "s"}, {"token", "right-token"}}, tmp.path().string());
+    CHECK(open_status(writer, right).is_ok());
+}
+
+TEST_CASE("the writer's subject comes from the record; records it cannot place are rejected alone") {
+    JetStream b;
+    Raw raw(server().url());
+    Publisher<JetStream> p(b, {{"subject", b.stream + ".orders.{region}"}, {"dedup_id", "id"}});
+    std::vector<sdk::Record> batch(5);
+    batch[0].payload = {{"id", "1"}, {"region", "eu"}};
+    batch[1].payload = {{"id", "2"}};                                  // no region
+    batch[2].payload = {{"id", "3"}, {"region", "a b"}};                // not a subject token
+    batch[3].payload = {{"id", "4"}, {"region", "us"}, {"big", std::string(2 * 1024 * 1024, 'x')}};  // too large
+    batch[4].payload = {{"id", "1"}, {"region", "eu"}};                // a duplicate id
+    std::vector<sdk::Rejection> rejected;
+    REQUIRE(p.writer->write(batch, rejected).is_ok());
+    REQUIRE(rejected.size() == 3);
+    CHECK(rejected[0].index == 1);
+    CHECK(rejected[0].reason == "no subject: field 'region' is missing");
+    CHECK(rejected[1].index == 2);
+    CHECK(rejected[1].reason.find("\"a b\", which a subject cannot hold") != std::string::npos);
+    CHECK(rejected[2].index == 3);
+    CHECK(raw.messages(b.stream) == 1);
+    CHECK(p.context->metrics().value("published_total", {{"stream", b.stream}}) == 1);
+    CHECK(p.context->metrics().value("duplicates_total", {{"stream", b.stream}}) == 1);
+
+    Consumer<JetStream> c(b, "work");
+    const auto got = c.fetch();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].meta.attributes.at("queue").at("subject").as_string() == b.stream + ".orders.eu");
+    CHECK(got[0].meta.attributes.at("queue").at("msg_id") == "1");
+
+    // A subject outside the stream's: rejected, not retried for ever.
+    Publisher<JetStream> elsewhere(b, {{"subject", "elsewhere.{region}"}});
+    rejected.clear();
+    std::vector<sdk::Record> one(1);
+    one[0].payload = {{"region", "eu"}};
+    REQUIRE(elsewhere.writer->write(one, rejected).is_ok());
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].reason == "subject 'elsewhere.eu' is not one of stream '" + b.stream + "''s subjects");
+}
+
+TEST_CASE("a message that is not JSON, or that keeps coming back past max_deliver, is handed over for the dead letters") {
+    JetStream b;
+    Raw raw(server().url());
+    Publisher<JetStream> p(b);  // makes the stream
+    raw.publish(b.stream + ".foreign", "not json");
+    p.publish(messages({"poison"}));
+    Consumer<JetStream> c(b, "work", 300, {{"max_deliver", 2}});
+    auto got = c.fetch();
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].meta.error == "nats message 1 is not a JSON object");
+    CHECK(got[0].payload.at("body") == "not json");
+    CHECK(got[1].meta.error.empty());
+    c.ack({got[0]});  // the engine dead-lettered it: it is terminated
+    for (std::uint32_t attempt = 2; attempt <= 3; ++attempt) {
+        std::this_thread::sleep_for(450ms);  // the host "dies" on it: its lease lapses
+        got = c.fetch();
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].meta.attempts == attempt);
+    }
+    CHECK(got[0].meta.error == "nats message 2 delivered 3 times, more than max_deliver (2)");
+    CHECK(got[0].meta.attributes.at("queue").at("deliveries").as_array().size() == 3);
+}
+
+TEST_CASE("a stream whose settings the config changes is updated; ones that cannot change are refused") {
+    JetStream b;
+    Raw raw(server().url());
+    { Publisher<JetStream> p(b); }
+    { Publisher<JetStream> p(b, {{"max_age_s", 3600}, {"subjects", json::array{b.stream + ".>", b.stream + "_more.>"}}}); }
+    jsStreamInfo* keep = nullptr;
+    const auto cfg = raw.stream_config(b.stream, keep);
+    CHECK(cfg.MaxAge == 3600LL * 1000 * 1000 * 1000);
+    CHECK(cfg.SubjectsLen == 2);
+    jsStreamInfo_Destroy(keep);
+
+    auto options = b.writer_options();
+    options["retention"] = "workqueue";
+    sdk::testing::TestContext ctx(b.writer_schema(), options, b.dir().string());
+    junction::nats::NatsWriter writer;
+    const auto st = open_status(writer, ctx);
+    CHECK(st.code() == sdk::Code::fatal);
+    CHECK(st.message().find("has retention limits and memory storage; the config says workqueue and memory: those "
+                            "cannot change") != std::string::npos);
+}
+
+TEST_CASE("a server restarted mid-run: the writer retries, then publishes once its stream is back") {
+    NatsServer own;  // its own server, file storage, to restart
+    TempDir tmp;
+    const json::object options{{"servers", json::array{own.url()}}, {"stream", "restart"}, {"dedup_id", "id"},
+                               {"request_timeout_ms", 500}};
+    sdk::testing::TestContext ctx(junction::nats::writer_schema(), options, tmp.path().string());
+    junction::nats::NatsWriter writer;
+    REQUIRE(writer.open(ctx).is_ok());
+    std::vector<sdk::Record> batch(2);
+    batch[0].payload = {{"id", "a"}};
+    batch[1].payload = {{"id", "b"}};
+    std::vector<sdk::Rejection> rejected;
+    REQUIRE(writer.write(batch, rejected).is_ok());
+    own.kill(0);
+    const auto down = writer.write(batch, rejected);
+    CHECK(down.code() == sdk::Code::retry);
+    CHECK(down.message().rfind("nats: ", 0) == 0);
+    own.restart(0);
+    CHECK(junction::test::eventually([&] { return writer.write(batch, rejected).is_ok(); }, 10s));
+    CHECK(rejected.empty());
+    (void)writer.close();
+    Raw raw(own.url());
+    CHECK(raw.messages("restart") == 2);  // the retries were deduplicated
+}
