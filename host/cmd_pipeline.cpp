@@ -29,6 +29,7 @@
 #include "junction/core/state_store.hpp"
 #include "junction/core/time_text.hpp"
 #include "junction/core/token_vault.hpp"
+#include "cluster/cluster.hpp"
 
 namespace junction::host {
 namespace po = boost::program_options;
@@ -43,6 +44,7 @@ struct Loaded {
     PluginRegistry registry;
     std::vector<ResolvedPipeline> pipelines;
     std::optional<http::HttpConfig> http;  // the `http` section, when there is one
+    std::optional<ClusterConfig> cluster;  // the `cluster` section, when there is one
     // Its served collections, resolved like pipeline stages (stages point into configs).
     std::vector<StageConfig> collection_configs;
     std::vector<ResolvedStage> collections;
@@ -59,6 +61,7 @@ int load(const GlobalOptions& global, const std::string& file, Loaded& out) {
     std::vector<ConfigError> errors;
     out.config = load_config(file, errors);
     if (out.config.http) out.http = http::parse_http_config(*out.config.http, out.config.base_dir, errors);
+    if (out.config.cluster) out.cluster = parse_cluster_config(*out.config.cluster, out.config.base_dir, errors);
     if (!out.config.pipelines.empty()) {
         out.registry.load_directories(PluginRegistry::search_path(global.plugin_dirs, out.config.plugin_dirs));
         std::vector<ConfigError> option_errors;
@@ -330,6 +333,20 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     }
     const bool once = vm.count("once") > 0;
     Supervisor supervisor(chosen, *store, opts, /*manual_runs=*/l.http.has_value() && !once);
+    // In a cluster: the pipelines that run on one host at a time take turns by lease.
+    std::optional<Cluster> cluster;
+    if (l.cluster) {
+        std::vector<std::string> singletons;
+        for (const auto* p : chosen)
+            if (runs_on_one_host(*p)) singletons.push_back(p->config->name);
+        try {
+            cluster.emplace(*l.cluster, std::move(singletons));
+        } catch (const std::exception& e) {
+            log_error(e.what());
+            return exit_failure;
+        }
+        supervisor.set_cluster(&*cluster);
+    }
 
     // The HTTP server, when configured: up before the first run, down after the last.
     std::optional<http::ApiKeyring> keys;

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include <junction/core/cron.hpp>
+
+#include "cluster/cluster.hpp"
 #include <junction/core/logging.hpp>
 #include <junction/core/time_text.hpp>
 
@@ -19,6 +21,9 @@ struct Supervisor::Slot {
     bool busy = false;            // a run (scheduled, on demand or a replay) holds it
     std::int64_t pending = 0;     // a run claimed on demand, for the thread to start
     bool thread_alive = false;    // its daemon thread runs (scheduled mode)
+    bool singleton = false;       // in a cluster: runs on one host at a time
+    std::stop_source* run_stop = nullptr;  // the run in progress (a lost lease stops it)
+    std::string said_owner;       // the holder last logged
 };
 
 std::string holder_text(const RunHolder& h) {
@@ -61,6 +66,49 @@ Supervisor::Supervisor(std::vector<const ResolvedPipeline*> pipelines, StateStor
 
 Supervisor::~Supervisor() = default;
 
+void Supervisor::set_cluster(Cluster* cluster) {
+    cluster_ = cluster;
+    for (auto& s : slots_) {
+        std::lock_guard lock(s->mutex);
+        s->singleton = cluster != nullptr && cluster->singleton(s->pipeline->config->name);
+        s->status.placement = cluster == nullptr ? "" : s->singleton ? "one_host" : "every_host";
+    }
+    if (cluster == nullptr) return;
+    cluster->on_lost([this](const std::string& name) {
+        if (auto* s = find(name)) {
+            std::lock_guard lock(s->mutex);
+            if (s->run_stop != nullptr) s->run_stop->request_stop();
+            s->status.owner.clear();
+        }
+    });
+}
+
+bool Supervisor::may_run_here(Slot& slot) {
+    if (cluster_ == nullptr || !slot.singleton) return true;
+    const auto& name = slot.pipeline->config->name;
+    if (cluster_->acquire(name)) {
+        std::lock_guard lock(slot.mutex);
+        slot.status.owner = cluster_->host_id();
+        slot.said_owner.clear();
+        return true;
+    }
+    const auto lease = cluster_->lease(name);
+    bool say = false;
+    {
+        std::lock_guard lock(slot.mutex);
+        slot.status.owner = lease.owner;
+        if (slot.status.state != "running") slot.status.state = "standby";
+        say = slot.said_owner != lease.owner;
+        slot.said_owner = lease.owner;
+    }
+    if (say)
+        log_info("pipeline " + name + (lease.owner.empty() ? " is this host's to take when under its share"
+                                                            : " runs on host " + lease.owner) +
+                     "; this host takes it over if that lease lapses",
+                 {{"pipeline", name}});
+    return false;
+}
+
 Supervisor::Slot* Supervisor::find(std::string_view name) const {
     for (const auto& s : slots_)
         if (s->pipeline->config->name == name) return s.get();
@@ -90,6 +138,11 @@ TriggerResult Supervisor::trigger(std::string_view name) {
     if (!s->thread_alive) return {TriggerResult::Kind::unavailable, 0, "the pipeline is not scheduled by this process"};
     if (s->busy || s->pending != 0)
         return {TriggerResult::Kind::running, s->pending != 0 ? s->pending : s->status.current_run, {}};
+    if (cluster_ != nullptr && s->singleton && !cluster_->holds(std::string(name))) {
+        const auto owner = s->status.owner;
+        return {TriggerResult::Kind::held_elsewhere, 0,
+                owner.empty() ? "no host holds its lease yet" : "host " + owner + " holds its lease"};
+    }
     std::optional<RunHolder> holder;
     const auto claimed = try_claim(std::string(name), store_, holder);
     if (!claimed) return {TriggerResult::Kind::store_error, 0, "the state store could not be asked"};
@@ -164,7 +217,27 @@ RunSummary Supervisor::run(Slot& slot, std::int64_t claimed, bool scheduled, std
     // the API) is always recorded.
     opts.record_empty_runs = !scheduled || slot.pipeline->config->schedule.mode != Schedule::Mode::continuous;
     opts.claimed_run = claimed;
-    auto s = run_pipeline(*slot.pipeline, store_, opts, stop);
+    RunSummary s;
+    if (cluster_ != nullptr && slot.singleton) {
+        // Its own stop: the host's, or the loss of its lease.
+        std::stop_source run_stop;
+        std::stop_callback forward(stop, [&run_stop] { run_stop.request_stop(); });
+        {
+            std::lock_guard lock(slot.mutex);
+            slot.run_stop = &run_stop;
+        }
+        const auto ownership = cluster_->ownership(slot.pipeline->config->name);
+        opts.ownership = ownership.get();
+        if (!ownership->held()) run_stop.request_stop();
+        s = run_pipeline(*slot.pipeline, store_, opts, run_stop.get_token());
+        {
+            std::lock_guard lock(slot.mutex);
+            slot.run_stop = nullptr;
+        }
+        if (!stop.stop_requested()) (void)cluster_->hand_over_if_over_share(slot.pipeline->config->name);
+    } else {
+        s = run_pipeline(*slot.pipeline, store_, opts, stop);
+    }
     std::lock_guard lock(slot.mutex);
     slot.status.current_run = 0;
     slot.status.last = s;
@@ -221,7 +294,9 @@ bool Supervisor::daemon_loop(Slot& slot, std::stop_token stop) {
             }
         }
         const bool on_demand = claimed.has_value();
-        if (!claimed) {
+        if (!claimed && !may_run_here(slot)) {
+            // Another host runs it: wait for the next slot, then try the lease again.
+        } else if (!claimed) {
             std::unique_lock lock(slot.mutex);
             if (!slot.busy) {  // a replay holds it otherwise
                 slot.busy = true;
@@ -324,6 +399,10 @@ bool Supervisor::run_once(const std::function<std::int64_t(const std::string&)>&
     for (auto& sp : slots_) {
         if (stop.stop_requested()) break;
         auto& s = *sp;
+        if (!may_run_here(s)) {  // another host of the cluster runs it
+            ok = false;
+            continue;
+        }
         const auto claimed = claim(s.pipeline->config->name);
         if (claimed == 0) {
             if (!stop.stop_requested()) ok = false;  // timed out, or the store failed

@@ -24,8 +24,13 @@ struct PipelineStatus {
     std::string name;
     // scheduled: waiting for its next run; running; failed: its last run failed and the
     // schedule retries it; stopped: a fatal error stopped it (a run on demand retries);
-    // idle: not run by this process (another process runs it, or `run --once` is done).
+    // idle: not run by this process (another process runs it, or `run --once` is done);
+    // standby: in a cluster, another host holds its lease (this one takes over when it lapses).
     std::string state = "idle";
+    // In a cluster: "one_host" or "every_host", and for one_host the lease holder's id
+    // ("" when free or unknown). Outside a cluster both are "".
+    std::string placement;
+    std::string owner;
     std::int64_t current_run = 0;  // while running
     std::optional<Clock::time_point> next_run;
     std::optional<core::RunSummary> last;  // the last run of this process
@@ -45,6 +50,8 @@ std::string holder_text(const core::RunHolder& h);
 std::optional<std::int64_t> try_claim(const std::string& name, core::StateStore& store,
                                       std::optional<core::RunHolder>& holder);
 
+class Cluster;
+
 class Supervisor {
 public:
     // manual_runs: runs on demand can come (the HTTP API); a pipeline stopped by a fatal
@@ -59,6 +66,11 @@ public:
     // Runs each pipeline once, in order (`junction run --once`); the claims are made by
     // `claim` (which may wait for another process). False when one failed or was not run.
     bool run_once(const std::function<std::int64_t(const std::string&)>& claim, std::stop_token stop);
+
+    // In a cluster: pipelines that run on one host run only while this host holds their
+    // lease (set before run_scheduled/run_once; the cluster outlives the supervisor's runs).
+    void set_cluster(Cluster* cluster);
+    [[nodiscard]] Cluster* cluster() const noexcept { return cluster_; }
 
     [[nodiscard]] std::vector<PipelineStatus> status() const;
     [[nodiscard]] std::optional<PipelineStatus> status(std::string_view name) const;
@@ -76,7 +88,12 @@ private:
     core::RunSummary run(Slot& slot, std::int64_t claimed, bool scheduled, std::stop_token stop);
     Slot* find(std::string_view name) const;
 
+    // In a cluster: true when the pipeline may run now (this host holds its lease, or it
+    // runs on every host); otherwise the slot's status says who holds it.
+    bool may_run_here(Slot& slot);
+
     std::vector<std::unique_ptr<Slot>> slots_;
+    Cluster* cluster_ = nullptr;
     core::StateStore& store_;
     core::RunOptions base_;
     bool manual_runs_;

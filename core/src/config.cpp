@@ -167,7 +167,7 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
     const auto& o = v.get_object();
     check_keys(o,
                {"name", "description", "enabled", "reader", "translators", "writer", "batch_size", "workers",
-                "queue_depth", "retry", "max_deliveries", "schedule", "comment"},
+                "queue_depth", "retry", "max_deliveries", "schedule", "placement", "comment"},
                path, errors);
     if (const auto* n = o.if_contains("name"); n == nullptr)
         errors.push_back({path + ".name", "required key missing"});
@@ -227,6 +227,15 @@ PipelineConfig parse_pipeline(const json::value& v, const std::string& path, std
         }
     }
     p.max_deliveries = static_cast<std::uint32_t>(get_int(o, "max_deliveries", 5, 1, 1000000, path, errors));
+    if (const auto* pl = o.if_contains("placement")) {
+        const std::string_view v = pl->is_string() ? std::string_view(pl->get_string()) : std::string_view();
+        if (v == "every_host")
+            p.placement = Placement::every_host;
+        else if (v == "one_host")
+            p.placement = Placement::one_host;
+        else if (v != "automatic")
+            errors.push_back({path + ".placement", "expected \"automatic\", \"every_host\" or \"one_host\""});
+    }
     if (const auto* s = o.if_contains("schedule")) {
         const std::string sp = path + ".schedule";
         if (!s->is_object()) {
@@ -427,10 +436,13 @@ Config parse_config(std::string_view text, const fs::path& file, std::vector<Con
                      errors.end());
     }
     auto& o = root.get_object();
-    check_keys(o, {"plugin_dirs", "state", "connections", "http", "pipelines", "comment", "$schema"}, "", errors);
+    check_keys(o, {"plugin_dirs", "state", "connections", "http", "cluster", "pipelines", "comment", "$schema"}, "",
+               errors);
     if (const auto* c = o.if_contains("connections")) parse_connections(*c, cfg, errors);
     // The host's HTTP server reads its own section (host/http/http_config.cpp).
     if (const auto* h = o.if_contains("http")) cfg.http = *h;
+    // And its cluster membership (host/cluster/cluster_config.cpp).
+    if (const auto* c = o.if_contains("cluster")) cfg.cluster = *c;
 
     if (const auto* d = o.if_contains("plugin_dirs")) {
         if (!d->is_array()) {

@@ -481,16 +481,39 @@ bool PipelineRun::keep_dead_letters() {
     return true;
 }
 
+// A cluster's singleton writes and commits only while its host holds the lease: a host
+// paused past it (another may run the pipeline now) stops here, before touching anything.
+bool PipelineRun::still_owned() {
+    if (options_.ownership == nullptr || options_.ownership->held()) return true;
+    fail(options_.ownership->lost_reason(), false);
+    return false;
+}
+
 // Step 6: each partition's last position is committed, then the reader is told what
 // was settled and committed, and lets go of its sources.
 bool PipelineRun::commit_and_acknowledge(std::vector<sdk::Acknowledgement>& acks, const RunBeat& beat) {
     if (options_.fault == Fault::exit_before_commit) std::_Exit(86);
     const auto committed = last_positions(acks);
-    try {
-        store_.commit_positions(name_, committed, drops_.take(), beat);
-    } catch (const std::exception& e) {
-        fail(std::string("state store: cannot commit the position: ") + e.what(), false);
-        return false;
+    if (auto* own = options_.ownership) {  // a cluster's singleton: positions beside its lease
+        if (!still_owned()) return false;
+        try {
+            own->commit(committed, drops_.take());
+        } catch (const std::exception& e) {
+            fail(std::string("cluster: cannot commit the position: ") + e.what(), false);
+            return false;
+        }
+        try {
+            store_.heartbeat_run(beat);
+        } catch (const std::exception& e) {  // the history lags; the records are not at risk
+            log_warn(std::string("state store: cannot record the run's progress: ") + e.what(), {{"pipeline", name_}});
+        }
+    } else {
+        try {
+            store_.commit_positions(name_, committed, drops_.take(), beat);
+        } catch (const std::exception& e) {
+            fail(std::string("state store: cannot commit the position: ") + e.what(), false);
+            return false;
+        }
     }
     if (options_.fault == Fault::exit_before_ack) std::_Exit(86);
     const auto& plugin = p_.reader.config->plugin;
@@ -536,6 +559,7 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
 
     compact_upstream_rejects(group, parts, acks);
     const bool any = std::any_of(parts.begin(), parts.end(), [](const auto& p) { return !p.to_write->empty(); });
+    if (any && !still_owned()) return false;
     if (any) {
         auto st = deliver(parts);
         if (st.code() == sdk::Code::retry && redelivers_ && acknowledge && !stop_.stop_requested()) {
@@ -881,9 +905,9 @@ RunSummary PipelineRun::execute() {
 
     sdk::Positions committed;
     try {
-        committed = store_.positions(name_);
+        committed = options_.ownership != nullptr ? options_.ownership->positions() : store_.positions(name_);
     } catch (const std::exception& e) {
-        fail(std::string("state store: ") + e.what(), false);
+        fail(std::string(options_.ownership != nullptr ? "cluster: " : "state store: ") + e.what(), false);
     }
     if (!failed() && open_translators_and_writer()) {
         reader_ = p_.reader.plugin->create_reader();
@@ -920,9 +944,12 @@ RunSummary PipelineRun::execute() {
     }
     close_all();
     // Drops asked for after the last commit (a source released at the end of its input).
-    if (auto drops = drops_.take(); !drops.empty()) {
+    if (auto drops = drops_.take(); !drops.empty() && (options_.ownership == nullptr || options_.ownership->held())) {
         try {
-            store_.commit_positions(name_, {}, drops);
+            if (options_.ownership != nullptr)
+                options_.ownership->commit({}, drops);
+            else
+                store_.commit_positions(name_, {}, drops);
         } catch (const std::exception& e) {  // the reader sweeps them up at its next open
             log_warn(std::string("state store: cannot drop released positions: ") + e.what(), {{"pipeline", name_}});
         }

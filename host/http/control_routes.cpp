@@ -76,6 +76,10 @@ json::object pipeline_json(ApiContext& api, const core::ResolvedPipeline& p) {
     const auto st = api.supervisor.status(c.name);
     o["state"] = st ? st->state : "idle";
     o["next_run"] = st ? time_or_null(st->next_run) : json::value(nullptr);
+    if (st && !st->placement.empty()) {  // in a cluster: where it runs, and who holds it
+        o["placement"] = st->placement;
+        o["owner"] = st->owner.empty() ? json::value(nullptr) : json::value(st->owner);
+    }
     json::value current = nullptr, last = nullptr, last_success = nullptr;
     for (const auto& r : api.store.runs(c.name, 20)) {
         if (r.outcome == "running") {

@@ -54,6 +54,12 @@ struct Schedule {
     std::optional<CronExpression> cron;  // Mode::cron
 };
 
+// Where a pipeline runs when several hosts share the config (the `cluster` section):
+// on every host (its reader is a shared queue consumer that spreads the records), or on
+// one host at a time (a folder, a database poller, a REST source: the lease holder).
+// automatic: every_host for readers that redeliver (queues), one_host for the others.
+enum class Placement : unsigned char { automatic, every_host, one_host };
+
 struct PipelineConfig {
     std::string name;
     std::string description;
@@ -69,6 +75,7 @@ struct PipelineConfig {
     // written goes to the dead-letter store instead of back to the queue.
     std::uint32_t max_deliveries = 5;
     Schedule schedule;
+    Placement placement = Placement::automatic;
     std::string path;  // "pipelines[0]"
 };
 
@@ -87,6 +94,9 @@ struct Config {
     // The `http` section as written (after ${VAR} substitution): the host's HTTP server
     // parses and checks it (host/http/http_config.hpp); absent: nothing listens.
     std::optional<boost::json::value> http;
+    // The `cluster` section as written: the host's cluster membership reads it
+    // (host/cluster/cluster_config.hpp); absent: this process runs every pipeline alone.
+    std::optional<boost::json::value> cluster;
 
     [[nodiscard]] const PipelineConfig* find(std::string_view name) const;
 };

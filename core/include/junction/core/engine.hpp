@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -70,6 +71,24 @@ enum class Fault : unsigned char {
     kill_before_flush,   // the process SIGKILLs itself after the writer's write() calls, before flush()
 };
 
+// A run of a pipeline that one host of a cluster runs at a time: the right to run it (a
+// lease the host renews) and where its positions live (beside the lease, in the cluster,
+// so that the host that takes over resumes from them). The engine asks held() before each
+// write and each commit, and stops the run (failed, not fatal) once it is false: a host
+// that lost its lease writes nothing more. Host-implemented (host/cluster).
+class Ownership {
+public:
+    virtual ~Ownership() = default;
+    [[nodiscard]] virtual bool held() const noexcept = 0;
+    // Why not held, for the run's error line ("the lease of pipeline p lapsed ...").
+    [[nodiscard]] virtual std::string lost_reason() const = 0;
+    // The committed positions; throws std::exception when they cannot be read.
+    virtual sdk::Positions positions() = 0;
+    // Commits them (and drops the dropped partitions) unless another host committed since
+    // this run read or last committed them; throws std::exception otherwise.
+    virtual void commit(std::span<const sdk::Committed> positions, std::span<const std::string> dropped) = 0;
+};
+
 struct RunOptions {
     std::filesystem::path base_dir;   // for Context::base_dir()
     bool record_empty_runs = true;    // continuous polling skips history rows for runs that read nothing
@@ -79,6 +98,9 @@ struct RunOptions {
     // beats on it from the start; with record_empty_runs false it is deleted again when
     // the run read nothing and ended well.
     std::int64_t claimed_run = 0;
+    // A pipeline one host of a cluster runs: its lease and positions; nullptr: the state
+    // store keeps the positions and nothing is leased.
+    Ownership* ownership = nullptr;
 };
 
 // Runs one pipeline until its reader reports end of input, a failure, or `stop`.

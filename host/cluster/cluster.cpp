@@ -1,0 +1,560 @@
+#include "cluster.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <nats/nats.h>
+
+#include <boost/json.hpp>
+#include <junction/core/logging.hpp>
+#include <junction/core/time_text.hpp>
+#include <junction/sdk/json_text.hpp>
+
+namespace junction::host {
+namespace json = boost::json;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+std::string nats_text(natsStatus s) {
+    std::string out = natsStatus_GetText(s);
+    natsStatus last = NATS_OK;
+    if (const char* detail = nats_GetLastError(&last); detail != nullptr && *detail != '\0' && last == s &&
+                                                      out != detail)
+        out += " (" + std::string(detail) + ")";
+    return out;
+}
+
+// Transient: the cluster did not answer (it may still hold our lease); the rest is an answer.
+bool no_answer(natsStatus s) {
+    return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_CLOSED ||
+           s == NATS_CONNECTION_DISCONNECTED || s == NATS_IO_ERROR || s == NATS_NO_SERVER || s == NATS_STALE_CONNECTION;
+}
+
+std::string now_text() {
+    return core::format_utc_ms(std::chrono::system_clock::now());
+}
+
+std::string default_host_id() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') std::snprintf(name, sizeof name, "host");
+    return std::string(name) + "-" + std::to_string(::getpid());
+}
+
+std::optional<json::object> object_of(kvEntry* e) {
+    boost::system::error_code ec;
+    auto v = json::parse(std::string_view(static_cast<const char*>(kvEntry_Value(e)),
+                                          static_cast<std::size_t>(kvEntry_ValueLen(e))),
+                         ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    return std::move(v.get_object());
+}
+
+kvStore* open_bucket(jsCtx* js, const std::string& name, std::chrono::milliseconds ttl, int replicas) {
+    kvStore* kv = nullptr;
+    auto s = js_KeyValue(&kv, js, name.c_str());
+    if (s == NATS_OK) return kv;
+    if (s != NATS_NOT_FOUND) throw std::runtime_error("cannot open KV bucket '" + name + "': " + nats_text(s));
+    kvConfig kc;
+    kvConfig_Init(&kc);
+    kc.Bucket = name.c_str();
+    kc.History = 1;
+    kc.TTL = std::chrono::duration_cast<std::chrono::nanoseconds>(ttl).count();
+    kc.Replicas = replicas;
+    s = js_CreateKeyValue(&kv, js, &kc);
+    if (s == NATS_OK) return kv;
+    if (js_KeyValue(&kv, js, name.c_str()) == NATS_OK) return kv;  // another host made it meanwhile
+    throw std::runtime_error("cannot create KV bucket '" + name + "': " + nats_text(s));
+}
+
+class KvOwnership final : public core::Ownership {
+public:
+    KvOwnership(Cluster& cluster, std::string pipeline)
+        : cluster_(cluster), pipeline_(std::move(pipeline)), key_("positions." + kv_key_of(pipeline_)) {}
+
+    [[nodiscard]] bool held() const noexcept override { return cluster_.valid(pipeline_); }
+    [[nodiscard]] std::string lost_reason() const override {
+        std::string why;
+        (void)cluster_.valid(pipeline_, &why);
+        return "cluster: this host (" + cluster_.host_id() + ") no longer holds the lease of pipeline " + pipeline_ +
+               " (" + why + "); another host may run it now, so this run writes and commits nothing more";
+    }
+    sdk::Positions positions() override {
+        kvEntry* e = nullptr;
+        const auto s = kvStore_Get(&e, cluster_.positions_bucket(), key_.c_str());
+        revision_ = 0;
+        doc_ = {};
+        if (s == NATS_NOT_FOUND) return {};
+        if (s != NATS_OK) throw std::runtime_error("cannot read the positions of pipeline " + pipeline_ + ": " + nats_text(s));
+        revision_ = kvEntry_Revision(e);
+        auto o = object_of(e);
+        kvEntry_Destroy(e);
+        if (!o) throw std::runtime_error("the positions of pipeline " + pipeline_ + " in the cluster are not JSON");
+        sdk::Positions out;
+        if (const auto* p = o->if_contains("positions"); p != nullptr && p->is_object()) {
+            doc_ = p->get_object();
+            for (const auto& kv : doc_)
+                if (kv.value().is_string()) out.emplace(std::string(kv.key()), std::string(kv.value().get_string()));
+        }
+        return out;
+    }
+    void commit(std::span<const sdk::Committed> positions, std::span<const std::string> dropped) override {
+        if (positions.empty() && dropped.empty()) return;
+        auto next = doc_;
+        for (const auto& d : dropped)
+            next.erase(d);
+        for (const auto& c : positions)
+            next[c.partition] = c.offset;
+        const auto text = sdk::to_json_text(
+            json::object{{"positions", next}, {"host", cluster_.host_id()}, {"committed_at", now_text()}});
+        std::uint64_t rev = 0;
+        const auto s = revision_ == 0
+                           ? kvStore_Create(&rev, cluster_.positions_bucket(), key_.c_str(), text.data(),
+                                            static_cast<int>(text.size()))
+                           : kvStore_Update(&rev, cluster_.positions_bucket(), key_.c_str(), text.data(),
+                                            static_cast<int>(text.size()), revision_);
+        if (s != NATS_OK) {
+            if (no_answer(s)) throw std::runtime_error("the cluster did not take the positions: " + nats_text(s));
+            throw std::runtime_error("another host committed positions of pipeline " + pipeline_ +
+                                     " since this one read them (" + nats_text(s) + ")");
+        }
+        revision_ = rev;
+        doc_ = std::move(next);
+    }
+
+private:
+    Cluster& cluster_;
+    std::string pipeline_;
+    std::string key_;
+    std::uint64_t revision_ = 0;
+    json::object doc_;
+};
+
+}  // namespace
+
+std::string kv_key_of(const std::string& name) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const unsigned char c : name) {
+        if (std::isalnum(c) != 0 || c == '_' || c == '-') {
+            out += static_cast<char>(c);
+        } else {
+            out += '=';
+            out += hex[c >> 4];
+            out += hex[c & 0xF];
+        }
+    }
+    return out;
+}
+
+bool runs_on_one_host(const core::ResolvedPipeline& p) {
+    switch (p.config->placement) {
+        case core::Placement::one_host:
+            return true;
+        case core::Placement::every_host:
+            return false;
+        case core::Placement::automatic:
+            break;
+    }
+    return p.reader.component == nullptr || !p.reader.component->redelivers;
+}
+
+Cluster::Cluster(ClusterConfig config, std::vector<std::string> singletons)
+    : config_(std::move(config)), singletons_(std::move(singletons)) {
+    if (config_.host_id.empty()) config_.host_id = default_host_id();
+    std::string where;
+    for (const auto& s : config_.servers)
+        where += (where.empty() ? "" : ", ") + s;
+    natsOptions* opts = nullptr;
+    auto fail = [&](const std::string& what, natsStatus s) {
+        natsOptions_Destroy(opts);
+        jsCtx_Destroy(js_);
+        natsConnection_Destroy(nc_);
+        js_ = nullptr;
+        nc_ = nullptr;
+        throw std::runtime_error("cluster: " + what + " (" + where + "): " + nats_text(s));
+    };
+    auto check = [&](natsStatus s, const char* what) {
+        if (s != NATS_OK) fail(what, s);
+    };
+    check(natsOptions_Create(&opts), "cannot make connection options");
+    std::vector<const char*> servers;
+    for (const auto& s : config_.servers)
+        servers.push_back(s.c_str());
+    check(natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size())), "bad servers");
+    check(natsOptions_SetName(opts, ("junction " + config_.host_id).c_str()), "bad name");
+    check(natsOptions_SetTimeout(opts, 2000), "bad timeout");
+    check(natsOptions_SetMaxReconnect(opts, -1), "bad reconnect setting");
+    check(natsOptions_SetReconnectWait(opts, 250), "bad reconnect setting");
+    if (!config_.user.empty())
+        check(natsOptions_SetUserInfo(opts, config_.user.c_str(), config_.password.c_str()), "bad user");
+    if (!config_.token.empty()) check(natsOptions_SetToken(opts, config_.token.c_str()), "bad token");
+    if (!config_.credentials_file.empty())
+        check(natsOptions_SetUserCredentialsFromFiles(opts, config_.credentials_file.c_str(), nullptr),
+              "cannot read credentials_file");
+    check(natsConnection_Connect(&nc_, opts), "cannot connect");
+    natsOptions_Destroy(opts);
+    opts = nullptr;
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    // A renewal that hangs must not outlast the third of the TTL it has.
+    jo.Wait = std::max<std::int64_t>(200, config_.lease_ttl.count() / 5);
+    check(natsConnection_JetStream(&js_, nc_, &jo), "cannot open a JetStream context");
+    try {
+        leases_ = open_bucket(js_, config_.bucket + "-leases", config_.lease_ttl, config_.replicas);
+        positions_ = open_bucket(js_, config_.bucket + "-positions", std::chrono::milliseconds(0), config_.replicas);
+    } catch (const std::exception& e) {
+        kvStore_Destroy(leases_);
+        leases_ = nullptr;
+        fail(e.what(), NATS_ERR);
+    }
+    kvStatus* st = nullptr;
+    if (kvStore_Status(&st, leases_) == NATS_OK) {
+        const auto ttl_ms = kvStatus_TTL(st) / 1000000;
+        if (ttl_ms != config_.lease_ttl.count())
+            core::log_warn("cluster: bucket " + config_.bucket + "-leases keeps keys " + std::to_string(ttl_ms) +
+                           " ms, the config says lease_ttl_ms " + std::to_string(config_.lease_ttl.count()) +
+                           ": the bucket's is the lease (delete the bucket, with every host stopped, to change it)");
+        config_.lease_ttl = std::chrono::milliseconds(ttl_ms > 0 ? ttl_ms : config_.lease_ttl.count());
+        kvStatus_Destroy(st);
+    }
+    beat();
+    core::log_info("cluster: host " + config_.host_id + " joined (" + where + "; leases of " +
+                   std::to_string(config_.lease_ttl.count()) + " ms, " + std::to_string(singletons_.size()) +
+                   " pipeline" + (singletons_.size() == 1 ? "" : "s") + " run on one host at a time)");
+    renewer_ = std::jthread([this](std::stop_token stop) { renew_loop(std::move(stop)); });
+}
+
+Cluster::~Cluster() {
+    renewer_.request_stop();
+    if (renewer_.joinable()) renewer_.join();
+    std::vector<std::string> held;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [p, h] : held_)
+            if (!h.lost) held.push_back(p);
+    }
+    for (const auto& p : held)
+        release(p);
+    if (leases_ != nullptr) (void)kvStore_Delete(leases_, ("host." + kv_key_of(config_.host_id)).c_str());
+    kvStore_Destroy(leases_);
+    kvStore_Destroy(positions_);
+    jsCtx_Destroy(js_);
+    natsConnection_Destroy(nc_);
+}
+
+bool Cluster::singleton(const std::string& pipeline) const {
+    return std::find(singletons_.begin(), singletons_.end(), pipeline) != singletons_.end();
+}
+
+std::string Cluster::lease_value(bool released) const {
+    return sdk::to_json_text(json::object{{"host", config_.host_id}, {"at", now_text()}, {"released", released}});
+}
+
+std::vector<std::string> Cluster::hosts() {
+    {
+        std::lock_guard lock(mutex_);
+        if (!hosts_cache_.empty() && Steady::now() - hosts_read_ < config_.lease_ttl / 3) return hosts_cache_;
+    }
+    std::vector<std::string> out{config_.host_id};
+    kvKeysList keys{};
+    kvWatchOptions wo;
+    kvWatchOptions_Init(&wo);
+    wo.Timeout = std::max<std::int64_t>(200, config_.lease_ttl.count() / 5);
+    if (kvStore_Keys(&keys, leases_, &wo) == NATS_OK) {
+        const std::string me = "host." + kv_key_of(config_.host_id);
+        for (int i = 0; i < keys.Count; ++i) {
+            const std::string k = keys.Keys[i];
+            if (k.rfind("host.", 0) == 0 && k != me) out.push_back(k.substr(5));
+        }
+        kvKeysList_Destroy(&keys);
+    }
+    std::lock_guard lock(mutex_);
+    hosts_cache_ = out;
+    hosts_read_ = Steady::now();
+    return out;
+}
+
+std::size_t Cluster::share() {
+    const auto h = std::max<std::size_t>(1, hosts().size());
+    return (singletons_.size() + h - 1) / h;
+}
+
+bool Cluster::valid(const std::string& pipeline, std::string* why) const {
+    std::lock_guard lock(mutex_);
+    const auto it = held_.find(pipeline);
+    if (it == held_.end()) {
+        if (why != nullptr) *why = "not held";
+        return false;
+    }
+    if (it->second.lost) {
+        if (why != nullptr) *why = it->second.why;
+        return false;
+    }
+    if (Steady::now() >= it->second.valid_until) {
+        if (why != nullptr) *why = "its lease lapsed: not renewed within the TTL";
+        return false;
+    }
+    return true;
+}
+
+bool Cluster::holds(const std::string& pipeline) const {
+    return valid(pipeline);
+}
+
+bool Cluster::acquire(const std::string& pipeline) {
+    if (valid(pipeline)) return true;
+    std::size_t count = 0;
+    {
+        std::lock_guard lock(mutex_);
+        held_.erase(pipeline);  // lost or lapsed: take it anew or not at all
+        for (const auto& [p, h] : held_)
+            count += h.lost ? 0 : 1;
+    }
+    if (count >= share()) return false;
+    const auto key = "lease." + kv_key_of(pipeline);
+    const auto value = lease_value(false);
+    auto sent = Steady::now();
+    std::uint64_t rev = 0;
+    auto s = kvStore_Create(&rev, leases_, key.c_str(), value.data(), static_cast<int>(value.size()));
+    if (s != NATS_OK && !no_answer(s)) {  // held, or handed over: a released lease is taken by revision
+        kvEntry* e = nullptr;
+        if (kvStore_Get(&e, leases_, key.c_str()) == NATS_OK) {
+            const auto o = object_of(e);
+            const auto last = kvEntry_Revision(e);
+            kvEntry_Destroy(e);
+            if (o && o->contains("released") && o->at("released").is_bool() && o->at("released").get_bool()) {
+                sent = Steady::now();
+                s = kvStore_Update(&rev, leases_, key.c_str(), value.data(), static_cast<int>(value.size()), last);
+            }
+        }
+    }
+    if (s != NATS_OK) {
+        if (no_answer(s) && !std::exchange(warned_, true))
+            core::log_warn("cluster: cannot ask for the lease of pipeline " + pipeline + ": " + nats_text(s),
+                           {{"pipeline", pipeline}});
+        return false;
+    }
+    warned_ = false;
+    {
+        std::lock_guard lock(mutex_);
+        held_[pipeline] =
+            Held{.revision = rev, .valid_until = sent + config_.lease_ttl - config_.lease_ttl / 5, .lost = false, .why = {}};
+    }
+    core::log_info("cluster: host " + config_.host_id + " holds the lease of pipeline " + pipeline + " and runs it",
+                   {{"pipeline", pipeline}});
+    return true;
+}
+
+void Cluster::release(const std::string& pipeline) {
+    std::uint64_t rev = 0;
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = held_.find(pipeline);
+        if (it == held_.end()) return;
+        rev = it->second.lost ? 0 : it->second.revision;
+        held_.erase(it);
+    }
+    if (rev == 0) return;
+    const auto key = "lease." + kv_key_of(pipeline);
+    const auto value = lease_value(true);
+    const auto s = kvStore_Update(nullptr, leases_, key.c_str(), value.data(), static_cast<int>(value.size()), rev);
+    if (s == NATS_OK)
+        core::log_info("cluster: host " + config_.host_id + " handed over pipeline " + pipeline, {{"pipeline", pipeline}});
+}
+
+bool Cluster::hand_over_if_over_share(const std::string& pipeline) {
+    if (!valid(pipeline)) return false;
+    std::size_t count = 0;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [p, h] : held_)
+            count += h.lost ? 0 : 1;
+    }
+    if (count <= share()) return false;
+    release(pipeline);
+    return true;
+}
+
+LeaseStatus Cluster::lease(const std::string& pipeline) {
+    LeaseStatus out;
+    out.mine = valid(pipeline);
+    if (out.mine) {
+        out.owner = config_.host_id;
+        return out;
+    }
+    kvEntry* e = nullptr;
+    if (kvStore_Get(&e, leases_, ("lease." + kv_key_of(pipeline)).c_str()) == NATS_OK) {
+        if (const auto o = object_of(e); o && !(o->contains("released") && o->at("released") == true)) {
+            if (const auto* h = o->if_contains("host"); h != nullptr && h->is_string()) out.owner = h->get_string();
+        }
+        kvEntry_Destroy(e);
+    }
+    return out;
+}
+
+void Cluster::on_lost(std::function<void(const std::string&)> fn) {
+    std::lock_guard lock(mutex_);
+    on_lost_ = std::move(fn);
+}
+
+std::unique_ptr<core::Ownership> Cluster::ownership(const std::string& pipeline) {
+    return std::make_unique<KvOwnership>(*this, pipeline);
+}
+
+void Cluster::lose(const std::string& pipeline, Held& h, std::string why) {
+    h.lost = true;
+    h.why = std::move(why);
+    core::log_error("cluster: host " + config_.host_id + " lost the lease of pipeline " + pipeline + ": " + h.why +
+                        "; its run stops now",
+                    {{"pipeline", pipeline}});
+}
+
+void Cluster::beat() {
+    json::array pipelines;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [p, h] : held_)
+            if (!h.lost) pipelines.emplace_back(p);
+    }
+    const auto text = sdk::to_json_text(json::object{{"host", config_.host_id}, {"at", now_text()}, {"pipelines", pipelines}});
+    (void)kvStore_Put(&beat_revision_, leases_, ("host." + kv_key_of(config_.host_id)).c_str(), text.data(),
+                      static_cast<int>(text.size()));
+}
+
+void Cluster::renew_all() {
+    std::vector<std::pair<std::string, std::uint64_t>> todo;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [p, h] : held_)
+            if (!h.lost) todo.emplace_back(p, h.revision);
+    }
+    std::vector<std::string> lost;
+    for (const auto& [pipeline, revision] : todo) {
+        const auto key = "lease." + kv_key_of(pipeline);
+        const auto value = lease_value(false);
+        const auto sent = Steady::now();
+        std::uint64_t rev = 0;
+        const auto s = kvStore_Update(&rev, leases_, key.c_str(), value.data(), static_cast<int>(value.size()), revision);
+        std::lock_guard lock(mutex_);
+        const auto it = held_.find(pipeline);
+        if (it == held_.end() || it->second.lost) continue;
+        auto& h = it->second;
+        if (s == NATS_OK) {
+            h.revision = rev;
+            h.valid_until = sent + config_.lease_ttl - config_.lease_ttl / 5;
+        } else if (!no_answer(s)) {
+            lose(pipeline, h, "another host holds it now (" + nats_text(s) + ")");
+            lost.push_back(pipeline);
+        }
+    }
+    {
+        std::lock_guard lock(mutex_);
+        const auto now = Steady::now();
+        for (auto& [p, h] : held_)
+            if (!h.lost && now >= h.valid_until) {
+                lose(p, h, "not renewed within its TTL (the cluster did not answer, or this host was paused)");
+                lost.push_back(p);
+            }
+    }
+    std::function<void(const std::string&)> fn;
+    {
+        std::lock_guard lock(mutex_);
+        fn = on_lost_;
+    }
+    if (fn)
+        for (const auto& p : lost)
+            fn(p);
+    beat();
+}
+
+void Cluster::renew_loop(std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    const auto every = std::max(std::chrono::milliseconds(50), config_.lease_ttl / 3);
+    auto last = Steady::now();
+    while (!stop.stop_requested()) {
+        {
+            std::unique_lock lock(m);
+            // Short steps: after a pause (SIGSTOP) the lapse is seen at once.
+            cv.wait_for(lock, stop, std::min(every, std::chrono::milliseconds(200)), [] { return false; });
+        }
+        if (stop.stop_requested()) break;
+        bool due = Steady::now() - last >= every;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& [p, h] : held_)
+                if (!h.lost && Steady::now() >= h.valid_until) due = true;
+        }
+        if (!due) continue;
+        last = Steady::now();
+        renew_all();
+    }
+}
+
+ClusterConfig parse_cluster_config(const json::value& v, const std::filesystem::path& base_dir,
+                                   std::vector<core::ConfigError>& errors) {
+    ClusterConfig c;
+    if (!v.is_object()) {
+        errors.push_back({"cluster", "expected an object"});
+        return c;
+    }
+    const auto& o = v.get_object();
+    static const std::vector<std::string> known{"servers", "user",        "password",     "token",   "credentials_file",
+                                                "bucket",  "host_id",     "lease_ttl_ms", "replicas", "comment"};
+    for (const auto& kv : o)
+        if (std::find(known.begin(), known.end(), std::string(kv.key())) == known.end())
+            errors.push_back({"cluster." + std::string(kv.key()), "unknown key"});
+    auto string_of = [&](const char* key, std::string& out) {
+        if (const auto* s = o.if_contains(key)) {
+            if (s->is_string())
+                out = std::string(s->get_string());
+            else
+                errors.push_back({std::string("cluster.") + key, "expected a string"});
+        }
+    };
+    auto int_of = [&](const char* key, std::int64_t lo, std::int64_t hi, std::int64_t& out) {
+        if (const auto* s = o.if_contains(key)) {
+            if (!s->is_int64() || s->get_int64() < lo || s->get_int64() > hi)
+                errors.push_back({std::string("cluster.") + key,
+                                  "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi)});
+            else
+                out = s->get_int64();
+        }
+    };
+    if (const auto* s = o.if_contains("servers"); s == nullptr) {
+        errors.push_back({"cluster.servers", "required key missing"});
+    } else if (!s->is_array() || s->get_array().empty()) {
+        errors.push_back({"cluster.servers", "expected a list of nats://host:port URLs"});
+    } else {
+        for (const auto& e : s->get_array()) {
+            if (!e.is_string() || e.get_string().empty())
+                errors.push_back({"cluster.servers", "expected a list of nats://host:port URLs"});
+            else
+                c.servers.emplace_back(e.get_string());
+        }
+    }
+    string_of("user", c.user);
+    string_of("password", c.password);
+    string_of("token", c.token);
+    std::string creds;
+    string_of("credentials_file", creds);
+    if (!creds.empty())
+        c.credentials_file = std::filesystem::path(creds).is_absolute() ? std::filesystem::path(creds) : base_dir / creds;
+    string_of("bucket", c.bucket);
+    if (c.bucket.empty() || !std::all_of(c.bucket.begin(), c.bucket.end(), [](unsigned char ch) {
+            return std::isalnum(ch) != 0 || ch == '_' || ch == '-';
+        }))
+        errors.push_back({"cluster.bucket", "expected a name of letters, digits, '_' and '-'"});
+    string_of("host_id", c.host_id);
+    std::int64_t ttl = c.lease_ttl.count(), replicas = c.replicas;
+    int_of("lease_ttl_ms", 1000, 600000, ttl);
+    int_of("replicas", 1, 5, replicas);
+    c.lease_ttl = std::chrono::milliseconds(ttl);
+    c.replicas = static_cast<int>(replicas);
+    return c;
+}
+
+}  // namespace junction::host

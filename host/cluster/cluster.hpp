@@ -1,0 +1,139 @@
+// Many hosts, one config: the `cluster` section makes `junction run` a member of a group
+// of hosts that share NATS JetStream (the anchor is Kafka Connect's distributed mode).
+//
+// Pipelines whose reader spreads its records over every reader (a shared JetStream
+// consumer) run on every host. A pipeline whose source cannot be shared (a folder, a
+// MongoDB poller, a REST source) runs on one host at a time: the holder of its lease, a
+// key in a KV bucket (`<bucket>-leases`, whose TTL is the lease's) made with
+// create-if-absent and renewed by revision (compare-and-set) every third of the TTL.
+// When the holder dies its key expires on the server's clock and another host creates it
+// at its next scheduled run. The holder counts the lease good until the time it sent its
+// last renewal plus the TTL less a fifth: a host paused past that (SIGSTOP, a long GC, a
+// network partition) sees held() false before writing or committing anything, which is
+// before the server lets another host take the lease.
+//
+// Such a pipeline's positions live beside the lease, in `<bucket>-positions` (no TTL),
+// one key a pipeline, written by revision: a commit from a host that another host's
+// commit overtook fails instead of moving the positions back.
+//
+// Each host also renews a heartbeat key (`host.<id>` in the leases bucket): the live
+// hosts are its keys, and a host takes a free lease only while it holds fewer than its
+// share (ceil(singletons / hosts)); a host over its share hands an idle pipeline over.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json/value.hpp>
+#include <junction/core/config.hpp>
+#include <junction/core/engine.hpp>
+
+struct __natsConnection;
+struct __jsCtx;
+struct __kvStore;
+
+namespace junction::host {
+
+struct ClusterConfig {
+    std::vector<std::string> servers;
+    std::string user;
+    std::string password;  // secret
+    std::string token;     // secret
+    std::filesystem::path credentials_file;
+    std::string bucket = "junction";  // the buckets are <bucket>-leases and <bucket>-positions
+    std::string host_id;              // default: <hostname>-<pid>
+    std::chrono::milliseconds lease_ttl{10000};
+    int replicas = 1;
+};
+
+// Parses the `cluster` section; problems go to `errors` under "cluster.<key>".
+ClusterConfig parse_cluster_config(const boost::json::value& v, const std::filesystem::path& base_dir,
+                                   std::vector<core::ConfigError>& errors);
+
+// Where a pipeline runs in a cluster (automatic: every host for readers that redeliver).
+bool runs_on_one_host(const core::ResolvedPipeline& p);
+
+// A pipeline's lease as this host last saw it.
+struct LeaseStatus {
+    std::string owner;  // the holder's host id; "" when free or unknown
+    bool mine = false;
+};
+
+class Cluster {
+public:
+    // Connects and opens the buckets (creating them); throws std::runtime_error with one
+    // line naming the servers. `singletons`: the pipelines that run on one host at a time.
+    Cluster(ClusterConfig config, std::vector<std::string> singletons);
+    // Hands over every lease held (so another host takes them at once) and leaves.
+    ~Cluster();
+    Cluster(const Cluster&) = delete;
+    Cluster& operator=(const Cluster&) = delete;
+
+    [[nodiscard]] const std::string& host_id() const noexcept { return config_.host_id; }
+    [[nodiscard]] std::chrono::milliseconds lease_ttl() const noexcept { return config_.lease_ttl; }
+    [[nodiscard]] bool singleton(const std::string& pipeline) const;
+
+    // True when this host holds the pipeline's lease: held already, or taken now (it was
+    // free, or handed over, and this host is under its share).
+    bool acquire(const std::string& pipeline);
+    [[nodiscard]] bool holds(const std::string& pipeline) const;
+    // Lets go of the lease (by revision: a lease another host took meanwhile is not touched).
+    void release(const std::string& pipeline);
+    // After a run: hands the pipeline over when this host holds more than its share.
+    bool hand_over_if_over_share(const std::string& pipeline);
+    [[nodiscard]] LeaseStatus lease(const std::string& pipeline);
+    // The hosts whose heartbeat is live, this one included.
+    [[nodiscard]] std::vector<std::string> hosts();
+    // Called (from the renewal thread) when a held lease is lost: the run must stop.
+    void on_lost(std::function<void(const std::string&)> fn);
+    // What a run of the pipeline uses: the lease's validity and the positions beside it.
+    std::unique_ptr<core::Ownership> ownership(const std::string& pipeline);
+
+    // For the ownership objects.
+    [[nodiscard]] bool valid(const std::string& pipeline, std::string* why = nullptr) const;
+    [[nodiscard]] __kvStore* positions_bucket() const noexcept { return positions_; }
+
+private:
+    struct Held {
+        std::uint64_t revision = 0;
+        std::chrono::steady_clock::time_point valid_until;
+        bool lost = false;
+        std::string why;
+    };
+    void renew_loop(std::stop_token stop);
+    void renew_all();
+    void beat();
+    std::string lease_value(bool released) const;
+    [[nodiscard]] std::size_t share();
+    void lose(const std::string& pipeline, Held& h, std::string why);
+
+    ClusterConfig config_;
+    std::vector<std::string> singletons_;
+    __natsConnection* nc_ = nullptr;
+    __jsCtx* js_ = nullptr;
+    __kvStore* leases_ = nullptr;
+    __kvStore* positions_ = nullptr;
+    std::uint64_t beat_revision_ = 0;
+
+    mutable std::mutex mutex_;
+    std::map<std::string, Held> held_;
+    std::function<void(const std::string&)> on_lost_;
+    std::vector<std::string> hosts_cache_;
+    std::chrono::steady_clock::time_point hosts_read_{};
+    bool warned_ = false;
+    std::jthread renewer_;
+};
+
+// The KV key of a pipeline name (letters, digits, '_' and '-' as they are; the rest =XX).
+std::string kv_key_of(const std::string& name);
+
+}  // namespace junction::host
