@@ -43,6 +43,10 @@ public:
         process_.reset();
         return exit_code_;
     }
+    // SIGKILL (a crash), SIGSTOP (a pause) or SIGCONT; after SIGKILL, stop() reaps it.
+    void signal(int sig) const {
+        if (process_) process_->signal(sig);
+    }
     [[nodiscard]] int port() const noexcept { return port_; }
     [[nodiscard]] std::string log() const { return read_file(dir_ / "err.log"); }
     [[nodiscard]] std::string url(const std::string& path, const std::string& scheme = "http") const {
