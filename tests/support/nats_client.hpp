@@ -100,6 +100,19 @@ public:
         jsStreamInfo_Destroy(si);
         return n;
     }
+    [[nodiscard]] bool has_stream(const std::string& stream) {
+        jsStreamInfo* si = nullptr;
+        const auto s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, nullptr);
+        jsStreamInfo_Destroy(si);
+        return s == NATS_OK;
+    }
+    // The stream's settings: fn sees them while the answer lives.
+    void with_stream_config(const std::string& stream, const std::function<void(const jsStreamConfig&)>& fn) {
+        jsStreamInfo* si = nullptr;
+        REQUIRE(js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, nullptr) == NATS_OK);
+        fn(*si->Config);
+        jsStreamInfo_Destroy(si);
+    }
     // Every message of the stream, as JSON, in order (through a consumer of its own).
     std::vector<boost::json::value> read_all(const std::string& stream) {
         const auto total = count(stream);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "nats_client.hpp"
 #include "nats_config.hpp"
 #include "nats_server.hpp"
 #include "queue_contract.hpp"
@@ -15,6 +16,7 @@
 
 namespace json = boost::json;
 namespace sdk = junction::sdk;
+using junction::test::NatsClient;
 using junction::test::NatsServer;
 using junction::test::TempDir;
 using namespace junction::test::queue_contract;
@@ -68,44 +70,6 @@ TEST_CASE_TEMPLATE_INVOKE(queue_contract, JetStream);
 
 namespace {
 
-// A raw JetStream client, for what the plugin is not asked to do (publish a foreign
-// message, read a stream's count, inspect a consumer).
-struct Raw {
-    natsConnection* nc = nullptr;
-    jsCtx* js = nullptr;
-    explicit Raw(const std::string& url) {
-        REQUIRE(natsConnection_ConnectTo(&nc, url.c_str()) == NATS_OK);
-        REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
-    }
-    ~Raw() {
-        jsCtx_Destroy(js);
-        natsConnection_Destroy(nc);
-    }
-    void publish(const std::string& subject, const std::string& body) {
-        jsPubAck* ack = nullptr;
-        REQUIRE(js_Publish(&ack, js, subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr, nullptr) ==
-                NATS_OK);
-        jsPubAck_Destroy(ack);
-    }
-    std::uint64_t messages(const std::string& stream) {
-        jsStreamInfo* si = nullptr;
-        REQUIRE(js_GetStreamInfo(&si, js, stream.c_str(), nullptr, nullptr) == NATS_OK);
-        const auto n = si->State.Msgs;
-        jsStreamInfo_Destroy(si);
-        return n;
-    }
-    bool has_stream(const std::string& stream) {
-        jsStreamInfo* si = nullptr;
-        const auto s = js_GetStreamInfo(&si, js, stream.c_str(), nullptr, nullptr);
-        jsStreamInfo_Destroy(si);
-        return s == NATS_OK;
-    }
-    jsStreamConfig stream_config(const std::string& stream, jsStreamInfo*& keep) {
-        REQUIRE(js_GetStreamInfo(&keep, js, stream.c_str(), nullptr, nullptr) == NATS_OK);
-        return *keep->Config;
-    }
-};
-
 sdk::Status open_status(sdk::Component& c, sdk::testing::TestContext& ctx) {
     const auto st = c.open(ctx);
     (void)c.close();
@@ -116,7 +80,7 @@ sdk::Status open_status(sdk::Component& c, sdk::testing::TestContext& ctx) {
 
 TEST_CASE("create: false names the stream or consumer that is missing; create: true makes them") {
     JetStream b;
-    Raw raw(server().url());
+    NatsClient raw(server().url());
     auto options = b.reader_options("work", 1000, {{"create", false}});
     sdk::testing::TestContext ctx(b.reader_schema(), options, b.dir().string());
     junction::nats::NatsReader reader;
@@ -165,7 +129,7 @@ TEST_CASE("a dead server is one retry line naming it; a wrong password is fatal"
 
 TEST_CASE("the writer's subject comes from the record; records it cannot place are rejected alone") {
     JetStream b;
-    Raw raw(server().url());
+    NatsClient raw(server().url());
     Publisher<JetStream> p(b, {{"subject", b.stream + ".orders.{region}"}, {"dedup_id", "id"}});
     std::vector<sdk::Record> batch(5);
     batch[0].payload = {{"id", "1"}, {"region", "eu"}};
@@ -181,7 +145,7 @@ TEST_CASE("the writer's subject comes from the record; records it cannot place a
     CHECK(rejected[1].index == 2);
     CHECK(rejected[1].reason.find("\"a b\", which a subject cannot hold") != std::string::npos);
     CHECK(rejected[2].index == 3);
-    CHECK(raw.messages(b.stream) == 1);
+    CHECK(raw.count(b.stream) == 1);
     CHECK(p.context->metrics().value("published_total", {{"stream", b.stream}}) == 1);
     CHECK(p.context->metrics().value("duplicates_total", {{"stream", b.stream}}) == 1);
 
@@ -203,7 +167,7 @@ TEST_CASE("the writer's subject comes from the record; records it cannot place a
 
 TEST_CASE("a message that is not JSON, or that keeps coming back past max_deliver, is handed over for the dead letters") {
     JetStream b;
-    Raw raw(server().url());
+    NatsClient raw(server().url());
     Publisher<JetStream> p(b);  // makes the stream
     raw.publish(b.stream + ".foreign", "not json");
     p.publish(messages({"poison"}));
@@ -226,14 +190,13 @@ TEST_CASE("a message that is not JSON, or that keeps coming back past max_delive
 
 TEST_CASE("a stream whose settings the config changes is updated; ones that cannot change are refused") {
     JetStream b;
-    Raw raw(server().url());
+    NatsClient raw(server().url());
     { Publisher<JetStream> p(b); }
     { Publisher<JetStream> p(b, {{"max_age_s", 3600}, {"subjects", json::array{b.stream + ".>", b.stream + "_more.>"}}}); }
-    jsStreamInfo* keep = nullptr;
-    const auto cfg = raw.stream_config(b.stream, keep);
-    CHECK(cfg.MaxAge == 3600LL * 1000 * 1000 * 1000);
-    CHECK(cfg.SubjectsLen == 2);
-    jsStreamInfo_Destroy(keep);
+    raw.with_stream_config(b.stream, [](const jsStreamConfig& cfg) {
+        CHECK(cfg.MaxAge == 3600LL * 1000 * 1000 * 1000);
+        CHECK(cfg.SubjectsLen == 2);
+    });
 
     auto options = b.writer_options();
     options["retention"] = "workqueue";
@@ -266,6 +229,6 @@ TEST_CASE("a server restarted mid-run: the writer retries, then publishes once i
     CHECK(junction::test::eventually([&] { return writer.write(batch, rejected).is_ok(); }, 10s));
     CHECK(rejected.empty());
     (void)writer.close();
-    Raw raw(own.url());
-    CHECK(raw.messages("restart") == 2);  // the retries were deduplicated
+    NatsClient raw(own.url());
+    CHECK(raw.count("restart") == 2);  // the retries were deduplicated
 }
