@@ -526,6 +526,15 @@ ClusterConfig parse_cluster_config(const json::value& v, const std::filesystem::
     };
     if (const auto* s = o.if_contains("servers"); s == nullptr) {
         errors.push_back({"cluster.servers", "required key missing"});
+    } else if (s->is_string()) {  // "a,b" (from an environment variable)
+        std::string_view rest = s->get_string();
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            const auto one = rest.substr(0, comma);
+            if (!one.empty()) c.servers.emplace_back(one);
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        }
+        if (c.servers.empty()) errors.push_back({"cluster.servers", "expected a list of nats://host:port URLs"});
     } else if (!s->is_array() || s->get_array().empty()) {
         errors.push_back({"cluster.servers", "expected a list of nats://host:port URLs"});
     } else {

@@ -98,22 +98,29 @@ std::string describe(const std::string& what, natsStatus s, jsErrCode e) {
 
 sdk::Code classify(natsStatus s, jsErrCode e) {
     switch (s) {
-        case NATS_NO_SERVER:
-        case NATS_TIMEOUT:
-        case NATS_NO_RESPONDERS:
-        case NATS_IO_ERROR:
-        case NATS_CONNECTION_CLOSED:
-        case NATS_CONNECTION_DISCONNECTED:
-        case NATS_STALE_CONNECTION:
-        case NATS_NOT_YET_CONNECTED:
-        case NATS_SLOW_CONSUMER:
-        case NATS_MISSED_HEARTBEAT:
-            return sdk::Code::retry;
+        // What no retry mends: refused credentials or permissions, a bad argument.
+        case NATS_CONNECTION_AUTH_FAILED:
+        case NATS_NOT_PERMITTED:
+        case NATS_INVALID_ARG:
+        case NATS_INVALID_SUBJECT:
+        case NATS_INVALID_SUBSCRIPTION:
+        case NATS_INVALID_QUEUE_NAME:
+        case NATS_ADDRESS_MISSING:
+        case NATS_SECURE_CONNECTION_WANTED:
+        case NATS_SECURE_CONNECTION_REQUIRED:
+        case NATS_NO_SERVER_SUPPORT:
+        case NATS_MAX_PAYLOAD:
+            return sdk::Code::fatal;
         default:
             break;
     }
-    if (e == JSClusterNoPeersErr || e == JSInsufficientResourcesErr) return sdk::Code::retry;
-    return sdk::Code::fatal;
+    // JetStream said no with a reason (a subject another stream holds, a limit, a bad
+    // setting): fatal, unless the reason passes (no peers or resources yet, no leader).
+    if (e != 0 && e != JSClusterNoPeersErr && e != JSInsufficientResourcesErr && e != JSClusterNotAvailErr &&
+        e != JSStreamOfflineErr && e != JSConsumerOfflineErr && e != JSClusterNotLeaderErr)
+        return sdk::Code::fatal;
+    // No answer, a lost connection, a server shutting down, a leader moving: it passes.
+    return sdk::Code::retry;
 }
 
 void fail(const std::string& what, natsStatus s, jsErrCode e) {

@@ -8,9 +8,10 @@
 #                                   (in $work/NAME.port; its log $work/NAME.log), stopped
 #                                   when the script exits
 #   call METHOD URL                 the body of a call (the fakes' control endpoints)
-#   start_junction CONFIG PORT_FILE the daemon (`junction run CONFIG`, its log
+#   start_junction CONFIG PORT_FILE [LOG]
+#                                   the daemon (`junction run CONFIG`, its log LOG or
 #                                   $work/junction.log) until it serves; sets $api to its
-#                                   URL; stopped when the script exits
+#                                   URL and $junction_pid; stopped when the script exits
 
 example_build() {
   local what="$1"
@@ -55,8 +56,9 @@ start_server() {
 call() { node -e 'fetch(process.argv[2], {method: process.argv[1]}).then(r => r.text()).then(t => console.log(t))' "$1" "$2"; }
 
 start_junction() {
-  local config="$1" port_file="$2"
-  "$junction" run "$config" >"$work/junction.log" 2>&1 &
+  local config="$1" port_file="$2" log="${3:-$work/junction.log}"
+  "$junction" ${JUNCTION_EXAMPLE_ARGS:-} run "$config" >"$log" 2>&1 &
+  junction_pid=$!
   pids=("$!" "${pids[@]}")
   for _ in $(seq 200); do
     [[ -s "$port_file" ]] && break
@@ -64,7 +66,7 @@ start_junction() {
   done
   if [[ ! -s "$port_file" ]]; then
     echo "example: junction did not start serving; its log:" >&2
-    cat "$work/junction.log" >&2
+    cat "$log" >&2
     exit 1
   fi
   api="http://127.0.0.1:$(cat "$port_file")"
