@@ -13,6 +13,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libboost-json1.81.0 libboost-log1.81.0 libboost-program-options1.81.0 libboost-thread1.81.0 \
       libmongoc-1.0-0 libbson-1.0-0 libsqlite3-0 libjemalloc2 ca-certificates \
+      libboost-url1.81.0 libcurl4 libssl3 libnats3.4 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/junction /opt/junction
 COPY examples /etc/junction/examples

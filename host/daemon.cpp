@@ -141,7 +141,8 @@ TriggerResult Supervisor::trigger(std::string_view name) {
     if (cluster_ != nullptr && s->singleton && !cluster_->holds(std::string(name))) {
         const auto owner = s->status.owner;
         return {TriggerResult::Kind::held_elsewhere, 0,
-                owner.empty() ? "no host holds its lease yet" : "host " + owner + " holds its lease"};
+                owner.empty() ? "another host of the cluster (no host holds its lease yet)"
+                              : "host " + owner + " of the cluster (it holds its lease)"};
     }
     std::optional<RunHolder> holder;
     const auto claimed = try_claim(std::string(name), store_, holder);

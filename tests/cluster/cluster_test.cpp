@@ -94,7 +94,7 @@ std::string config_of(const NatsServer& s, const std::string& bucket, const std:
   "cluster": {"servers": )" +
            servers_json(s) + R"(, "bucket": ")" + bucket + R"(", "host_id": "${JUNCTION_HOST}", "lease_ttl_ms": 3000},
   "http": {"listen": "127.0.0.1:0", "port_file": "port",
-           "api_keys": [{"id": "ops", "key_env": "T_CLUSTER_KEY", "scopes": ["read"]}]},
+           "api_keys": [{"id": "ops", "key_env": "T_CLUSTER_KEY", "scopes": ["read", "operate"]}]},
   "pipelines": [)" +
            pipelines + "]}";
 }
@@ -242,6 +242,11 @@ TEST_CASE("a one-host pipeline fails over within the lease TTL and a schedule in
     CHECK(p.at("placement") == "one_host");
     CHECK(p.at("owner").as_string() == first);
     CHECK(p.at("state") == "standby");
+    // A run on demand goes to the holder, not here.
+    const auto refused = http_call("POST", other.daemon->url("/api/v1/pipelines/numbers/runs"),
+                                   {std::string("Authorization: Bearer ") + api_key});
+    CHECK(refused.status == 409);
+    CHECK(refused.body.find("is running in host " + first + " of the cluster") != std::string::npos);
     REQUIRE(wait_for_count(client, out, n / 3, 30s));
     owner.kill();
     const auto killed_at = std::chrono::steady_clock::now();
