@@ -429,6 +429,18 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& args)
     int rc = exit_ok;
     auto services = open_services(l.config, *store);
     if (!services) return exit_failure;
+    if (l.cluster) {
+        std::vector<std::string> singletons;
+        for (const auto& p : l.pipelines)
+            if (runs_on_one_host(p)) singletons.push_back(p.config->name);
+        try {
+            for (const auto& line : probe_cluster(*l.cluster, singletons))
+                std::cout << line << "\n";
+        } catch (const std::exception& e) {
+            std::cout << e.what() << "\n";
+            rc = exit_failure;
+        }
+    }
     for (const auto& p : l.pipelines) {
         for (const auto& c :
              check_pipeline(p, *store, RunOptions{.base_dir = l.config.base_dir, .services = services.get()})) {

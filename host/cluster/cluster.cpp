@@ -18,12 +18,20 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
+// The client's last error, without the "(conn.c:2088): " of where in the library it was set.
+std::string last_error_detail(natsStatus s) {
+    natsStatus last = NATS_OK;
+    const char* detail = nats_GetLastError(&last);
+    if (detail == nullptr || last != s) return {};
+    std::string d(detail);
+    if (d.size() > 1 && d[0] == '(')
+        if (const auto end = d.find("): "); end != std::string::npos) d.erase(0, end + 3);
+    return d;
+}
+
 std::string nats_text(natsStatus s) {
     std::string out = natsStatus_GetText(s);
-    natsStatus last = NATS_OK;
-    if (const char* detail = nats_GetLastError(&last); detail != nullptr && *detail != '\0' && last == s &&
-                                                      out != detail)
-        out += " (" + std::string(detail) + ")";
+    if (const auto d = last_error_detail(s); !d.empty() && d != out) out += " (" + d + ")";
     return out;
 }
 
@@ -161,19 +169,25 @@ bool runs_on_one_host(const core::ResolvedPipeline& p) {
     return p.reader.component == nullptr || !p.reader.component->redelivers;
 }
 
-Cluster::Cluster(ClusterConfig config, std::vector<std::string> singletons)
-    : config_(std::move(config)), singletons_(std::move(singletons)) {
-    if (config_.host_id.empty()) config_.host_id = default_host_id();
+namespace {
+
+std::string servers_text(const ClusterConfig& c) {
     std::string where;
-    for (const auto& s : config_.servers)
+    for (const auto& s : c.servers)
         where += (where.empty() ? "" : ", ") + s;
+    return where;
+}
+
+// Connects to the cluster with its JetStream context; throws one line on failure.
+void connect(const ClusterConfig& config, const std::string& name, natsConnection*& nc, jsCtx*& js) {
+    const auto where = servers_text(config);
     natsOptions* opts = nullptr;
     auto fail = [&](const std::string& what, natsStatus s) {
         natsOptions_Destroy(opts);
-        jsCtx_Destroy(js_);
-        natsConnection_Destroy(nc_);
-        js_ = nullptr;
-        nc_ = nullptr;
+        jsCtx_Destroy(js);
+        natsConnection_Destroy(nc);
+        js = nullptr;
+        nc = nullptr;
         throw std::runtime_error("cluster: " + what + " (" + where + "): " + nats_text(s));
     };
     auto check = [&](natsStatus s, const char* what) {
@@ -181,27 +195,92 @@ Cluster::Cluster(ClusterConfig config, std::vector<std::string> singletons)
     };
     check(natsOptions_Create(&opts), "cannot make connection options");
     std::vector<const char*> servers;
-    for (const auto& s : config_.servers)
+    for (const auto& s : config.servers)
         servers.push_back(s.c_str());
     check(natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size())), "bad servers");
-    check(natsOptions_SetName(opts, ("junction " + config_.host_id).c_str()), "bad name");
+    check(natsOptions_SetName(opts, name.c_str()), "bad name");
     check(natsOptions_SetTimeout(opts, 2000), "bad timeout");
     check(natsOptions_SetMaxReconnect(opts, -1), "bad reconnect setting");
     check(natsOptions_SetReconnectWait(opts, 250), "bad reconnect setting");
-    if (!config_.user.empty())
-        check(natsOptions_SetUserInfo(opts, config_.user.c_str(), config_.password.c_str()), "bad user");
-    if (!config_.token.empty()) check(natsOptions_SetToken(opts, config_.token.c_str()), "bad token");
-    if (!config_.credentials_file.empty())
-        check(natsOptions_SetUserCredentialsFromFiles(opts, config_.credentials_file.c_str(), nullptr),
+    if (!config.user.empty())
+        check(natsOptions_SetUserInfo(opts, config.user.c_str(), config.password.c_str()), "bad user");
+    if (!config.token.empty()) check(natsOptions_SetToken(opts, config.token.c_str()), "bad token");
+    if (!config.credentials_file.empty())
+        check(natsOptions_SetUserCredentialsFromFiles(opts, config.credentials_file.c_str(), nullptr),
               "cannot read credentials_file");
-    check(natsConnection_Connect(&nc_, opts), "cannot connect");
+    check(natsConnection_Connect(&nc, opts), "cannot connect");
     natsOptions_Destroy(opts);
     opts = nullptr;
     jsOptions jo;
     jsOptions_Init(&jo);
     // A renewal that hangs must not outlast the third of the TTL it has.
-    jo.Wait = std::max<std::int64_t>(200, config_.lease_ttl.count() / 5);
-    check(natsConnection_JetStream(&js_, nc_, &jo), "cannot open a JetStream context");
+    jo.Wait = std::max<std::int64_t>(200, config.lease_ttl.count() / 5);
+    check(natsConnection_JetStream(&js, nc, &jo), "cannot open a JetStream context");
+}
+
+}  // namespace
+
+std::vector<std::string> probe_cluster(const ClusterConfig& config, const std::vector<std::string>& singletons) {
+    natsConnection* nc = nullptr;
+    jsCtx* js = nullptr;
+    connect(config, "junction check", nc, js);
+    std::vector<std::string> out;
+    jsAccountInfo* ai = nullptr;
+    const auto s = js_GetAccountInfo(&ai, js, nullptr, nullptr);
+    if (s != NATS_OK) {
+        jsCtx_Destroy(js);
+        natsConnection_Destroy(nc);
+        throw std::runtime_error("cluster: JetStream does not answer (" + servers_text(config) + "): " + nats_text(s) +
+                                 " (is it enabled: nats-server -js?)");
+    }
+    out.push_back("cluster: JetStream reached at " + servers_text(config) + " (" + std::to_string(ai->Streams) +
+                  " streams)");
+    jsAccountInfo_Destroy(ai);
+    kvStore* leases = nullptr;
+    if (js_KeyValue(&leases, js, (config.bucket + "-leases").c_str()) != NATS_OK) {
+        out.push_back("cluster: bucket " + config.bucket + "-leases not made yet (the first host makes it)");
+    } else {
+        std::vector<std::string> hosts;
+        kvKeysList keys{};
+        if (kvStore_Keys(&keys, leases, nullptr) == NATS_OK) {
+            for (int i = 0; i < keys.Count; ++i)
+                if (std::string k = keys.Keys[i]; k.rfind("host.", 0) == 0) hosts.push_back(k.substr(5));
+            kvKeysList_Destroy(&keys);
+        }
+        std::string list;
+        for (const auto& h : hosts)
+            list += (list.empty() ? "" : ", ") + h;
+        out.push_back("cluster: " + std::to_string(hosts.size()) + " live host" + (hosts.size() == 1 ? "" : "s") +
+                      (list.empty() ? "" : ": " + list));
+        for (const auto& p : singletons) {
+            std::string owner = "none";
+            kvEntry* e = nullptr;
+            if (kvStore_Get(&e, leases, ("lease." + kv_key_of(p)).c_str()) == NATS_OK) {
+                if (const auto o = object_of(e); o && !(o->contains("released") && o->at("released") == true))
+                    if (const auto* h = o->if_contains("host"); h != nullptr && h->is_string()) owner = h->get_string();
+                kvEntry_Destroy(e);
+            }
+            out.push_back("cluster: pipeline " + p + " (one host at a time) held by " + owner);
+        }
+        kvStore_Destroy(leases);
+    }
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return out;
+}
+
+Cluster::Cluster(ClusterConfig config, std::vector<std::string> singletons)
+    : config_(std::move(config)), singletons_(std::move(singletons)) {
+    if (config_.host_id.empty()) config_.host_id = default_host_id();
+    const auto where = servers_text(config_);
+    connect(config_, "junction " + config_.host_id, nc_, js_);
+    auto fail = [&](const std::string& what, natsStatus s) {
+        jsCtx_Destroy(js_);
+        natsConnection_Destroy(nc_);
+        js_ = nullptr;
+        nc_ = nullptr;
+        throw std::runtime_error("cluster: " + what + " (" + where + "): " + nats_text(s));
+    };
     try {
         leases_ = open_bucket(js_, config_.bucket + "-leases", config_.lease_ttl, config_.replicas);
         positions_ = open_bucket(js_, config_.bucket + "-positions", std::chrono::milliseconds(0), config_.replicas);

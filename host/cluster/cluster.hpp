@@ -133,6 +133,11 @@ private:
     std::jthread renewer_;
 };
 
+// `junction check`: connects (without joining: no heartbeat, no lease), and describes the
+// cluster in lines: the servers reached, the live hosts, each one-host pipeline's holder.
+// Throws std::runtime_error with one line when the cluster cannot be reached.
+std::vector<std::string> probe_cluster(const ClusterConfig& config, const std::vector<std::string>& singletons);
+
 // The KV key of a pipeline name (letters, digits, '_' and '-' as they are; the rest =XX).
 std::string kv_key_of(const std::string& name);
 

@@ -89,7 +89,9 @@ std::string describe(const std::string& what, natsStatus s, jsErrCode e) {
     std::string out = "nats: " + what + ": " + natsStatus_GetText(s);
     natsStatus last = NATS_OK;
     if (const char* detail = nats_GetLastError(&last); detail != nullptr && *detail != '\0' && last == s) {
-        std::string d(detail);
+        std::string d(detail);  // without the "(js.c:1750): " of where in the library it was set
+        if (d.size() > 1 && d[0] == '(')
+            if (const auto end = d.find("): "); end != std::string::npos) d.erase(0, end + 3);
         if (d != natsStatus_GetText(s)) out += " (" + d + ")";
     }
     if (e != 0) out += " [JetStream error " + std::to_string(static_cast<int>(e)) + "]";

@@ -242,6 +242,13 @@ TEST_CASE("a one-host pipeline fails over within the lease TTL and a schedule in
     CHECK(p.at("placement") == "one_host");
     CHECK(p.at("owner").as_string() == first);
     CHECK(p.at("state") == "standby");
+    // `junction check` reaches the cluster without joining it, and says who holds what.
+    const auto check = run("env JUNCTION_HOST=x T_CLUSTER_KEY=k " + std::string(JUNCTION_BIN) + " check " +
+                           sh_quote((other.dir / "config.json").string()));
+    CHECK_MESSAGE(check.exit_code == 0, check.out, check.err);
+    CHECK(check.out.find("cluster: JetStream reached at nats://127.0.0.1:") != std::string::npos);
+    CHECK(check.out.find("cluster: 2 live hosts") != std::string::npos);
+    CHECK(check.out.find("cluster: pipeline numbers (one host at a time) held by " + first) != std::string::npos);
     // A run on demand goes to the holder, not here.
     const auto refused = http_call("POST", other.daemon->url("/api/v1/pipelines/numbers/runs"),
                                    {std::string("Authorization: Bearer ") + api_key});
@@ -264,6 +271,20 @@ TEST_CASE("a one-host pipeline fails over within the lease TTL and a schedule in
     // dead owner had written and not committed came again.
     CHECK(other.plugin_metric("duplicates_total") <= 4 * 50 + 50);
     CHECK(other.log().find("holds the lease of pipeline numbers") != std::string::npos);
+}
+
+TEST_CASE("junction check names a cluster it cannot reach, in one line") {
+    TempDir dir;
+    const int dead = free_loopback_port();
+    write_file(dir / "config.json",
+               R"({"state": "state.db", "cluster": {"servers": ["nats://127.0.0.1:)" + std::to_string(dead) + R"("]},
+                   "plugin_dirs": [")" + std::string(JUNCTION_TEST_PLUGIN_DIR) + R"(/testkit"],
+                   "pipelines": [{"name": "p", "reader": {"plugin": "testkit", "options": {}},
+                                  "writer": {"plugin": "testkit", "options": {"file": "o.ndjson"}}}]})");
+    const auto check = run(std::string(JUNCTION_BIN) + " check " + sh_quote((dir / "config.json").string()));
+    CHECK(check.exit_code == 1);
+    CHECK(check.out.find("cluster: cannot connect (nats://127.0.0.1:" + std::to_string(dead) + "): ") !=
+          std::string::npos);
 }
 
 TEST_CASE("an owner paused past its lease stops the pipeline before another host starts it") {
