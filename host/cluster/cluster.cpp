@@ -411,12 +411,12 @@ bool Cluster::acquire(const std::string& pipeline) {
         }
     }
     if (s != NATS_OK) {
-        if (no_answer(s) && !std::exchange(warned_, true))
+        if (no_answer(s) && !warned_.exchange(true))
             core::log_warn("cluster: cannot ask for the lease of pipeline " + pipeline + ": " + nats_text(s),
                            {{"pipeline", pipeline}});
         return false;
     }
-    warned_ = false;
+    warned_.store(false);
     {
         std::lock_guard lock(mutex_);
         held_[pipeline] =

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
@@ -129,7 +130,7 @@ private:
     std::function<void(const std::string&)> on_lost_;
     std::vector<std::string> hosts_cache_;
     std::chrono::steady_clock::time_point hosts_read_{};
-    bool warned_ = false;
+    std::atomic<bool> warned_{false};
     std::jthread renewer_;
 };
 

@@ -287,6 +287,28 @@ TEST_CASE("junction check names a cluster it cannot reach, in one line") {
           std::string::npos);
 }
 
+TEST_CASE("junction check names the streams and consumers that must exist and do not (create: false)") {
+    TempDir dir;
+    const auto missing = fresh("missing");
+    const auto nats_options = R"("servers": )" + servers_json(nats()) + R"(, "stream": ")" + missing + R"(", "create": false)";
+    write_file(dir / "config.json",
+               R"({"state": "state.db", "pipelines": [{"name": "relay",
+                   "reader": {"plugin": "nats", "options": {)" + nats_options + R"(, "consumer": "relay"}},
+                   "writer": {"plugin": "nats", "options": {)" + nats_options + R"(}}}]})");
+    const auto check = run(std::string(JUNCTION_BIN) + " check " + sh_quote((dir / "config.json").string()));
+    CHECK(check.exit_code == 1);
+    const auto line = "nats: stream '" + missing + "' does not exist (create: false): create it, or set create: true";
+    CHECK_MESSAGE(check.out.find("relay reader nats: FAILED (fatal): " + line) != std::string::npos, check.out);
+    CHECK(check.out.find("relay writer nats: FAILED (fatal): " + line) != std::string::npos);
+    NatsClient client(nats().urls());
+    CHECK_FALSE(client.has_stream(missing));  // check made nothing
+    client.add_stream(missing);
+    const auto again = run(std::string(JUNCTION_BIN) + " check " + sh_quote((dir / "config.json").string()));
+    CHECK(again.out.find("relay writer nats: ok") != std::string::npos);
+    CHECK(again.out.find("relay reader nats: FAILED (fatal): nats: consumer 'relay' of stream '" + missing +
+                         "' does not exist (create: false)") != std::string::npos);
+}
+
 TEST_CASE("an owner paused past its lease stops the pipeline before another host starts it") {
     constexpr int n = 2000;
     TempDir shared;
