@@ -381,6 +381,9 @@ sdk::Status PipelineRun::deliver(std::vector<GroupPart>& parts) {
             for (auto& part : parts) {
                 part.rejected.clear();
                 if (part.to_write->empty()) continue;
+                // Each attempt, not only the first: a retry after a backoff must not write
+                // for a host whose lease lapsed meanwhile.
+                if (lease_lapsed()) return sdk::Status::fatal("lease lapsed");
                 auto s = writer_->write(std::span<const sdk::Record>(*part.to_write), part.rejected);
                 if (s.code() == sdk::Code::reject) {  // the whole batch refused for its content
                     part.rejected.clear();
@@ -394,6 +397,7 @@ sdk::Status PipelineRun::deliver(std::vector<GroupPart>& parts) {
                         if (r.retry_after) return sdk::Status::retry(r.reason, r.retry_after);
             }
             if (options_.fault == Fault::kill_before_flush) ::kill(::getpid(), SIGKILL);
+            if (lease_lapsed()) return sdk::Status::fatal("lease lapsed");
             return writer_->flush();
         },
         records);
@@ -483,6 +487,10 @@ bool PipelineRun::keep_dead_letters() {
 
 // A cluster's singleton writes and commits only while its host holds the lease: a host
 // paused past it (another may run the pipeline now) stops here, before touching anything.
+bool PipelineRun::lease_lapsed() const {
+    return options_.ownership != nullptr && !options_.ownership->held();
+}
+
 bool PipelineRun::still_owned() {
     if (options_.ownership == nullptr || options_.ownership->held()) return true;
     fail(options_.ownership->lost_reason(), false);
@@ -562,6 +570,10 @@ bool PipelineRun::write_group(std::span<Work> group, bool acknowledge) {
     if (any && !still_owned()) return false;
     if (any) {
         auto st = deliver(parts);
+        if (lease_lapsed()) {  // lost during the write or its retries: not the writer's failure
+            (void)still_owned();
+            return false;
+        }
         if (st.code() == sdk::Code::retry && redelivers_ && acknowledge && !stop_.stop_requested()) {
             log_warn("writer " + p_.writer.config->plugin + ": " + st.message() + "; records released for redelivery",
                      {{"pipeline", name_}});

@@ -128,6 +128,7 @@ private:
     bool keep_dead_letters();
     void count_settled(std::uint64_t written, std::uint64_t released);
     bool still_owned();
+    [[nodiscard]] bool lease_lapsed() const;
     bool commit_and_acknowledge(std::vector<sdk::Acknowledgement>& acks, const RunBeat& beat);
     // The run's row in the history: begun at the start (or, when empty runs are not
     // recorded, at the first record read), kept alive by a heartbeat until the end.

@@ -1,5 +1,6 @@
 #include "cluster.hpp"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +15,7 @@
 
 namespace junction::host {
 namespace json = boost::json;
-using Steady = std::chrono::steady_clock;
+using Steady = BootClock;
 
 namespace {
 
@@ -60,6 +61,12 @@ std::optional<json::object> object_of(kvEntry* e) {
     return std::move(v.get_object());
 }
 
+// The lease value names this host.
+bool is_host(const json::object& o, const std::string& host) {
+    const auto* h = o.if_contains("host");
+    return h != nullptr && h->is_string() && h->get_string() == host;
+}
+
 kvStore* open_bucket(jsCtx* js, const std::string& name, std::chrono::milliseconds ttl, int replicas) {
     kvStore* kv = nullptr;
     auto s = js_KeyValue(&kv, js, name.c_str());
@@ -90,6 +97,33 @@ public:
                " (" + why + "); another host may run it now, so this run writes and commits nothing more";
     }
     sdk::Positions positions() override {
+        // The first run after the lease was taken stamps the key with this host, by
+        // revision: a commit the previous holder still had on its way fails from then on,
+        // rather than the first commit of this host.
+        const bool stamp = cluster_.take_fresh(pipeline_);
+        for (int attempt = 0;; ++attempt) {
+            auto out = read();
+            if (!stamp) return out;
+            try {
+                commit_doc(doc_);
+                return out;
+            } catch (const std::runtime_error&) {
+                if (attempt == 2) throw;  // overtaken three times in a row: let the run fail
+            }
+        }
+    }
+    void commit(std::span<const sdk::Committed> positions, std::span<const std::string> dropped) override {
+        if (positions.empty() && dropped.empty()) return;
+        auto next = doc_;
+        for (const auto& d : dropped)
+            next.erase(d);
+        for (const auto& c : positions)
+            next[c.partition] = c.offset;
+        commit_doc(next);
+    }
+
+private:
+    sdk::Positions read() {
         kvEntry* e = nullptr;
         const auto s = kvStore_Get(&e, cluster_.positions_bucket(), key_.c_str());
         revision_ = 0;
@@ -108,13 +142,7 @@ public:
         }
         return out;
     }
-    void commit(std::span<const sdk::Committed> positions, std::span<const std::string> dropped) override {
-        if (positions.empty() && dropped.empty()) return;
-        auto next = doc_;
-        for (const auto& d : dropped)
-            next.erase(d);
-        for (const auto& c : positions)
-            next[c.partition] = c.offset;
+    void commit_doc(json::object next) {
         const auto text = sdk::to_json_text(
             json::object{{"positions", next}, {"host", cluster_.host_id()}, {"committed_at", now_text()}});
         std::uint64_t rev = 0;
@@ -132,7 +160,6 @@ public:
         doc_ = std::move(next);
     }
 
-private:
     Cluster& cluster_;
     std::string pipeline_;
     std::string key_;
@@ -292,11 +319,17 @@ Cluster::Cluster(ClusterConfig config, std::vector<std::string> singletons)
     kvStatus* st = nullptr;
     if (kvStore_Status(&st, leases_) == NATS_OK) {
         const auto ttl_ms = kvStatus_TTL(st) / 1000000;
+        if (ttl_ms <= 0) {
+            kvStatus_Destroy(st);
+            fail("bucket " + config_.bucket + "-leases keeps its keys for ever (no TTL): a dead host's leases would "
+                 "never lapse; delete it (every host stopped) or name another bucket",
+                 NATS_ERR);
+        }
         if (ttl_ms != config_.lease_ttl.count())
             core::log_warn("cluster: bucket " + config_.bucket + "-leases keeps keys " + std::to_string(ttl_ms) +
                            " ms, the config says lease_ttl_ms " + std::to_string(config_.lease_ttl.count()) +
                            ": the bucket's is the lease (delete the bucket, with every host stopped, to change it)");
-        config_.lease_ttl = std::chrono::milliseconds(ttl_ms > 0 ? ttl_ms : config_.lease_ttl.count());
+        config_.lease_ttl = std::chrono::milliseconds(ttl_ms);
         kvStatus_Destroy(st);
     }
     beat();
@@ -328,8 +361,63 @@ bool Cluster::singleton(const std::string& pipeline) const {
     return std::find(singletons_.begin(), singletons_.end(), pipeline) != singletons_.end();
 }
 
-std::string Cluster::lease_value(bool released) const {
-    return sdk::to_json_text(json::object{{"host", config_.host_id}, {"at", now_text()}, {"released", released}});
+BootClock::time_point BootClock::now() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_BOOTTIME, &ts);
+    return time_point(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+}
+
+std::string Cluster::lease_value(bool released, std::uint64_t nonce) const {
+    return sdk::to_json_text(
+        json::object{{"host", config_.host_id}, {"at", now_text()}, {"released", released}, {"nonce", nonce}});
+}
+
+natsStatus Cluster::write_lease(const std::string& pipeline, std::uint64_t revision, bool released,
+                                std::uint64_t& out, BootClock::time_point& sent) {
+    const auto key = "lease." + kv_key_of(pipeline);
+    const auto nonce = ++nonce_;
+    const auto value = lease_value(released, nonce);
+    sent = Steady::now();
+    const auto s = revision == 0
+                       ? kvStore_Create(&out, leases_, key.c_str(), value.data(), static_cast<int>(value.size()))
+                       : kvStore_Update(&out, leases_, key.c_str(), value.data(), static_cast<int>(value.size()),
+                                        revision);
+    std::lock_guard lock(mutex_);
+    if (no_answer(s))
+        unanswered_[pipeline] = Unanswered{.nonce = nonce, .sent = sent};
+    else
+        unanswered_.erase(pipeline);
+    return s;
+}
+
+bool Cluster::adopt(const std::string& pipeline, std::uint64_t& revision, BootClock::time_point& sent) {
+    Unanswered u;
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = unanswered_.find(pipeline);
+        if (it == unanswered_.end()) return false;
+        u = it->second;
+    }
+    kvEntry* e = nullptr;
+    if (kvStore_Get(&e, leases_, ("lease." + kv_key_of(pipeline)).c_str()) != NATS_OK) return false;
+    const auto o = object_of(e);
+    const auto rev = kvEntry_Revision(e);
+    kvEntry_Destroy(e);
+    if (!o || !is_host(*o, config_.host_id) || !o->contains("nonce") ||
+        !o->at("nonce").is_number() || o->at("nonce").to_number<std::uint64_t>() != u.nonce ||
+        (o->contains("released") && o->at("released") == true))
+        return false;
+    revision = rev;
+    sent = u.sent;
+    std::lock_guard lock(mutex_);
+    unanswered_.erase(pipeline);
+    return true;
+}
+
+bool Cluster::take_fresh(const std::string& pipeline) {
+    std::lock_guard lock(mutex_);
+    const auto it = held_.find(pipeline);
+    return it != held_.end() && std::exchange(it->second.fresh, false);
 }
 
 std::vector<std::string> Cluster::hosts() {
@@ -394,19 +482,21 @@ bool Cluster::acquire(const std::string& pipeline) {
     }
     if (count >= share()) return false;
     const auto key = "lease." + kv_key_of(pipeline);
-    const auto value = lease_value(false);
-    auto sent = Steady::now();
+    BootClock::time_point sent;
     std::uint64_t rev = 0;
-    auto s = kvStore_Create(&rev, leases_, key.c_str(), value.data(), static_cast<int>(value.size()));
-    if (s != NATS_OK && !no_answer(s)) {  // held, or handed over: a released lease is taken by revision
-        kvEntry* e = nullptr;
-        if (kvStore_Get(&e, leases_, key.c_str()) == NATS_OK) {
-            const auto o = object_of(e);
-            const auto last = kvEntry_Revision(e);
-            kvEntry_Destroy(e);
-            if (o && o->contains("released") && o->at("released").is_bool() && o->at("released").get_bool()) {
-                sent = Steady::now();
-                s = kvStore_Update(&rev, leases_, key.c_str(), value.data(), static_cast<int>(value.size()), last);
+    auto s = write_lease(pipeline, 0, false, rev, sent);
+    if (s != NATS_OK && !no_answer(s)) {
+        // Held: by this host, if an earlier attempt got no answer but was stored; or handed
+        // over (released), then taken by revision.
+        if (adopt(pipeline, rev, sent)) {
+            s = NATS_OK;
+        } else {
+            kvEntry* e = nullptr;
+            if (kvStore_Get(&e, leases_, key.c_str()) == NATS_OK) {
+                const auto o = object_of(e);
+                const auto last = kvEntry_Revision(e);
+                kvEntry_Destroy(e);
+                if (o && o->contains("released") && o->at("released") == true) s = write_lease(pipeline, last, false, rev, sent);
             }
         }
     }
@@ -419,8 +509,11 @@ bool Cluster::acquire(const std::string& pipeline) {
     warned_.store(false);
     {
         std::lock_guard lock(mutex_);
-        held_[pipeline] =
-            Held{.revision = rev, .valid_until = sent + config_.lease_ttl - config_.lease_ttl / 5, .lost = false, .why = {}};
+        held_[pipeline] = Held{.revision = rev,
+                               .valid_until = sent + config_.lease_ttl - config_.lease_ttl / 5,
+                               .lost = false,
+                               .why = {},
+                               .fresh = true};
     }
     core::log_info("cluster: host " + config_.host_id + " holds the lease of pipeline " + pipeline + " and runs it",
                    {{"pipeline", pipeline}});
@@ -437,9 +530,21 @@ void Cluster::release(const std::string& pipeline) {
         held_.erase(it);
     }
     if (rev == 0) return;
-    const auto key = "lease." + kv_key_of(pipeline);
-    const auto value = lease_value(true);
-    const auto s = kvStore_Update(nullptr, leases_, key.c_str(), value.data(), static_cast<int>(value.size()), rev);
+    BootClock::time_point sent;
+    std::uint64_t done = 0;
+    auto s = write_lease(pipeline, rev, true, done, sent);
+    // A renewal raced it (the renewal thread had the same revision): once more, with the
+    // key's revision, if the key still says this host holds it.
+    if (s != NATS_OK && !no_answer(s)) {
+        kvEntry* e = nullptr;
+        if (kvStore_Get(&e, leases_, ("lease." + kv_key_of(pipeline)).c_str()) == NATS_OK) {
+            const auto o = object_of(e);
+            const auto last = kvEntry_Revision(e);
+            kvEntry_Destroy(e);
+            if (o && is_host(*o, config_.host_id) && !(o->contains("released") && o->at("released") == true))
+                s = write_lease(pipeline, last, true, done, sent);
+        }
+    }
     if (s == NATS_OK)
         core::log_info("cluster: host " + config_.host_id + " handed over pipeline " + pipeline, {{"pipeline", pipeline}});
 }
@@ -512,14 +617,30 @@ void Cluster::renew_all() {
     }
     std::vector<std::string> lost;
     for (const auto& [pipeline, revision] : todo) {
-        const auto key = "lease." + kv_key_of(pipeline);
-        const auto value = lease_value(false);
-        const auto sent = Steady::now();
+        BootClock::time_point sent;
         std::uint64_t rev = 0;
-        const auto s = kvStore_Update(&rev, leases_, key.c_str(), value.data(), static_cast<int>(value.size()), revision);
+        auto s = write_lease(pipeline, revision, false, rev, sent);
+        // Refused by revision: an earlier renewal got no answer yet was stored? Then this
+        // host still holds it, from that renewal's send time: renew from there.
+        if (s != NATS_OK && !no_answer(s)) {
+            std::uint64_t stored = 0;
+            BootClock::time_point stored_sent;
+            if (adopt(pipeline, stored, stored_sent)) {
+                s = write_lease(pipeline, stored, false, rev, sent);
+                if (s != NATS_OK && no_answer(s)) {  // keep what the adopted one gives
+                    std::lock_guard lock(mutex_);
+                    if (auto it = held_.find(pipeline); it != held_.end() && it->second.revision == revision) {
+                        it->second.revision = stored;
+                        it->second.valid_until = stored_sent + config_.lease_ttl - config_.lease_ttl / 5;
+                    }
+                    continue;
+                }
+            }
+        }
         std::lock_guard lock(mutex_);
         const auto it = held_.find(pipeline);
-        if (it == held_.end() || it->second.lost) continue;
+        // Gone, lost, or taken anew meanwhile (a newer revision): this result is not for it.
+        if (it == held_.end() || it->second.lost || it->second.revision != revision) continue;
         auto& h = it->second;
         if (s == NATS_OK) {
             h.revision = rev;

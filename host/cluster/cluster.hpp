@@ -35,6 +35,7 @@
 #include <vector>
 
 #include <boost/json/value.hpp>
+#include <nats/status.h>
 #include <junction/core/config.hpp>
 #include <junction/core/engine.hpp>
 
@@ -62,6 +63,18 @@ ClusterConfig parse_cluster_config(const boost::json::value& v, const std::files
 
 // Where a pipeline runs in a cluster (automatic: every host for readers that redeliver).
 bool runs_on_one_host(const core::ResolvedPipeline& p);
+
+// The clock leases are counted on: CLOCK_BOOTTIME, which (unlike steady_clock's
+// CLOCK_MONOTONIC) goes on while a suspended machine or VM sleeps: a host that wakes
+// from a suspend longer than its TTL knows its leases lapsed.
+struct BootClock {
+    using duration = std::chrono::nanoseconds;
+    using rep = duration::rep;
+    using period = duration::period;
+    using time_point = std::chrono::time_point<BootClock>;
+    static constexpr bool is_steady = true;
+    static time_point now() noexcept;
+};
 
 // A pipeline's lease as this host last saw it.
 struct LeaseStatus {
@@ -101,19 +114,36 @@ public:
 
     // For the ownership objects.
     [[nodiscard]] bool valid(const std::string& pipeline, std::string* why = nullptr) const;
+    // True once after the lease was taken: the run re-stamps the positions key, so that a
+    // late commit of the host that held it before fails by revision.
+    bool take_fresh(const std::string& pipeline);
     [[nodiscard]] __kvStore* positions_bucket() const noexcept { return positions_; }
 
 private:
     struct Held {
         std::uint64_t revision = 0;
-        std::chrono::steady_clock::time_point valid_until;
+        BootClock::time_point valid_until;
         bool lost = false;
         std::string why;
+        bool fresh = true;  // taken, its positions not yet re-stamped by this host
     };
+    // A write of a lease key that got no answer: the server may have stored it. Its nonce
+    // tells the value apart when it is read back; its send time bounds its validity.
+    struct Unanswered {
+        std::uint64_t nonce = 0;
+        BootClock::time_point sent;
+    };
+    // Writes the lease key (create when revision is 0, else update by revision); records
+    // the attempt as unanswered when the cluster did not answer.
+    natsStatus write_lease(const std::string& pipeline, std::uint64_t revision, bool released, std::uint64_t& out,
+                           BootClock::time_point& sent);
+    // After a write refused by revision: when the key holds this host's unanswered write,
+    // its revision and the validity from that write's send time (true), else false.
+    bool adopt(const std::string& pipeline, std::uint64_t& revision, BootClock::time_point& sent);
     void renew_loop(std::stop_token stop);
     void renew_all();
     void beat();
-    std::string lease_value(bool released) const;
+    std::string lease_value(bool released, std::uint64_t nonce) const;
     [[nodiscard]] std::size_t share();
     void lose(const std::string& pipeline, Held& h, std::string why);
 
@@ -127,9 +157,11 @@ private:
 
     mutable std::mutex mutex_;
     std::map<std::string, Held> held_;
+    std::map<std::string, Unanswered> unanswered_;
+    std::atomic<std::uint64_t> nonce_{0};
     std::function<void(const std::string&)> on_lost_;
     std::vector<std::string> hosts_cache_;
-    std::chrono::steady_clock::time_point hosts_read_{};
+    BootClock::time_point hosts_read_{};
     std::atomic<bool> warned_{false};
     std::jthread renewer_;
 };

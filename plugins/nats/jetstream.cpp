@@ -305,6 +305,9 @@ void Connection::ensure_consumer(const ConsumerSpec& want) {
         throw NatsError(sdk::Code::fatal, "nats: " + name + " filters \"" + have_filter + "\", the config says \"" +
                                               want.filter_subject +
                                               "\": a consumer's filter cannot change; delete it or name another");
+    if (have.DeliverSubject != nullptr && *have.DeliverSubject != '\0')
+        throw NatsError(sdk::Code::fatal, "nats: " + name + " is a push consumer (it delivers to " +
+                                              have.DeliverSubject + "); the reader pulls: name another consumer");
     if (have.AckPolicy != js_AckExplicit)
         throw NatsError(sdk::Code::fatal, "nats: " + name + " does not take explicit acknowledgements");
     if (have.AckWait == ns(want.ack_wait) && have.MaxDeliver == want.max_deliver &&

@@ -54,7 +54,7 @@ struct ReaderConfig {
     std::string consumer;
     std::string filter_subject;  // "": every subject of the stream
     std::chrono::milliseconds ack_wait{};
-    int max_deliver = 0;  // deliveries before a message is dead-lettered (the server's MaxDeliver is one more)
+    int max_deliver = 0;  // deliveries before a message is dead-lettered (counted here; the server's is unlimited)
     int max_ack_pending = 0;
     bool from_start = true;  // deliver: "all" or "new"
     std::vector<std::chrono::milliseconds> backoff;

@@ -36,6 +36,7 @@ NatsReader::~NatsReader() {
 }
 
 void NatsReader::release_all() noexcept {
+    open_request_.clear();
     for (auto& [seq, f] : in_flight_)
         natsMsg_Destroy(f.msg);
     in_flight_.clear();
@@ -67,15 +68,15 @@ sdk::Status NatsReader::open(sdk::Context& context) {
                                       .from_start = config_.from_start});
         const auto ttl = std::max<std::chrono::milliseconds>(config_.connection.stream.max_age, std::chrono::hours(24 * 7));
         history_ = connection_->open_bucket(config_.history_bucket, ttl);
-        jsSubOptions so;
-        jsSubOptions_Init(&so);
-        so.Stream = config_.connection.stream.name.c_str();
-        so.Consumer = config_.consumer.c_str();
-        jsErrCode jerr = static_cast<jsErrCode>(0);
-        const char* subject = config_.filter_subject.empty() ? nullptr : config_.filter_subject.c_str();
-        if (const auto s = js_PullSubscribe(&sub_, connection_->js(), subject, config_.consumer.c_str(), nullptr, &so, &jerr);
-            s != NATS_OK)
-            fail("cannot subscribe to consumer '" + config_.consumer + "'", s, jerr);
+        natsInbox* inbox = nullptr;
+        if (const auto s = natsInbox_Create(&inbox); s != NATS_OK) fail("cannot make an inbox", s);
+        inbox_ = inbox;
+        natsInbox_Destroy(inbox);
+        if (const auto s = natsConnection_SubscribeSync(&sub_, connection_->nc(), (inbox_ + ".*").c_str()); s != NATS_OK)
+            fail("cannot subscribe to the consumer's answers", s);
+        // A pull request never brings more than a batch: no limit to drop them by.
+        (void)natsSubscription_SetPendingLimits(sub_, -1, -1);
+        next_subject_ = "$JS.API.CONSUMER.MSG.NEXT." + config_.connection.stream.name + "." + config_.consumer;
     } catch (const NatsError& e) {
         release_all();
         return e.status();
@@ -175,33 +176,106 @@ sdk::Record NatsReader::record_of(natsMsg* msg, InFlight& f, std::uint64_t seq) 
     return r;
 }
 
-natsStatus NatsReader::fetch(natsMsgList& list, std::size_t max, bool no_wait, std::chrono::milliseconds wait) {
-    natsMsgList_Destroy(&list);
-    list = {};
-    jsFetchRequest req;
-    jsFetchRequest_Init(&req);
-    req.Batch = static_cast<int>(std::clamp<std::size_t>(max, 1, 100000));
-    req.NoWait = no_wait;
-    req.Expires = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
-    return natsSubscription_FetchRequest(&list, sub_, &req);
+natsStatus NatsReader::reply(natsMsg* msg, const std::string& body) {
+    const char* to = natsMsg_GetReply(msg);
+    if (to == nullptr || *to == '\0') return NATS_ILLEGAL_STATE;
+    return natsConnection_Publish(connection_->nc(), to, body.data(), static_cast<int>(body.size()));
+}
+
+namespace {
+
+// A status the server answers a pull request with (404 no messages, 408 request timeout,
+// 409 ...: the request is over; 100: a heartbeat), or "" for a message of the stream.
+std::string status_of(natsMsg* msg) {
+    const char* value = nullptr;
+    if (natsMsgHeader_Get(msg, "Status", &value) == NATS_OK && value != nullptr) return value;
+    return {};
+}
+
+bool is_stream_message(natsMsg* msg) {
+    const char* to = natsMsg_GetReply(msg);
+    return to != nullptr && std::string_view(to).rfind("$JS.ACK.", 0) == 0 && status_of(msg).empty();
+}
+
+}  // namespace
+
+natsStatus NatsReader::fetch(std::vector<natsMsg*>& out, std::size_t max, bool no_wait,
+                             std::chrono::milliseconds wait, std::string& refused) {
+    // What earlier requests brought after their read had returned.
+    while (out.size() < max) {
+        natsMsg* msg = nullptr;
+        if (natsSubscription_NextMsg(&msg, sub_, 0) != NATS_OK) break;
+        if (is_stream_message(msg))
+            out.push_back(msg);
+        else
+            natsMsg_Destroy(msg);
+    }
+    if (out.size() >= max) return NATS_OK;
+    const auto want = max - out.size();
+    std::string request = "{\"batch\":" + std::to_string(want);
+    if (no_wait)
+        request += ",\"no_wait\":true}";
+    else
+        request += ",\"expires\":" +
+                   std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count()) + "}";
+    const auto reply_to = inbox_ + "." + std::to_string(++requests_);
+    auto s = natsConnection_PublishRequest(connection_->nc(), next_subject_.c_str(), reply_to.c_str(), request.data(),
+                                           static_cast<int>(request.size()));
+    if (s != NATS_OK) return s;
+    // Until the batch is full or the server ends this request (a status on its own reply
+    // subject; one of an earlier request is ignored). Past the wait and the time the
+    // answer takes, what is still on its way waits on the inbox for the next read.
+    const auto until = std::chrono::steady_clock::now() + (no_wait ? config_.connection.request_timeout : wait) +
+                       std::chrono::milliseconds(no_wait ? 0 : 200);
+    const auto first = out.size();
+    bool ended = false;
+    while (out.size() - first < want) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        natsMsg* msg = nullptr;
+        s = natsSubscription_NextMsg(&msg, sub_, left.count());
+        if (s == NATS_TIMEOUT) break;
+        if (s != NATS_OK) return s;
+        if (is_stream_message(msg)) {
+            out.push_back(msg);
+            continue;
+        }
+        const auto status = status_of(msg);
+        ended = status != "100" && reply_to == natsMsg_GetSubject(msg);
+        if (ended && status == "409") {
+            const char* why = nullptr;
+            const std::string text =
+                natsMsgHeader_Get(msg, "Description", &why) == NATS_OK && why != nullptr ? why : "";
+            if (text.rfind("Exceeded MaxRequest", 0) == 0 || text.find("push based") != std::string::npos)
+                refused = text;
+        }
+        natsMsg_Destroy(msg);
+        if (ended) break;
+    }
+    if (!no_wait && !ended && out.size() - first < want) {
+        open_request_ = reply_to;
+        open_until_ = until;
+    } else if (!no_wait) {
+        open_request_.clear();
+    }
+    return NATS_OK;
 }
 
 sdk::Status NatsReader::read(sdk::Batch& out, std::size_t max_records, bool& end_of_input) {
     if (sub_ == nullptr) return sdk::Status::fatal("nats: read() before a successful open()");
-    // What is there now (no_wait: the server holds the request 50 ms at most, for a
-    // redelivery due); then, when nothing was, a long poll of fetch_wait_ms for the batch.
-    natsMsgList list{};
-    auto s = fetch(list, max_records, true, std::chrono::milliseconds(50));
-    if (list.Count == 0 && config_.fetch_wait.count() > 0 && (s == NATS_OK || s == NATS_TIMEOUT || s == NATS_NOT_FOUND))
-        s = fetch(list, max_records, false, config_.fetch_wait);
-    if (s != NATS_OK && s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
-        natsMsgList_Destroy(&list);
+    // What is there now; then, when nothing was, a long poll of fetch_wait_ms for the batch.
+    std::vector<natsMsg*> got;
+    std::string refused;
+    auto s = fetch(got, max_records, true, {}, refused);
+    if (s == NATS_OK && got.empty() && refused.empty() && config_.fetch_wait.count() > 0)
+        s = fetch(got, max_records, false, config_.fetch_wait, refused);
+    if (!refused.empty() && got.empty())
+        return sdk::Status::fatal("nats: consumer '" + config_.consumer + "' refuses the pull requests: " + refused);
+    if (s != NATS_OK && got.empty()) {
         return classify(s) == sdk::Code::retry ? sdk::Status::retry(describe("fetch failed", s))
                                                : sdk::Status::fatal(describe("fetch failed", s));
     }
-    for (int i = 0; i < list.Count; ++i) {
-        natsMsg* msg = list.Msgs[i];
-        list.Msgs[i] = nullptr;
+    for (natsMsg* msg : got) {
         jsMsgMetaData* meta = nullptr;
         if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {  // not a JetStream message: nothing to ack
             natsMsg_Destroy(msg);
@@ -219,7 +293,6 @@ sdk::Status NatsReader::read(sdk::Batch& out, std::size_t max_records, bool& end
         in_flight_.emplace(seq, std::move(f));
         out.push_back(std::move(record));
     }
-    natsMsgList_Destroy(&list);
     // A run goes on while messages come; it ends after a read that found none.
     end_of_input = out.empty();
     return sdk::Status::ok();
@@ -244,9 +317,11 @@ sdk::Status NatsReader::acknowledge(const sdk::Acknowledgements& acks) {
             releases.get_array().push_back(
                 boost::json::object{{"delivery", f.delivered}, {"reason", a.reason}, {"at", sdk::format_iso8601_ms(now)}});
             save_notes(seq, f);
-            s = natsMsg_NakWithDelay(f.msg, delay.count(), nullptr);
+            s = reply(f.msg, "-NAK {\"delay\":" +
+                                 std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count()) +
+                                 "}");
         } else {
-            s = a.outcome == sdk::Outcome::rejected ? natsMsg_Term(f.msg, nullptr) : natsMsg_Ack(f.msg, nullptr);
+            s = reply(f.msg, a.outcome == sdk::Outcome::rejected ? "+TERM" : "+ACK");
             forget_notes(seq, f);
         }
         if (s != NATS_OK && trouble.empty()) trouble = describe("cannot acknowledge message " + std::to_string(seq), s);
@@ -263,7 +338,7 @@ sdk::Status NatsReader::acknowledge(const sdk::Acknowledgements& acks) {
 sdk::Status NatsReader::keep_alive() {
     if (sub_ == nullptr || in_flight_.empty()) return sdk::Status::ok();
     for (auto& [seq, f] : in_flight_)
-        if (const auto s = natsMsg_InProgress(f.msg, nullptr); s != NATS_OK)
+        if (const auto s = reply(f.msg, "+WPI"); s != NATS_OK)
             return sdk::Status::retry(describe("cannot extend the lease of message " + std::to_string(seq), s));
     if (const auto s = connection_->flush(); s != NATS_OK)
         return sdk::Status::retry(describe("cannot extend leases", s));
@@ -275,13 +350,37 @@ std::chrono::milliseconds NatsReader::keep_alive_interval() const noexcept {
 }
 
 sdk::Status NatsReader::close() {
+    // Messages a request brought after the last read (and, until it ends, those the last
+    // long poll still brings): never handed over, given back too.
+    while (sub_ != nullptr) {
+        natsMsg* msg = nullptr;
+        const auto left = open_request_.empty() ? std::chrono::milliseconds(0)
+                                                : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      open_until_ - std::chrono::steady_clock::now());
+        if (natsSubscription_NextMsg(&msg, sub_, std::max<std::int64_t>(0, left.count())) != NATS_OK) break;
+        jsMsgMetaData* meta = nullptr;
+        if (!is_stream_message(msg) || natsMsg_GetMetaData(&meta, msg) != NATS_OK) {
+            if (open_request_ == natsMsg_GetSubject(msg) && status_of(msg) != "100") open_request_.clear();
+            natsMsg_Destroy(msg);
+            continue;
+        }
+        const auto seq = meta->Sequence.Stream;
+        InFlight f{.msg = msg, .delivered = meta->NumDelivered, .notes = {}, .noted = false};
+        jsMsgMetaData_Destroy(meta);
+        if (f.delivered > 1) f.notes = notes_of(seq, f.noted);
+        if (auto old = in_flight_.find(seq); old != in_flight_.end()) {
+            natsMsg_Destroy(old->second.msg);
+            in_flight_.erase(old);
+        }
+        in_flight_.emplace(seq, std::move(f));
+    }
     if (sub_ != nullptr && !in_flight_.empty()) {
         for (auto& [seq, f] : in_flight_) {
             auto& given_back = f.notes["given_back"];
             if (!given_back.is_array()) given_back = boost::json::array{};
             given_back.get_array().push_back(f.delivered);
             save_notes(seq, f);
-            (void)natsMsg_Nak(f.msg, nullptr);
+            (void)reply(f.msg, "-NAK");
         }
         if (const auto s = connection_->flush(); s != NATS_OK)  // their leases lapse instead
             context_->log().warn(describe("cannot give back unsettled messages", s));

@@ -9,6 +9,14 @@
 // dying on it) comes out as a record with meta.error, so the engine dead-letters it with
 // its attempt count instead of processing it again.
 //
+// Pull requests are the reader's own (a request to $JS.API.CONSUMER.MSG.NEXT, answered on
+// an inbox subscription), not libnats's natsSubscription_Fetch: Debian's libnats 3.4.1
+// overflows a heap buffer in that call when messages of an earlier request arrive late
+// (fixed upstream in 3.9, nats.c #749; bench/README.md, "JetStream"). Messages that
+// arrive after a read returned wait on the inbox and come first in the next read. The
+// acknowledgements are published to each message's reply subject (+ACK, +TERM, -NAK with
+// its delay, +WPI), as libnats does.
+//
 // JetStream keeps a delivery count, not why a message came back: the reasons of releases
 // (and the deliveries given back uncounted) go to a KV bucket (history_bucket), keyed by
 // stream, consumer and sequence, written only when a message is released or given back
@@ -19,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/json/object.hpp>
 #include <junction/sdk/components.hpp>
@@ -55,11 +64,25 @@ private:
     void forget_notes(std::uint64_t seq, InFlight& f);
     sdk::Record record_of(natsMsg* msg, InFlight& f, std::uint64_t seq);
     void release_all() noexcept;
-    natsStatus fetch(natsMsgList& list, std::size_t max, bool no_wait, std::chrono::milliseconds wait);
+    // Appends up to `max` messages: those already on the inbox, then what one pull
+    // request brings (no_wait: what is there now; else a long poll of `wait`).
+    // `refused`: the server's reason when it refuses pull requests for good (a consumer
+    // whose MaxRequestBatch or MaxRequestExpires the request exceeds, a push consumer).
+    natsStatus fetch(std::vector<natsMsg*>& out, std::size_t max, bool no_wait, std::chrono::milliseconds wait,
+                     std::string& refused);
+    // Publishes an acknowledgement (+ACK, +TERM, -NAK ..., +WPI) to the message's reply subject.
+    natsStatus reply(natsMsg* msg, const std::string& body);
 
     ReaderConfig config_{};
     std::unique_ptr<Connection> connection_;
-    natsSubscription* sub_ = nullptr;
+    natsSubscription* sub_ = nullptr;  // <inbox>.*: each pull request is answered on <inbox>.<n>
+    std::string inbox_;
+    std::uint64_t requests_ = 0;
+    // The last long poll, until the server ended it (its status) or it filled its batch;
+    // close() waits for it (at most fetch_wait_ms) and gives back what it still brings.
+    std::string open_request_;
+    std::chrono::steady_clock::time_point open_until_{};
+    std::string next_subject_;  // $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>
     kvStore* history_ = nullptr;
     sdk::Context* context_ = nullptr;
     std::map<std::uint64_t, InFlight> in_flight_;  // by stream sequence

@@ -39,6 +39,8 @@ void on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure)
             } else {
                 p.failed.emplace_back(i, pae != nullptr ? describe("publish not acknowledged", pae->Err, pae->ErrCode)
                                                         : std::string("nats: publish not acknowledged"));
+                if (pae != nullptr && p.refused.empty() && classify(pae->Err, pae->ErrCode) == sdk::Code::fatal)
+                    p.refused = p.failed.back().second;
             }
         }
     }
@@ -104,6 +106,7 @@ sdk::Status NatsWriter::write(std::span<const sdk::Record> batch, std::vector<sd
         std::lock_guard lock(p.mutex);
         p.index.clear();
         p.failed.clear();
+        p.refused.clear();
         p.too_large.clear();
         p.stored = p.duplicates = 0;
     }
@@ -171,6 +174,7 @@ sdk::Status NatsWriter::write(std::span<const sdk::Record> batch, std::vector<sd
     std::lock_guard lock(p.mutex);
     published_->add(static_cast<double>(p.stored - p.duplicates));
     duplicates_->add(static_cast<double>(p.duplicates));
+    if (!p.refused.empty()) return sdk::Status::fatal(p.refused);
     if (failure.empty() && !p.failed.empty())
         failure = p.failed.front().second + " (" + std::to_string(p.failed.size()) + " of the batch)";
     if (!failure.empty()) return sdk::Status::retry(failure);

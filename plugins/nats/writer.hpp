@@ -31,6 +31,7 @@ public:
         std::mutex mutex;
         std::unordered_map<const natsMsg*, std::size_t> index;  // message -> its record
         std::vector<std::pair<std::size_t, std::string>> failed;  // record, why
+        std::string refused;  // a JetStream refusal no retry mends (classify: fatal)
         std::vector<std::size_t> too_large;
         std::size_t stored = 0;
         std::size_t duplicates = 0;

@@ -149,3 +149,21 @@ TEST_CASE("a cluster that cannot be reached is one error line naming it") {
         CHECK(what.find('\n') == std::string::npos);
     }
 }
+
+TEST_CASE("the new holder's first run stamps the positions: a commit the old holder still had on its way fails") {
+    const auto bucket = fresh_bucket();
+    Cluster a(config_for(bucket, "a"), {"p"});
+    REQUIRE(a.acquire("p"));
+    auto old_run = a.ownership("p");
+    (void)old_run->positions();
+    old_run->commit(std::vector<junction::sdk::Committed>{{"", "5"}}, {});
+    a.release("p");  // (or its lease lapsed while it was paused before its next commit)
+    Cluster b(config_for(bucket, "b"), {"p"});
+    REQUIRE(b.acquire("p"));
+    auto new_run = b.ownership("p");
+    CHECK(new_run->positions().at("") == "5");  // resumes where a committed
+    CHECK_THROWS_WITH_AS(old_run->commit(std::vector<junction::sdk::Committed>{{"", "9"}}, {}),
+                         doctest::Contains("another host committed positions"), std::runtime_error);
+    new_run->commit(std::vector<junction::sdk::Committed>{{"", "6"}}, {});  // the new holder's commits go on
+    CHECK(b.ownership("p")->positions().at("") == "6");
+}

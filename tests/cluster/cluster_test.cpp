@@ -110,10 +110,22 @@ std::string spread_pipeline(const NatsServer& s, const std::string& in, const st
            common + R"(, "stream": ")" + out + R"(", "dedup_id": "n"}}})";
 }
 
-void preload(NatsClient& c, const std::string& stream, int n) {
-    c.add_stream(stream, 3);
+void publish_jobs(NatsClient& c, const std::string& stream, int n) {
     c.publish_many(stream + ".jobs", n, [](int i) { return R"({"n": )" + std::to_string(i) + R"(, "text": "job"})"; });
     REQUIRE(c.count(stream) == static_cast<std::uint64_t>(n));
+}
+
+// Each host's pipeline has run once (its reader and writer opened): the hosts start one
+// after the other, and a share is only fair if all of them are there from the first message.
+void wait_until_ready(const std::vector<Host*>& hosts, const std::string& pipeline) {
+    for (const auto* h : hosts)
+        REQUIRE_MESSAGE(eventually(
+                            [&] {
+                                const auto p = h->pipeline(pipeline);
+                                return p.is_object() && p.at("state") == "scheduled";
+                            },
+                            30s),
+                        h->log());
 }
 
 // Every n of the stream once; the count by host.
@@ -140,9 +152,11 @@ TEST_CASE("100,000 messages of a shared consumer, three hosts: none lost, none d
     constexpr int n = 100000;
     NatsClient client(nats().urls());
     const auto in = fresh("in"), out = fresh("out");
-    preload(client, in, n);
+    client.add_stream(in, 3);
     const auto config = config_of(nats(), fresh("c"), spread_pipeline(nats(), in, out));
     Host a("a", config), b("b", config), c("c", config);
+    wait_until_ready({&a, &b, &c}, "spread");
+    publish_jobs(client, in, n);
     REQUIRE_MESSAGE(wait_for_count(client, out, n, 180s), a.log(), b.log(), c.log());
     std::this_thread::sleep_for(500ms);  // anything more would be a duplicate
     const auto by_host = shares_of(client, out, n);
@@ -163,9 +177,11 @@ TEST_CASE("a host SIGKILLed mid-run: the others get its unacknowledged messages 
     constexpr int n = 30000;
     NatsClient client(nats().urls());
     const auto in = fresh("in"), out = fresh("out");
-    preload(client, in, n);
+    client.add_stream(in, 3);
     const auto config = config_of(nats(), fresh("c"), spread_pipeline(nats(), in, out));
     Host a("a", config), b("b", config), c("c", config);
+    wait_until_ready({&a, &b, &c}, "spread");
+    publish_jobs(client, in, n);
     REQUIRE(wait_for_count(client, out, n / 4, 60s));
     c.kill();
     const auto killed_at = std::chrono::steady_clock::now();
@@ -189,9 +205,11 @@ TEST_CASE("a NATS node killed mid-run: publishing and consuming go on (R3 stream
     constexpr int n = 20000;
     NatsClient client(own.urls());
     const auto in = fresh("in"), out = fresh("out");
-    preload(client, in, n);
+    client.add_stream(in, 3);
     const auto config = config_of(own, fresh("c"), spread_pipeline(own, in, out));
     Host a("a", config), b("b", config);
+    wait_until_ready({&a, &b}, "spread");
+    publish_jobs(client, in, n);
     REQUIRE(wait_for_count(client, out, n / 4, 60s));
     own.kill(2);
     REQUIRE_MESSAGE(wait_for_count(client, out, n, 120s), a.log(), b.log());

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "nats_client.hpp"
@@ -231,4 +233,34 @@ TEST_CASE("a server restarted mid-run: the writer retries, then publishes once i
     (void)writer.close();
     NatsClient raw(own.url());
     CHECK(raw.count("restart") == 2);  // the retries were deduplicated
+}
+
+TEST_CASE("three readers of one consumer under load: every message once, none lost (pull requests of our own)") {
+    JetStream b;
+    NatsClient raw(server().url());
+    { Publisher<JetStream> make(b); }  // the stream
+    constexpr int n = 20000;
+    raw.publish_many(b.stream + ".load", n, [](int i) { return R"({"id": ")" + std::to_string(i) + R"("})"; });
+    std::mutex m;
+    std::set<std::string> seen;
+    int duplicates = 0;
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 3; ++r)
+        readers.emplace_back([&] {
+            Consumer<JetStream> c(b, "work", 30000, {{"fetch_wait_ms", 50}});
+            for (int idle = 0; idle < 3;) {
+                const auto got = c.fetch(500);
+                idle = got.empty() ? idle + 1 : 0;
+                {
+                    std::lock_guard lock(m);
+                    for (const auto& rec : got)
+                        if (!seen.insert(std::string(rec.payload.at("id").as_string())).second) ++duplicates;
+                }
+                c.ack(got);
+            }
+        });
+    for (auto& t : readers)
+        t.join();
+    CHECK(seen.size() == static_cast<std::size_t>(n));
+    CHECK(duplicates == 0);
 }
