@@ -2,6 +2,8 @@
 
 #include <junction/sdk/json_path.hpp>
 
+#include "common/queue_options.hpp"
+
 namespace junction::nats {
 namespace {
 
@@ -99,13 +101,6 @@ sdk::OptionSchema common_schema() {
     };
 }
 
-sdk::Status field_ok(const sdk::Options& options, const char* name) {
-    const auto field = options.get_string(name);
-    if (!field.empty() && field != "$key" && !sdk::is_valid_path(field))
-        return sdk::Status::fatal(std::string(name) + ": \"" + field + "\" is not a field path (an empty segment)");
-    return sdk::Status::ok();
-}
-
 std::chrono::milliseconds ms(const sdk::Options& o, const char* name) {
     return std::chrono::milliseconds(o.get_int(name));
 }
@@ -179,18 +174,10 @@ sdk::OptionSchema writer_schema() {
                       .description = "The subject each record is published to: fixed (\"orders.new\") or a template "
                                      "naming fields (\"orders.{region}\"); a record without the field is dead-lettered. "
                                      "Empty: \"<stream>.records\"."});
-    schema.push_back({.name = "dedup_id",
-                      .type = OptionType::string,
-                      .default_value = "",
-                      .description = "The field (a dotted path) whose value is each message's Nats-Msg-Id, e.g. "
-                                     "\"_id\" for an intake's submissions, or \"$key\" for the record's key; empty: "
-                                     "none. JetStream drops a message whose id it stored within duplicate_window_s, "
-                                     "so a batch published again after a crash or a retry is stored once."});
-    schema.push_back({.name = "key_field",
-                      .type = OptionType::string,
-                      .default_value = "",
-                      .description = "The field whose value travels as the message's key (the Junction-Key header, "
-                                     "the reader's record key); empty: the record's key."});
+    schema.push_back(queue_options::dedup_id_option(
+        "Its value is the message's Nats-Msg-Id: JetStream drops a message whose id it stored within "
+        "duplicate_window_s, so a batch published again after a crash or a retry is stored once."));
+    schema.push_back(queue_options::key_field_option("the Junction-Key header, the reader's record key"));
     schema.push_back({.name = "max_pending",
                       .type = OptionType::integer,
                       .default_value = 4000,
@@ -244,14 +231,7 @@ sdk::OptionSchema reader_schema() {
                       .allowed = {"all", "new"},
                       .description = "Where a new consumer starts: all (the first message in the stream) or new "
                                      "(the next one published)."});
-    schema.push_back({.name = "backoff_ms",
-                      .type = OptionType::array,
-                      .default_value = boost::json::array{1000, 5000, 30000, 120000},
-                      .min = 1,
-                      .description = "The delay before a released message comes back, by release: the first release "
-                                     "waits backoff_ms[0], the next backoff_ms[1], the last repeats (at least the "
-                                     "engine's retry delay). Sent with the negative acknowledgement.",
-                      .items = {{.type = OptionType::integer, .min = 0, .max = 86400000}}});
+    schema.push_back(queue_options::backoff_option(" Sent with the negative acknowledgement."));
     schema.push_back({.name = "fetch_wait_ms",
                       .type = OptionType::integer,
                       .default_value = 500,
@@ -270,8 +250,8 @@ sdk::OptionSchema reader_schema() {
 }
 
 sdk::Status check_writer_config(const sdk::Options& options) {
-    if (auto s = field_ok(options, "dedup_id"); !s.is_ok()) return s;
-    if (auto s = field_ok(options, "key_field"); !s.is_ok()) return s;
+    if (auto s = queue_options::check_field(options, "dedup_id"); !s.is_ok()) return s;
+    if (auto s = queue_options::check_field(options, "key_field"); !s.is_ok()) return s;
     const auto subject = options.get_string("subject");
     if (!subject.empty()) {
         std::string error;
@@ -306,14 +286,9 @@ ReaderConfig reader_config(const sdk::Options& options) {
                    .max_deliver = static_cast<int>(options.get_int("max_deliver")),
                    .max_ack_pending = static_cast<int>(options.get_int("max_ack_pending")),
                    .from_start = options.get_string("deliver") != "new",
-                   .backoff = {},
+                   .backoff = queue_options::backoff_of(options),
                    .fetch_wait = ms(options, "fetch_wait_ms"),
                    .history_bucket = options.get_string("history_bucket")};
-    const auto& b = options.get("backoff_ms");
-    if (b.is_array())
-        for (const auto& e : b.get_array())
-            if (e.is_int64()) c.backoff.emplace_back(e.get_int64());
-    if (c.backoff.empty()) c.backoff.emplace_back(1000);
     return c;
 }
 

@@ -6,6 +6,8 @@
 #include <junction/sdk/iso8601.hpp>
 #include <junction/sdk/json_text.hpp>
 
+#include "common/queue_options.hpp"
+
 namespace junction::nats {
 namespace {
 
@@ -261,6 +263,24 @@ natsStatus NatsReader::fetch(std::vector<natsMsg*>& out, std::size_t max, bool n
     return NATS_OK;
 }
 
+std::uint64_t NatsReader::take(natsMsg* msg) {
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {  // not a JetStream message: nothing to ack
+        natsMsg_Destroy(msg);
+        return 0;
+    }
+    const auto seq = meta->Sequence.Stream;
+    InFlight f{.msg = msg, .delivered = meta->NumDelivered, .notes = {}, .noted = false};
+    jsMsgMetaData_Destroy(meta);
+    if (f.delivered > 1) f.notes = notes_of(seq, f.noted);
+    if (auto old = in_flight_.find(seq); old != in_flight_.end()) {  // its lease lapsed while here
+        natsMsg_Destroy(old->second.msg);
+        in_flight_.erase(old);
+    }
+    in_flight_.emplace(seq, std::move(f));
+    return seq;
+}
+
 sdk::Status NatsReader::read(sdk::Batch& out, std::size_t max_records, bool& end_of_input) {
     if (sub_ == nullptr) return sdk::Status::fatal("nats: read() before a successful open()");
     // What is there now; then, when nothing was, a long poll of fetch_wait_ms for the batch.
@@ -275,24 +295,8 @@ sdk::Status NatsReader::read(sdk::Batch& out, std::size_t max_records, bool& end
         return classify(s) == sdk::Code::retry ? sdk::Status::retry(describe("fetch failed", s))
                                                : sdk::Status::fatal(describe("fetch failed", s));
     }
-    for (natsMsg* msg : got) {
-        jsMsgMetaData* meta = nullptr;
-        if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {  // not a JetStream message: nothing to ack
-            natsMsg_Destroy(msg);
-            continue;
-        }
-        const auto seq = meta->Sequence.Stream;
-        InFlight f{.msg = msg, .delivered = meta->NumDelivered, .notes = {}, .noted = false};
-        jsMsgMetaData_Destroy(meta);
-        if (f.delivered > 1) f.notes = notes_of(seq, f.noted);
-        auto record = record_of(msg, f, seq);
-        if (auto old = in_flight_.find(seq); old != in_flight_.end()) {  // its lease lapsed while here
-            natsMsg_Destroy(old->second.msg);
-            in_flight_.erase(old);
-        }
-        in_flight_.emplace(seq, std::move(f));
-        out.push_back(std::move(record));
-    }
+    for (natsMsg* msg : got)
+        if (const auto seq = take(msg); seq != 0) out.push_back(record_of(msg, in_flight_.at(seq), seq));
     // A run goes on while messages come; it ends after a read that found none.
     end_of_input = out.empty();
     return sdk::Status::ok();
@@ -309,9 +313,7 @@ sdk::Status NatsReader::acknowledge(const sdk::Acknowledgements& acks) {
         auto& f = it->second;
         natsStatus s = NATS_OK;
         if (a.outcome == sdk::Outcome::released) {
-            const auto n = std::max<std::uint32_t>(a.meta.attempts, 1);
-            const auto& b = config_.backoff;
-            const auto delay = std::max(a.redeliver_after, b[std::min<std::size_t>(n - 1, b.size() - 1)]);
+            const auto delay = queue_options::release_delay(config_.backoff, a.meta.attempts, a.redeliver_after);
             auto& releases = f.notes["releases"];
             if (!releases.is_array()) releases = boost::json::array{};
             releases.get_array().push_back(
@@ -358,21 +360,12 @@ sdk::Status NatsReader::close() {
                                                 : std::chrono::duration_cast<std::chrono::milliseconds>(
                                                       open_until_ - std::chrono::steady_clock::now());
         if (natsSubscription_NextMsg(&msg, sub_, std::max<std::int64_t>(0, left.count())) != NATS_OK) break;
-        jsMsgMetaData* meta = nullptr;
-        if (!is_stream_message(msg) || natsMsg_GetMetaData(&meta, msg) != NATS_OK) {
+        if (!is_stream_message(msg)) {
             if (open_request_ == natsMsg_GetSubject(msg) && status_of(msg) != "100") open_request_.clear();
             natsMsg_Destroy(msg);
             continue;
         }
-        const auto seq = meta->Sequence.Stream;
-        InFlight f{.msg = msg, .delivered = meta->NumDelivered, .notes = {}, .noted = false};
-        jsMsgMetaData_Destroy(meta);
-        if (f.delivered > 1) f.notes = notes_of(seq, f.noted);
-        if (auto old = in_flight_.find(seq); old != in_flight_.end()) {
-            natsMsg_Destroy(old->second.msg);
-            in_flight_.erase(old);
-        }
-        in_flight_.emplace(seq, std::move(f));
+        (void)take(msg);
     }
     if (sub_ != nullptr && !in_flight_.empty()) {
         for (auto& [seq, f] : in_flight_) {

@@ -63,6 +63,9 @@ private:
     void save_notes(std::uint64_t seq, InFlight& f);
     void forget_notes(std::uint64_t seq, InFlight& f);
     sdk::Record record_of(natsMsg* msg, InFlight& f, std::uint64_t seq);
+    // Takes a delivered message in flight (its history read when delivered before); its
+    // stream sequence, or 0 (destroyed) when it is not a JetStream message.
+    std::uint64_t take(natsMsg* msg);
     void release_all() noexcept;
     // Appends up to `max` messages: those already on the inbox, then what one pull
     // request brings (no_wait: what is there now; else a long poll of `wait`).

@@ -5,16 +5,11 @@
 #include <junction/sdk/json_path.hpp>
 #include <junction/sdk/json_text.hpp>
 
+#include "common/queue_options.hpp"
+
 namespace junction::nats {
 namespace {
 
-// A field's value as text (a string as it is, anything else as compact JSON); nullopt when
-// the field is missing or null.
-std::optional<std::string> text_of(const boost::json::object& payload, const std::string& field) {
-    const auto* v = sdk::find_path(payload, field);
-    if (v == nullptr || v->is_null()) return std::nullopt;
-    return v->is_string() ? std::string(v->get_string()) : sdk::to_json_text(*v);
-}
 
 bool is_token_text(const std::string& s) {
     if (s.empty()) return false;
@@ -81,7 +76,7 @@ std::string NatsWriter::subject_of(const sdk::Record& r, std::string& why) const
             subject += part.text;
             continue;
         }
-        const auto value = text_of(r.payload, part.text);
+        const auto value = queue_options::text_of(r.payload, part.text);
         if (!value) {
             why = "no subject: field '" + part.text + "' is missing";
             return {};
@@ -123,7 +118,7 @@ sdk::Status NatsWriter::write(std::span<const sdk::Record> batch, std::vector<sd
         if (config_.dedup_id == "$key") {
             msg_id = r.meta.key;
         } else if (!config_.dedup_id.empty()) {
-            auto id = text_of(r.payload, config_.dedup_id);
+            auto id = queue_options::text_of(r.payload, config_.dedup_id);
             if (!id) {
                 rejected.push_back(
                     {.index = i, .reason = "no deduplication id: field '" + config_.dedup_id + "' is missing"});
@@ -131,7 +126,7 @@ sdk::Status NatsWriter::write(std::span<const sdk::Record> batch, std::vector<sd
             }
             msg_id = std::move(*id);
         }
-        const auto key = config_.key_field.empty() ? r.meta.key : text_of(r.payload, config_.key_field).value_or("");
+        const auto key = config_.key_field.empty() ? r.meta.key : queue_options::text_of(r.payload, config_.key_field).value_or("");
         const auto body = sdk::to_json_text(r.payload);
         natsMsg* msg = nullptr;
         auto s = natsMsg_Create(&msg, subject.c_str(), nullptr, body.data(), static_cast<int>(body.size()));

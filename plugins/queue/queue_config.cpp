@@ -1,6 +1,6 @@
 #include "queue_config.hpp"
 
-#include <junction/sdk/json_path.hpp>
+#include "common/queue_options.hpp"
 
 namespace junction::queue {
 namespace {
@@ -24,30 +24,14 @@ sdk::OptionSchema common_schema() {
     };
 }
 
-sdk::Status field_ok(const sdk::Options& options, const char* name) {
-    const auto field = options.get_string(name);
-    if (!field.empty() && field != "$key" && !sdk::is_valid_path(field))
-        return sdk::Status::fatal(std::string(name) + ": \"" + field + "\" is not a field path (an empty segment)");
-    return sdk::Status::ok();
-}
-
 }  // namespace
 
 sdk::OptionSchema writer_schema() {
     auto schema = common_schema();
-    schema.push_back({.name = "dedup_id",
-                      .type = OptionType::string,
-                      .default_value = "",
-                      .description = "The field (a dotted path) holding each message's deduplication id, e.g. "
-                                     "\"_id\" for an intake's submissions, or \"$key\" for the record's key; "
-                                     "empty: no deduplication. A message whose id was published within "
-                                     "dedup_window_s is dropped (the publish still succeeds): a relay that "
-                                     "republishes after a crash publishes once."});
-    schema.push_back({.name = "key_field",
-                      .type = OptionType::string,
-                      .default_value = "",
-                      .description = "The field holding each message's ordering key (for a reader's "
-                                     "fifo_by_key); empty: the record's key."});
+    schema.push_back(queue_options::dedup_id_option(
+        "A message whose id was published within dedup_window_s is dropped (the publish still succeeds): a relay "
+        "that republishes after a crash publishes once."));
+    schema.push_back(queue_options::key_field_option("its ordering key, for a reader's fifo_by_key"));
     schema.push_back({.name = "dedup_window_s",
                       .type = OptionType::integer,
                       .default_value = 120,
@@ -91,20 +75,13 @@ sdk::OptionSchema reader_schema() {
                       .allowed = {"all", "new"},
                       .description = "Where a new consumer starts: all (the first retained message) or new (the "
                                      "next one published)."});
-    schema.push_back({.name = "backoff_ms",
-                      .type = OptionType::array,
-                      .default_value = boost::json::array{1000, 5000, 30000, 120000},
-                      .min = 1,
-                      .description = "The delay before a released message comes back, by release: the first "
-                                     "release waits backoff_ms[0], the next backoff_ms[1], the last repeats (at "
-                                     "least the engine's retry delay).",
-                      .items = {{.type = OptionType::integer, .min = 0, .max = 86400000}}});
+    schema.push_back(queue_options::backoff_option(""));
     return schema;
 }
 
 sdk::Status check_writer_config(const sdk::Options& options) {
-    if (auto s = field_ok(options, "dedup_id"); !s.is_ok()) return s;
-    return field_ok(options, "key_field");
+    if (auto s = queue_options::check_field(options, "dedup_id"); !s.is_ok()) return s;
+    return queue_options::check_field(options, "key_field");
 }
 
 sdk::Status check_reader_config(const sdk::Options&) {
@@ -127,12 +104,7 @@ ReaderConfig reader_config(const sdk::Options& options) {
                    .ack_wait = std::chrono::milliseconds(options.get_int("ack_wait_ms")),
                    .fifo_by_key = options.get_bool("fifo_by_key"),
                    .from_start = options.get_string("deliver") != "new",
-                   .backoff = {}};
-    const auto& b = options.get("backoff_ms");
-    if (b.is_array())
-        for (const auto& e : b.get_array())
-            if (e.is_int64()) c.backoff.emplace_back(e.get_int64());
-    if (c.backoff.empty()) c.backoff.emplace_back(1000);
+                   .backoff = queue_options::backoff_of(options)};
     return c;
 }
 

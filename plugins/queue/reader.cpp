@@ -6,6 +6,8 @@
 #include <boost/json/parse.hpp>
 #include <junction/sdk/iso8601.hpp>
 
+#include "common/queue_options.hpp"
+
 namespace junction::queue {
 namespace {
 
@@ -101,9 +103,7 @@ sdk::Status QueueReader::acknowledge(const sdk::Acknowledgements& acks) {
         if (a.outcome == sdk::Outcome::rejected) s.how = Settle::dead;
         if (a.outcome == sdk::Outcome::released) {
             s.how = Settle::release;
-            const auto n = std::max<std::uint32_t>(a.meta.attempts, 1);
-            const auto& b = config_.backoff;
-            s.delay = std::max(a.redeliver_after, b[std::min<std::size_t>(n - 1, b.size() - 1)]);
+            s.delay = queue_options::release_delay(config_.backoff, a.meta.attempts, a.redeliver_after);
         }
         settlements.push_back(std::move(s));
     }

@@ -3,16 +3,11 @@
 #include <junction/sdk/json_path.hpp>
 #include <junction/sdk/json_text.hpp>
 
+#include "common/queue_options.hpp"
+
 namespace junction::queue {
 namespace {
 
-// A field's value as text (a string as it is, anything else as compact JSON); nullopt when
-// the field is missing or null.
-std::optional<std::string> text_of(const boost::json::object& payload, const std::string& field) {
-    const auto* v = sdk::find_path(payload, field);
-    if (v == nullptr || v->is_null()) return std::nullopt;
-    return v->is_string() ? std::string(v->get_string()) : sdk::to_json_text(*v);
-}
 
 }  // namespace
 
@@ -42,14 +37,14 @@ sdk::Status QueueWriter::write(std::span<const sdk::Record> batch, std::vector<s
             // no deduplication
         } else if (config_.dedup_id == "$key") {
             m.msg_id = r.meta.key;
-        } else if (auto id = text_of(r.payload, config_.dedup_id)) {
+        } else if (auto id = queue_options::text_of(r.payload, config_.dedup_id)) {
             m.msg_id = std::move(*id);
         } else {
             rejected.push_back(
                 {.index = i, .reason = "no deduplication id: field '" + config_.dedup_id + "' is missing"});
             continue;
         }
-        m.key = config_.key_field.empty() ? r.meta.key : text_of(r.payload, config_.key_field).value_or("");
+        m.key = config_.key_field.empty() ? r.meta.key : queue_options::text_of(r.payload, config_.key_field).value_or("");
         m.body = sdk::to_json_text(r.payload);
         messages.push_back(std::move(m));
     }
