@@ -340,7 +340,7 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
         for (const auto* p : chosen)
             if (runs_on_one_host(*p)) singletons.push_back(p->config->name);
         try {
-            cluster.emplace(*l.cluster, std::move(singletons));
+            cluster.emplace(*l.cluster, std::move(singletons), &services->metrics());
         } catch (const std::exception& e) {
             log_error(e.what());
             return exit_failure;

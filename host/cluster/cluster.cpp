@@ -296,8 +296,8 @@ std::vector<std::string> probe_cluster(const ClusterConfig& config, const std::v
     return out;
 }
 
-Cluster::Cluster(ClusterConfig config, std::vector<std::string> singletons)
-    : config_(std::move(config)), singletons_(std::move(singletons)) {
+Cluster::Cluster(ClusterConfig config, std::vector<std::string> singletons, core::MetricRegistry* metrics)
+    : config_(std::move(config)), singletons_(std::move(singletons)), metrics_(metrics) {
     if (config_.host_id.empty()) config_.host_id = default_host_id();
     const auto where = servers_text(config_);
     connect(config_, "junction " + config_.host_id, nc_, js_);
@@ -331,6 +331,15 @@ Cluster::Cluster(ClusterConfig config, std::vector<std::string> singletons)
                            ": the bucket's is the lease (delete the bucket, with every host stopped, to change it)");
         config_.lease_ttl = std::chrono::milliseconds(ttl_ms);
         kvStatus_Destroy(st);
+    }
+    if (metrics_ != nullptr) {
+        hosts_gauge_ = &metrics_->gauge("cluster_hosts", "Hosts of the cluster whose heartbeat this host sees", {});
+        for (const auto& p : singletons_) {
+            show_held(p, false);
+            (void)metrics_->counter("cluster_leases_lost_total",
+                                    "Leases this host lost while holding them (lapsed, or taken by another host)",
+                                    {{"pipeline", p}});
+        }
     }
     beat();
     core::log_info("cluster: host " + config_.host_id + " joined (" + where + "; leases of " +
@@ -438,6 +447,7 @@ std::vector<std::string> Cluster::hosts() {
         }
         kvKeysList_Destroy(&keys);
     }
+    if (hosts_gauge_ != nullptr) hosts_gauge_->set(static_cast<double>(out.size()));
     std::lock_guard lock(mutex_);
     hosts_cache_ = out;
     hosts_read_ = Steady::now();
@@ -515,6 +525,7 @@ bool Cluster::acquire(const std::string& pipeline) {
                                .why = {},
                                .fresh = true};
     }
+    show_held(pipeline, true);
     core::log_info("cluster: host " + config_.host_id + " holds the lease of pipeline " + pipeline + " and runs it",
                    {{"pipeline", pipeline}});
     return true;
@@ -529,6 +540,7 @@ void Cluster::release(const std::string& pipeline) {
         rev = it->second.lost ? 0 : it->second.revision;
         held_.erase(it);
     }
+    show_held(pipeline, false);
     if (rev == 0) return;
     BootClock::time_point sent;
     std::uint64_t done = 0;
@@ -588,9 +600,24 @@ std::unique_ptr<core::Ownership> Cluster::ownership(const std::string& pipeline)
     return std::make_unique<KvOwnership>(*this, pipeline);
 }
 
+void Cluster::show_held(const std::string& pipeline, bool held) {
+    if (metrics_ == nullptr) return;
+    metrics_
+        ->gauge("cluster_lease_held", "1 while this host holds the pipeline's lease (runs it), else 0",
+                {{"pipeline", pipeline}})
+        .set(held ? 1 : 0);
+}
+
 void Cluster::lose(const std::string& pipeline, Held& h, std::string why) {
     h.lost = true;
     h.why = std::move(why);
+    show_held(pipeline, false);
+    if (metrics_ != nullptr)
+        metrics_
+            ->counter("cluster_leases_lost_total",
+                      "Leases this host lost while holding them (lapsed, or taken by another host)",
+                      {{"pipeline", pipeline}})
+            .add();
     core::log_error("cluster: host " + config_.host_id + " lost the lease of pipeline " + pipeline + ": " + h.why +
                         "; its run stops now",
                     {{"pipeline", pipeline}});

@@ -38,6 +38,7 @@
 #include <nats/status.h>
 #include <junction/core/config.hpp>
 #include <junction/core/engine.hpp>
+#include <junction/core/metrics.hpp>
 
 struct __natsConnection;
 struct __jsCtx;
@@ -86,7 +87,8 @@ class Cluster {
 public:
     // Connects and opens the buckets (creating them); throws std::runtime_error with one
     // line naming the servers. `singletons`: the pipelines that run on one host at a time.
-    Cluster(ClusterConfig config, std::vector<std::string> singletons);
+    // `metrics`: where its series go (junction_cluster_*); nullptr: none.
+    Cluster(ClusterConfig config, std::vector<std::string> singletons, core::MetricRegistry* metrics = nullptr);
     // Hands over every lease held (so another host takes them at once) and leaves.
     ~Cluster();
     Cluster(const Cluster&) = delete;
@@ -146,6 +148,8 @@ private:
     std::string lease_value(bool released, std::uint64_t nonce) const;
     [[nodiscard]] std::size_t share();
     void lose(const std::string& pipeline, Held& h, std::string why);
+    // The series of a pipeline's lease (junction_cluster_lease_held), when there are metrics.
+    void show_held(const std::string& pipeline, bool held);
 
     ClusterConfig config_;
     std::vector<std::string> singletons_;
@@ -163,6 +167,8 @@ private:
     std::vector<std::string> hosts_cache_;
     BootClock::time_point hosts_read_{};
     std::atomic<bool> warned_{false};
+    core::MetricRegistry* metrics_ = nullptr;
+    sdk::Gauge* hosts_gauge_ = nullptr;
     std::jthread renewer_;
 };
 

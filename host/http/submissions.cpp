@@ -126,7 +126,7 @@ SubmissionRoute::~SubmissionRoute() = default;
 
 Response SubmissionRoute::count(Response r, const char* result) {
     metrics_
-        .counter("junction_submissions_total",
+        .counter("submissions_total",  // exported as junction_submissions_total
                  "Submissions to intake routes, by result: stored, duplicate, replayed, invalid, key_reused, "
                  "in_flight, unsupported_media_type, failed",
                  {{"route", config_.route}, {"result", result}})

@@ -75,6 +75,9 @@ struct Host {
             if (p.at("name").as_string() == name) return p;
         return nullptr;
     }
+    [[nodiscard]] std::string metrics() const {
+        return http_call("GET", daemon->url("/metrics"), {std::string("Authorization: Bearer ") + api_key}).body;
+    }
     // A plugin counter of /metrics, summed over its series (e.g. "duplicates_total").
     [[nodiscard]] double plugin_metric(const std::string& name) const {
         const auto r = http_call("GET", daemon->url("/metrics"), {std::string("Authorization: Bearer ") + api_key});
@@ -267,6 +270,10 @@ TEST_CASE("a one-host pipeline fails over within the lease TTL and a schedule in
     CHECK(check.out.find("cluster: JetStream reached at nats://127.0.0.1:") != std::string::npos);
     CHECK(check.out.find("cluster: 2 live hosts") != std::string::npos);
     CHECK(check.out.find("cluster: pipeline numbers (one host at a time) held by " + first) != std::string::npos);
+    // The metrics say who holds it, and how many hosts each sees.
+    CHECK(owner.metrics().find("junction_cluster_lease_held{pipeline=\"numbers\"} 1") != std::string::npos);
+    CHECK(other.metrics().find("junction_cluster_lease_held{pipeline=\"numbers\"} 0") != std::string::npos);
+    CHECK(eventually([&] { return other.metrics().find("junction_cluster_hosts 2") != std::string::npos; }, 5s));
     // A run on demand goes to the holder, not here.
     const auto refused = http_call("POST", other.daemon->url("/api/v1/pipelines/numbers/runs"),
                                    {std::string("Authorization: Bearer ") + api_key});
@@ -350,6 +357,11 @@ TEST_CASE("an owner paused past its lease stops the pipeline before another host
     CHECK(lines_of(read_file(owner_file)).size() == written_before);
     owner.daemon->signal(SIGCONT);
     REQUIRE(eventually([&] { return owner.log().find("lost the lease of pipeline numbers") != std::string::npos; }, 10s));
+    CHECK(eventually(
+        [&] {
+            return owner.metrics().find("junction_cluster_leases_lost_total{pipeline=\"numbers\"} 1") != std::string::npos;
+        },
+        5s));
     std::this_thread::sleep_for(1s);
     // Woken, it may finish the one batch it was writing when paused, and writes nothing more.
     CHECK(lines_of(read_file(owner_file)).size() <= written_before + 50);

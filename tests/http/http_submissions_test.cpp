@@ -189,6 +189,11 @@ TEST_CASE("a duplicate in substance gets 200 with the original id and is neither
     REQUIRE(lines.size() == 2);
     CHECK(lines[0].at("_id").as_string() == id_of(first));  // in the order they were stored
     CHECK(lines[1].at("_id").as_string() == id_of(other));
+    // Counted by result, under the name the README gives.
+    const auto metrics = h.get("/metrics").body;
+    CHECK(metrics.find("junction_submissions_total{result=\"stored\",route=\"formulas\"} 2") != std::string::npos);
+    CHECK(metrics.find("junction_submissions_total{result=\"duplicate\",route=\"formulas\"} 1") != std::string::npos);
+    CHECK(metrics.find("junction_junction_") == std::string::npos);
 }
 
 TEST_CASE("bad submissions: 415, 405, and 400 with every problem at its JSON Pointer") {
