@@ -15,7 +15,6 @@
 
 namespace junction::host {
 namespace json = boost::json;
-using Steady = BootClock;
 
 namespace {
 
@@ -65,6 +64,37 @@ std::optional<json::object> object_of(kvEntry* e) {
 bool is_host(const json::object& o, const std::string& host) {
     const auto* h = o.if_contains("host");
     return h != nullptr && h->is_string() && h->get_string() == host;
+}
+
+// The lease value says its holder handed it over.
+bool is_released(const json::object& o) {
+    const auto* r = o.if_contains("released");
+    return r != nullptr && *r == true;
+}
+
+std::string lease_key(const std::string& pipeline) {
+    return "lease." + kv_key_of(pipeline);
+}
+
+// A lease key as stored: its value and revision; nothing when absent or unreadable.
+struct StoredLease {
+    json::object value;
+    std::uint64_t revision = 0;
+};
+std::optional<StoredLease> read_lease(kvStore* leases, const std::string& pipeline) {
+    kvEntry* e = nullptr;
+    if (kvStore_Get(&e, leases, lease_key(pipeline).c_str()) != NATS_OK) return std::nullopt;
+    auto o = object_of(e);
+    const auto rev = kvEntry_Revision(e);
+    kvEntry_Destroy(e);
+    if (!o) return std::nullopt;
+    return StoredLease{std::move(*o), rev};
+}
+
+// The host a stored lease names, unless it was handed over ("" then).
+std::string holder_of(const json::object& o) {
+    const auto* h = o.if_contains("host");
+    return !is_released(o) && h != nullptr && h->is_string() ? std::string(h->get_string()) : std::string();
 }
 
 kvStore* open_bucket(jsCtx* js, const std::string& name, std::chrono::milliseconds ttl, int replicas) {
@@ -280,14 +310,9 @@ std::vector<std::string> probe_cluster(const ClusterConfig& config, const std::v
         out.push_back("cluster: " + std::to_string(hosts.size()) + " live host" + (hosts.size() == 1 ? "" : "s") +
                       (list.empty() ? "" : ": " + list));
         for (const auto& p : singletons) {
-            std::string owner = "none";
-            kvEntry* e = nullptr;
-            if (kvStore_Get(&e, leases, ("lease." + kv_key_of(p)).c_str()) == NATS_OK) {
-                if (const auto o = object_of(e); o && !(o->contains("released") && o->at("released") == true))
-                    if (const auto* h = o->if_contains("host"); h != nullptr && h->is_string()) owner = h->get_string();
-                kvEntry_Destroy(e);
-            }
-            out.push_back("cluster: pipeline " + p + " (one host at a time) held by " + owner);
+            const auto stored = read_lease(leases, p);
+            const auto owner = stored ? holder_of(stored->value) : std::string();
+            out.push_back("cluster: pipeline " + p + " (one host at a time) held by " + (owner.empty() ? "none" : owner));
         }
         kvStore_Destroy(leases);
     }
@@ -383,10 +408,10 @@ std::string Cluster::lease_value(bool released, std::uint64_t nonce) const {
 
 natsStatus Cluster::write_lease(const std::string& pipeline, std::uint64_t revision, bool released,
                                 std::uint64_t& out, BootClock::time_point& sent) {
-    const auto key = "lease." + kv_key_of(pipeline);
+    const auto key = lease_key(pipeline);
     const auto nonce = ++nonce_;
     const auto value = lease_value(released, nonce);
-    sent = Steady::now();
+    sent = BootClock::now();
     const auto s = revision == 0
                        ? kvStore_Create(&out, leases_, key.c_str(), value.data(), static_cast<int>(value.size()))
                        : kvStore_Update(&out, leases_, key.c_str(), value.data(), static_cast<int>(value.size()),
@@ -407,16 +432,14 @@ bool Cluster::adopt(const std::string& pipeline, std::uint64_t& revision, BootCl
         if (it == unanswered_.end()) return false;
         u = it->second;
     }
-    kvEntry* e = nullptr;
-    if (kvStore_Get(&e, leases_, ("lease." + kv_key_of(pipeline)).c_str()) != NATS_OK) return false;
-    const auto o = object_of(e);
-    const auto rev = kvEntry_Revision(e);
-    kvEntry_Destroy(e);
-    if (!o || !is_host(*o, config_.host_id) || !o->contains("nonce") ||
-        !o->at("nonce").is_number() || o->at("nonce").to_number<std::uint64_t>() != u.nonce ||
-        (o->contains("released") && o->at("released") == true))
+    const auto stored = read_lease(leases_, pipeline);
+    if (!stored) return false;
+    const auto& o = stored->value;
+    const auto* nonce = o.if_contains("nonce");
+    if (!is_host(o, config_.host_id) || is_released(o) || nonce == nullptr || !nonce->is_number() ||
+        nonce->to_number<std::uint64_t>() != u.nonce)
         return false;
-    revision = rev;
+    revision = stored->revision;
     sent = u.sent;
     std::lock_guard lock(mutex_);
     unanswered_.erase(pipeline);
@@ -432,7 +455,7 @@ bool Cluster::take_fresh(const std::string& pipeline) {
 std::vector<std::string> Cluster::hosts() {
     {
         std::lock_guard lock(mutex_);
-        if (!hosts_cache_.empty() && Steady::now() - hosts_read_ < config_.lease_ttl / 3) return hosts_cache_;
+        if (!hosts_cache_.empty() && BootClock::now() - hosts_read_ < config_.lease_ttl / 3) return hosts_cache_;
     }
     std::vector<std::string> out{config_.host_id};
     kvKeysList keys{};
@@ -450,8 +473,18 @@ std::vector<std::string> Cluster::hosts() {
     if (hosts_gauge_ != nullptr) hosts_gauge_->set(static_cast<double>(out.size()));
     std::lock_guard lock(mutex_);
     hosts_cache_ = out;
-    hosts_read_ = Steady::now();
+    hosts_read_ = BootClock::now();
     return out;
+}
+
+std::size_t Cluster::held_count() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::size_t>(
+        std::count_if(held_.begin(), held_.end(), [](const auto& kv) { return !kv.second.lost; }));
+}
+
+BootClock::time_point Cluster::valid_until(BootClock::time_point sent) const {
+    return sent + config_.lease_ttl - config_.lease_ttl / 5;
 }
 
 std::size_t Cluster::share() {
@@ -470,7 +503,7 @@ bool Cluster::valid(const std::string& pipeline, std::string* why) const {
         if (why != nullptr) *why = it->second.why;
         return false;
     }
-    if (Steady::now() >= it->second.valid_until) {
+    if (BootClock::now() >= it->second.valid_until) {
         if (why != nullptr) *why = "its lease lapsed: not renewed within the TTL";
         return false;
     }
@@ -483,15 +516,11 @@ bool Cluster::holds(const std::string& pipeline) const {
 
 bool Cluster::acquire(const std::string& pipeline) {
     if (valid(pipeline)) return true;
-    std::size_t count = 0;
     {
         std::lock_guard lock(mutex_);
         held_.erase(pipeline);  // lost or lapsed: take it anew or not at all
-        for (const auto& [p, h] : held_)
-            count += h.lost ? 0 : 1;
     }
-    if (count >= share()) return false;
-    const auto key = "lease." + kv_key_of(pipeline);
+    if (held_count() >= share()) return false;
     BootClock::time_point sent;
     std::uint64_t rev = 0;
     auto s = write_lease(pipeline, 0, false, rev, sent);
@@ -500,14 +529,8 @@ bool Cluster::acquire(const std::string& pipeline) {
         // over (released), then taken by revision.
         if (adopt(pipeline, rev, sent)) {
             s = NATS_OK;
-        } else {
-            kvEntry* e = nullptr;
-            if (kvStore_Get(&e, leases_, key.c_str()) == NATS_OK) {
-                const auto o = object_of(e);
-                const auto last = kvEntry_Revision(e);
-                kvEntry_Destroy(e);
-                if (o && o->contains("released") && o->at("released") == true) s = write_lease(pipeline, last, false, rev, sent);
-            }
+        } else if (const auto stored = read_lease(leases_, pipeline); stored && is_released(stored->value)) {
+            s = write_lease(pipeline, stored->revision, false, rev, sent);
         }
     }
     if (s != NATS_OK) {
@@ -520,7 +543,7 @@ bool Cluster::acquire(const std::string& pipeline) {
     {
         std::lock_guard lock(mutex_);
         held_[pipeline] = Held{.revision = rev,
-                               .valid_until = sent + config_.lease_ttl - config_.lease_ttl / 5,
+                               .valid_until = valid_until(sent),
                                .lost = false,
                                .why = {},
                                .fresh = true};
@@ -547,29 +570,17 @@ void Cluster::release(const std::string& pipeline) {
     auto s = write_lease(pipeline, rev, true, done, sent);
     // A renewal raced it (the renewal thread had the same revision): once more, with the
     // key's revision, if the key still says this host holds it.
-    if (s != NATS_OK && !no_answer(s)) {
-        kvEntry* e = nullptr;
-        if (kvStore_Get(&e, leases_, ("lease." + kv_key_of(pipeline)).c_str()) == NATS_OK) {
-            const auto o = object_of(e);
-            const auto last = kvEntry_Revision(e);
-            kvEntry_Destroy(e);
-            if (o && is_host(*o, config_.host_id) && !(o->contains("released") && o->at("released") == true))
-                s = write_lease(pipeline, last, true, done, sent);
-        }
-    }
+    if (s != NATS_OK && !no_answer(s))
+        if (const auto stored = read_lease(leases_, pipeline);
+            stored && is_host(stored->value, config_.host_id) && !is_released(stored->value))
+            s = write_lease(pipeline, stored->revision, true, done, sent);
     if (s == NATS_OK)
         core::log_info("cluster: host " + config_.host_id + " handed over pipeline " + pipeline, {{"pipeline", pipeline}});
 }
 
 bool Cluster::hand_over_if_over_share(const std::string& pipeline) {
     if (!valid(pipeline)) return false;
-    std::size_t count = 0;
-    {
-        std::lock_guard lock(mutex_);
-        for (const auto& [p, h] : held_)
-            count += h.lost ? 0 : 1;
-    }
-    if (count <= share()) return false;
+    if (held_count() <= share()) return false;
     release(pipeline);
     return true;
 }
@@ -581,13 +592,7 @@ LeaseStatus Cluster::lease(const std::string& pipeline) {
         out.owner = config_.host_id;
         return out;
     }
-    kvEntry* e = nullptr;
-    if (kvStore_Get(&e, leases_, ("lease." + kv_key_of(pipeline)).c_str()) == NATS_OK) {
-        if (const auto o = object_of(e); o && !(o->contains("released") && o->at("released") == true)) {
-            if (const auto* h = o->if_contains("host"); h != nullptr && h->is_string()) out.owner = h->get_string();
-        }
-        kvEntry_Destroy(e);
-    }
+    if (const auto stored = read_lease(leases_, pipeline)) out.owner = holder_of(stored->value);
     return out;
 }
 
@@ -658,7 +663,7 @@ void Cluster::renew_all() {
                     std::lock_guard lock(mutex_);
                     if (auto it = held_.find(pipeline); it != held_.end() && it->second.revision == revision) {
                         it->second.revision = stored;
-                        it->second.valid_until = stored_sent + config_.lease_ttl - config_.lease_ttl / 5;
+                        it->second.valid_until = valid_until(stored_sent);
                     }
                     continue;
                 }
@@ -671,7 +676,7 @@ void Cluster::renew_all() {
         auto& h = it->second;
         if (s == NATS_OK) {
             h.revision = rev;
-            h.valid_until = sent + config_.lease_ttl - config_.lease_ttl / 5;
+            h.valid_until = valid_until(sent);
         } else if (!no_answer(s)) {
             lose(pipeline, h, "another host holds it now (" + nats_text(s) + ")");
             lost.push_back(pipeline);
@@ -679,7 +684,7 @@ void Cluster::renew_all() {
     }
     {
         std::lock_guard lock(mutex_);
-        const auto now = Steady::now();
+        const auto now = BootClock::now();
         for (auto& [p, h] : held_)
             if (!h.lost && now >= h.valid_until) {
                 lose(p, h, "not renewed within its TTL (the cluster did not answer, or this host was paused)");
@@ -698,25 +703,18 @@ void Cluster::renew_all() {
 }
 
 void Cluster::renew_loop(std::stop_token stop) {
-    std::mutex m;
-    std::condition_variable_any cv;
     const auto every = std::max(std::chrono::milliseconds(50), config_.lease_ttl / 3);
-    auto last = Steady::now();
-    while (!stop.stop_requested()) {
-        {
-            std::unique_lock lock(m);
-            // Short steps: after a pause (SIGSTOP) the lapse is seen at once.
-            cv.wait_for(lock, stop, std::min(every, std::chrono::milliseconds(200)), [] { return false; });
-        }
-        if (stop.stop_requested()) break;
-        bool due = Steady::now() - last >= every;
+    auto last = BootClock::now();
+    // Short steps: after a pause (SIGSTOP) the lapse is seen at once.
+    while (core::sleep_for(std::min(every, std::chrono::milliseconds(200)), stop)) {
+        bool due = BootClock::now() - last >= every;
         {
             std::lock_guard lock(mutex_);
             for (const auto& [p, h] : held_)
-                if (!h.lost && Steady::now() >= h.valid_until) due = true;
+                if (!h.lost && BootClock::now() >= h.valid_until) due = true;
         }
         if (!due) continue;
-        last = Steady::now();
+        last = BootClock::now();
         renew_all();
     }
 }

@@ -23,7 +23,6 @@
 
 #include <chrono>
 #include <atomic>
-#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -147,6 +146,9 @@ private:
     void beat();
     std::string lease_value(bool released, std::uint64_t nonce) const;
     [[nodiscard]] std::size_t share();
+    [[nodiscard]] std::size_t held_count() const;  // leases held and not lost
+    // Until when a lease written at `sent` counts as held: the TTL less a fifth.
+    [[nodiscard]] BootClock::time_point valid_until(BootClock::time_point sent) const;
     void lose(const std::string& pipeline, Held& h, std::string why);
     // The series of a pipeline's lease (junction_cluster_lease_held), when there are metrics.
     void show_held(const std::string& pipeline, bool held);
