@@ -16,6 +16,7 @@
 #include <junction/sdk/json_path.hpp>
 #include <junction/sdk/json_text.hpp>
 #include <junction/sdk/options.hpp>
+#include <junction/sdk/record.hpp>
 #include <junction/sdk/status.hpp>
 
 namespace junction::queue_options {
@@ -82,6 +83,25 @@ inline std::optional<std::string> text_of(const boost::json::object& payload, co
     const auto* v = sdk::find_path(payload, field);
     if (v == nullptr || v->is_null()) return std::nullopt;
     return v->is_string() ? std::string(v->get_string()) : sdk::to_json_text(*v);
+}
+
+// A record's deduplication id by the dedup_id option: "" when none is asked for, the
+// record's key for "$key", else the field's text; nullopt when the field is missing (the
+// record is rejected, with missing_dedup_id()).
+inline std::optional<std::string> dedup_id_of(const sdk::Record& r, const std::string& dedup_id) {
+    if (dedup_id.empty()) return std::string();
+    if (dedup_id == "$key") return r.meta.key;
+    return text_of(r.payload, dedup_id);
+}
+
+inline std::string missing_dedup_id(const std::string& dedup_id) {
+    return "no deduplication id: field '" + dedup_id + "' is missing";
+}
+
+// A record's key by the key_field option: the field's text ("" when missing), or the
+// record's key when no field is named.
+inline std::string key_of(const sdk::Record& r, const std::string& key_field) {
+    return key_field.empty() ? r.meta.key : text_of(r.payload, key_field).value_or("");
 }
 
 }  // namespace junction::queue_options

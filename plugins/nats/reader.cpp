@@ -126,12 +126,13 @@ sdk::Record NatsReader::record_of(natsMsg* msg, InFlight& f, std::uint64_t seq) 
     sdk::Record r;
     const auto now = context_->clock().now();
     const auto* data = natsMsg_GetData(msg);
+    const std::string_view body(data != nullptr ? data : "", static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
     boost::system::error_code ec;
-    auto v = boost::json::parse(std::string_view(data != nullptr ? data : "", static_cast<std::size_t>(natsMsg_GetDataLength(msg))), ec);
+    auto v = boost::json::parse(body, ec);
     if (!ec && v.is_object()) {
         r.payload = std::move(v.get_object());
     } else {  // not written by the nats writer: dead-lettered as it is
-        r.payload = {{"body", std::string(data != nullptr ? data : "", static_cast<std::size_t>(natsMsg_GetDataLength(msg)))}};
+        r.payload = {{"body", body}};
         r.meta.error = "nats message " + std::to_string(seq) + " is not a JSON object";
     }
     // The history: each earlier delivery's outcome (released, with its reason, or its lease
@@ -162,18 +163,12 @@ sdk::Record NatsReader::record_of(natsMsg* msg, InFlight& f, std::uint64_t seq) 
     r.meta.key = header(msg, "Junction-Key");
     r.meta.source = "nats:" + config_.connection.stream.name;
     r.meta.received_at = now;
-    jsMsgMetaData* meta = nullptr;
-    std::string published_at;
-    if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
-        published_at = sdk::format_iso8601_ms(meta->Timestamp / 1000000);
-        jsMsgMetaData_Destroy(meta);
-    }
     r.meta.attributes["queue"] = boost::json::object{{"name", config_.connection.stream.name},
                                                      {"consumer", config_.consumer},
                                                      {"seq", seq},
                                                      {"msg_id", header(msg, "Nats-Msg-Id")},
                                                      {"subject", natsMsg_GetSubject(msg)},
-                                                     {"published_at", published_at},
+                                                     {"published_at", sdk::format_iso8601_ms(f.published_ms)},
                                                      {"deliveries", std::move(history)}};
     return r;
 }
@@ -270,7 +265,11 @@ std::uint64_t NatsReader::take(natsMsg* msg) {
         return 0;
     }
     const auto seq = meta->Sequence.Stream;
-    InFlight f{.msg = msg, .delivered = meta->NumDelivered, .notes = {}, .noted = false};
+    InFlight f{.msg = msg,
+               .delivered = meta->NumDelivered,
+               .published_ms = meta->Timestamp / 1000000,
+               .notes = {},
+               .noted = false};
     jsMsgMetaData_Destroy(meta);
     if (f.delivered > 1) f.notes = notes_of(seq, f.noted);
     if (auto old = in_flight_.find(seq); old != in_flight_.end()) {  // its lease lapsed while here

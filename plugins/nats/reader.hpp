@@ -55,6 +55,7 @@ private:
     struct InFlight {
         natsMsg* msg = nullptr;
         std::uint64_t delivered = 0;  // the server's count, give-backs included
+        std::int64_t published_ms = 0;  // when the stream stored it
         boost::json::object notes;    // what the history bucket holds for it
         bool noted = false;           // the bucket has an entry to remove once settled
     };

@@ -10,7 +10,6 @@
 namespace junction::nats {
 namespace {
 
-
 bool is_token_text(const std::string& s) {
     if (s.empty()) return false;
     for (const char c : s)
@@ -114,23 +113,16 @@ sdk::Status NatsWriter::write(std::span<const sdk::Record> batch, std::vector<sd
             rejected.push_back({.index = i, .reason = why});
             continue;
         }
-        std::string msg_id;
-        if (config_.dedup_id == "$key") {
-            msg_id = r.meta.key;
-        } else if (!config_.dedup_id.empty()) {
-            auto id = queue_options::text_of(r.payload, config_.dedup_id);
-            if (!id) {
-                rejected.push_back(
-                    {.index = i, .reason = "no deduplication id: field '" + config_.dedup_id + "' is missing"});
-                continue;
-            }
-            msg_id = std::move(*id);
+        const auto msg_id = queue_options::dedup_id_of(r, config_.dedup_id);
+        if (!msg_id) {
+            rejected.push_back({.index = i, .reason = queue_options::missing_dedup_id(config_.dedup_id)});
+            continue;
         }
-        const auto key = config_.key_field.empty() ? r.meta.key : queue_options::text_of(r.payload, config_.key_field).value_or("");
+        const auto key = queue_options::key_of(r, config_.key_field);
         const auto body = sdk::to_json_text(r.payload);
         natsMsg* msg = nullptr;
         auto s = natsMsg_Create(&msg, subject.c_str(), nullptr, body.data(), static_cast<int>(body.size()));
-        if (s == NATS_OK && !msg_id.empty()) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id.c_str());
+        if (s == NATS_OK && !msg_id->empty()) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id->c_str());
         if (s == NATS_OK && !key.empty()) s = natsMsgHeader_Set(msg, "Junction-Key", key.c_str());
         if (s != NATS_OK) {
             natsMsg_Destroy(msg);

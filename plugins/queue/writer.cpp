@@ -33,18 +33,13 @@ sdk::Status QueueWriter::write(std::span<const sdk::Record> batch, std::vector<s
     for (std::size_t i = 0; i < batch.size(); ++i) {
         const auto& r = batch[i];
         OutgoingMessage m;
-        if (config_.dedup_id.empty()) {
-            // no deduplication
-        } else if (config_.dedup_id == "$key") {
-            m.msg_id = r.meta.key;
-        } else if (auto id = queue_options::text_of(r.payload, config_.dedup_id)) {
-            m.msg_id = std::move(*id);
-        } else {
-            rejected.push_back(
-                {.index = i, .reason = "no deduplication id: field '" + config_.dedup_id + "' is missing"});
+        auto id = queue_options::dedup_id_of(r, config_.dedup_id);
+        if (!id) {
+            rejected.push_back({.index = i, .reason = queue_options::missing_dedup_id(config_.dedup_id)});
             continue;
         }
-        m.key = config_.key_field.empty() ? r.meta.key : queue_options::text_of(r.payload, config_.key_field).value_or("");
+        m.msg_id = std::move(*id);
+        m.key = queue_options::key_of(r, config_.key_field);
         m.body = sdk::to_json_text(r.payload);
         messages.push_back(std::move(m));
     }
