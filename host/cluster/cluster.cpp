@@ -13,6 +13,8 @@
 #include <junction/core/time_text.hpp>
 #include <junction/sdk/json_text.hpp>
 
+#include "section_readers.hpp"
+
 namespace junction::host {
 namespace json = boost::json;
 
@@ -727,28 +729,10 @@ ClusterConfig parse_cluster_config(const json::value& v, const std::filesystem::
         return c;
     }
     const auto& o = v.get_object();
-    static const std::vector<std::string> known{"servers", "user",        "password",     "token",   "credentials_file",
-                                                "bucket",  "host_id",     "lease_ttl_ms", "replicas", "comment"};
-    for (const auto& kv : o)
-        if (std::find(known.begin(), known.end(), std::string(kv.key())) == known.end())
-            errors.push_back({"cluster." + std::string(kv.key()), "unknown key"});
-    auto string_of = [&](const char* key, std::string& out) {
-        if (const auto* s = o.if_contains(key)) {
-            if (s->is_string())
-                out = std::string(s->get_string());
-            else
-                errors.push_back({std::string("cluster.") + key, "expected a string"});
-        }
-    };
-    auto int_of = [&](const char* key, std::int64_t lo, std::int64_t hi, std::int64_t& out) {
-        if (const auto* s = o.if_contains(key)) {
-            if (!s->is_int64() || s->get_int64() < lo || s->get_int64() > hi)
-                errors.push_back({std::string("cluster.") + key,
-                                  "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi)});
-            else
-                out = s->get_int64();
-        }
-    };
+    section::check_keys(o,
+                        {"servers", "user", "password", "token", "credentials_file", "bucket", "host_id",
+                         "lease_ttl_ms", "replicas"},
+                        "cluster", errors);
     if (const auto* s = o.if_contains("servers"); s == nullptr) {
         errors.push_back({"cluster.servers", "required key missing"});
     } else if (s->is_string()) {  // "a,b" (from an environment variable)
@@ -770,24 +754,21 @@ ClusterConfig parse_cluster_config(const json::value& v, const std::filesystem::
                 c.servers.emplace_back(e.get_string());
         }
     }
-    string_of("user", c.user);
-    string_of("password", c.password);
-    string_of("token", c.token);
+    section::read_string(o, "user", "cluster", c.user, errors, false);
+    section::read_string(o, "password", "cluster", c.password, errors, false);
+    section::read_string(o, "token", "cluster", c.token, errors, false);
     std::string creds;
-    string_of("credentials_file", creds);
+    section::read_string(o, "credentials_file", "cluster", creds, errors, false);
     if (!creds.empty())
         c.credentials_file = std::filesystem::path(creds).is_absolute() ? std::filesystem::path(creds) : base_dir / creds;
-    string_of("bucket", c.bucket);
+    section::read_string(o, "bucket", "cluster", c.bucket, errors, false);
     if (c.bucket.empty() || !std::all_of(c.bucket.begin(), c.bucket.end(), [](unsigned char ch) {
             return std::isalnum(ch) != 0 || ch == '_' || ch == '-';
         }))
         errors.push_back({"cluster.bucket", "expected a name of letters, digits, '_' and '-'"});
-    string_of("host_id", c.host_id);
-    std::int64_t ttl = c.lease_ttl.count(), replicas = c.replicas;
-    int_of("lease_ttl_ms", 1000, 600000, ttl);
-    int_of("replicas", 1, 5, replicas);
-    c.lease_ttl = std::chrono::milliseconds(ttl);
-    c.replicas = static_cast<int>(replicas);
+    section::read_string(o, "host_id", "cluster", c.host_id, errors, false);
+    section::read_ms(o, "lease_ttl_ms", "cluster", c.lease_ttl, 1000, 600000, errors);
+    section::read_count(o, "replicas", "cluster", c.replicas, 1, 5, errors);
     return c;
 }
 

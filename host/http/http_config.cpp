@@ -8,9 +8,12 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/parse.hpp>
 
+#include "section_readers.hpp"
+
 namespace junction::http {
 namespace json = boost::json;
 using core::ConfigError;
+using namespace host::section;
 
 const char* to_string(Scope s) noexcept {
     switch (s) {
@@ -44,84 +47,6 @@ bool HttpConfig::loopback_only() const {
 }
 
 namespace {
-
-std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v)
-        out += (out.empty() ? "" : ", ") + s;
-    return out;
-}
-
-void check_keys(const json::object& o, const std::vector<std::string>& allowed, const std::string& path,
-                std::vector<ConfigError>& errors) {
-    for (const auto& kv : o)
-        if (std::find(allowed.begin(), allowed.end(), std::string(kv.key())) == allowed.end() &&
-            kv.key() != "comment")
-            errors.push_back({path + "." + std::string(kv.key()), "unknown key; valid keys: " + join(allowed)});
-}
-
-// Each reader adds one error on a wrong type and leaves `out` alone.
-void read_string(const json::object& o, const char* key, const std::string& path, std::string& out,
-                 std::vector<ConfigError>& errors, bool non_empty = true) {
-    const auto* v = o.if_contains(key);
-    if (v == nullptr) return;
-    if (!v->is_string() || (non_empty && v->get_string().empty()))
-        errors.push_back({path + "." + key, non_empty ? "expected a non-empty string" : "expected a string"});
-    else
-        out = std::string(v->get_string());
-}
-
-template <class Int>
-void read_count(const json::object& o, const char* key, const std::string& path, Int& out, std::uint64_t min,
-                std::uint64_t max, std::vector<ConfigError>& errors) {
-    const auto* v = o.if_contains(key);
-    if (v == nullptr) return;
-    std::optional<std::uint64_t> n;
-    if (v->is_uint64()) n = v->get_uint64();
-    if (v->is_int64() && v->get_int64() >= 0) n = static_cast<std::uint64_t>(v->get_int64());
-    if (!n || *n < min || *n > max)
-        errors.push_back({path + "." + key,
-                          "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max)});
-    else
-        out = static_cast<Int>(*n);
-}
-
-void read_ms(const json::object& o, const char* key, const std::string& path, std::chrono::milliseconds& out,
-             std::uint64_t min, std::uint64_t max, std::vector<ConfigError>& errors) {
-    std::uint64_t ms = static_cast<std::uint64_t>(out.count());
-    read_count(o, key, path, ms, min, max, errors);
-    out = std::chrono::milliseconds(static_cast<std::int64_t>(ms));
-}
-
-void read_bool(const json::object& o, const char* key, const std::string& path, bool& out,
-               std::vector<ConfigError>& errors) {
-    const auto* v = o.if_contains(key);
-    if (v == nullptr) return;
-    if (!v->is_bool())
-        errors.push_back({path + "." + key, "expected true or false"});
-    else
-        out = v->get_bool();
-}
-
-std::vector<std::string> read_names(const json::object& o, const char* key, const std::string& path,
-                                    std::vector<ConfigError>& errors) {
-    std::vector<std::string> out;
-    const auto* v = o.if_contains(key);
-    if (v == nullptr) return out;
-    if (!v->is_array()) {
-        errors.push_back({path + "." + key, "expected an array of strings"});
-        return out;
-    }
-    std::size_t i = 0;
-    for (const auto& e : v->get_array()) {
-        if (!e.is_string() || e.get_string().empty())
-            errors.push_back({path + "." + key + "[" + std::to_string(i) + "]", "expected a non-empty string"});
-        else
-            out.emplace_back(e.get_string());
-        ++i;
-    }
-    return out;
-}
 
 const json::object* as_object(const json::value* v, const std::string& path, std::vector<ConfigError>& errors) {
     if (v == nullptr) return nullptr;

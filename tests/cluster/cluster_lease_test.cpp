@@ -4,6 +4,7 @@
 // positions committed by revision, and the fair share between hosts.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -166,4 +167,34 @@ TEST_CASE("the new holder's first run stamps the positions: a commit the old hol
                          doctest::Contains("another host committed positions"), std::runtime_error);
     new_run->commit(std::vector<junction::sdk::Committed>{{"", "6"}}, {});  // the new holder's commits go on
     CHECK(b.ownership("p")->positions().at("") == "6");
+}
+
+TEST_CASE("a bad cluster section: every problem at its path, for junction validate") {
+    std::vector<junction::core::ConfigError> errors;
+    const auto v = boost::json::parse(
+        R"({"servers": [], "lease_ttl_ms": 10, "replicas": 9, "bucket": "a b", "token": 5, "leader": true})");
+    (void)junction::host::parse_cluster_config(v, "/etc", errors);
+    std::vector<std::string> lines;
+    for (const auto& e : errors)
+        lines.push_back(e.line());
+    const auto has = [&](const std::string& line) {
+        return std::find(lines.begin(), lines.end(), line) != lines.end();
+    };
+    CHECK(lines.size() == 6);
+    CHECK(has("cluster.servers: expected a list of nats://host:port URLs"));
+    CHECK(has("cluster.lease_ttl_ms: expected a whole number from 1000 to 600000"));
+    CHECK(has("cluster.replicas: expected a whole number from 1 to 5"));
+    CHECK(has("cluster.bucket: expected a name of letters, digits, '_' and '-'"));
+    CHECK(has("cluster.token: expected a string"));
+    CHECK(std::any_of(lines.begin(), lines.end(),
+                      [](const std::string& l) { return l.rfind("cluster.leader: unknown key; valid keys: servers", 0) == 0; }));
+
+    errors.clear();
+    const auto ok = junction::host::parse_cluster_config(
+        boost::json::parse(R"({"servers": "nats://a:4222,nats://b:4222", "credentials_file": "x.creds"})"), "/etc",
+        errors);
+    CHECK(errors.empty());
+    CHECK(ok.servers == std::vector<std::string>{"nats://a:4222", "nats://b:4222"});
+    CHECK(ok.credentials_file == "/etc/x.creds");
+    CHECK(ok.lease_ttl == std::chrono::milliseconds(10000));
 }
