@@ -121,7 +121,14 @@ public:
         jsSubOptions_Init(&so);
         so.Stream = stream.c_str();
         natsSubscription* sub = nullptr;
-        REQUIRE(js_PullSubscribe(&sub, js_, (stream + ".>").c_str(), durable.c_str(), nullptr, &so, nullptr) == NATS_OK);
+        // Right after a node died the cluster may be electing a metadata leader: making
+        // the consumer can time out for a while (10 s each), then it goes through.
+        natsStatus made = NATS_OK;
+        for (int attempt = 0; attempt < 6; ++attempt) {
+            made = js_PullSubscribe(&sub, js_, (stream + ".>").c_str(), durable.c_str(), nullptr, &so, nullptr);
+            if (made != NATS_TIMEOUT) break;
+        }
+        REQUIRE_MESSAGE(made == NATS_OK, natsStatus_GetText(made));
         std::vector<boost::json::value> out;
         while (out.size() < total) {
             natsMsgList list{};
